@@ -1,0 +1,25 @@
+"""Accept NumPy arrays or tensors at the edges; compute in PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+ArrayLike = np.ndarray | torch.Tensor
+
+
+def as_tensor(x: ArrayLike | float, dtype: torch.dtype | None = None,
+              device: torch.device | str | None = None) -> torch.Tensor:
+    """``x`` as a tensor, without a copy where possible (float64 NumPy stays float64)."""
+    if isinstance(x, torch.Tensor):
+        return x.to(dtype=dtype or x.dtype, device=device or x.device)
+    t = torch.as_tensor(np.asarray(x))
+    return t.to(dtype=dtype or (t.dtype if t.is_floating_point() else torch.float32),
+                device=device)
+
+
+def to_numpy(x: ArrayLike) -> np.ndarray:
+    """A NumPy array from a tensor (detached, on the CPU) or an array."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)

@@ -1,0 +1,82 @@
+"""Calibrated photometric stereo by least squares.
+
+Reference: R. J. Woodham, "Photometric method for determining surface orientation from
+multiple images", Optical Engineering 19(1), 1980.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from lambertian.ps.inputs import check_images, check_lights, check_mask, to_grey
+from lambertian.ps.result import PSResult
+
+DEFAULT_CHUNK = 1 << 16  # pixels per block: bounds memory at K x 64k floats per array
+
+
+def pixel_chunks(num_pixels: int, chunk: int):
+    """Slices covering ``range(num_pixels)`` in blocks of at most ``chunk``."""
+    for start in range(0, num_pixels, max(1, int(chunk))):
+        yield slice(start, min(start + chunk, num_pixels))
+
+
+def albedo_from_normals(obs: torch.Tensor, shading: torch.Tensor,
+                        weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-channel albedo by least squares given the shading of each observation.
+
+    obs : (P, K, C) observations; shading : (P, K) ``n . l`` values (0 where unused);
+    weights : optional (P, K) 0/1 or soft weights. Returns (P, C).
+    """
+    s = shading if weights is None else shading * weights
+    num = torch.einsum("pkc,pk->pc", obs, s)
+    den = (s * shading).sum(dim=1, keepdim=True).clamp_min(1e-12)
+    return num / den
+
+
+def least_squares(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
+                  *, chunk: int = DEFAULT_CHUNK, source: str = "images") -> PSResult:
+    """Per-pixel least-squares normals and albedo (Woodham 1980).
+
+    Solves ``I = L g`` for ``g = albedo * n`` at every masked pixel, on the grey image
+    (0.2989 R + 0.5870 G + 0.1140 B for colour), then fits each channel's albedo to the
+    recovered normal.
+
+    Parameters
+    ----------
+    images : (K, H, W) or (K, H, W, C) linear images already divided by the light
+        intensities.
+    lights : (K, 3) light directions, project frame (normalised here).
+    mask : (H, W) bool pixels to solve (all when None).
+    chunk : pixels solved per block (bounds memory).
+    source : name used in error messages.
+
+    Returns
+    -------
+    PSResult with (H, W, 3) normals and (H, W, C) albedo.
+    """
+    t0 = time.perf_counter()
+    img = check_images(images, source)
+    k, h, w, c = img.shape
+    L = check_lights(lights, k, source)
+    m = check_mask(mask, (h, w), source)
+    idx = np.flatnonzero(m.ravel())
+    grey = to_grey(img).reshape(k, -1)
+    colour = img.reshape(k, -1, c)
+    pinv = torch.from_numpy(np.linalg.pinv(L)).float()  # (3, K)
+    Lt = torch.from_numpy(L).float()
+    normals = np.zeros((h * w, 3), np.float32)
+    albedo = np.zeros((h * w, c), np.float32)
+    for sl in pixel_chunks(idx.size, chunk):
+        pix = idx[sl]
+        I = torch.from_numpy(np.ascontiguousarray(grey[:, pix].T))  # (P, K)
+        g = I @ pinv.T  # (P, 3)
+        n = torch.nn.functional.normalize(g, dim=1)
+        obs = torch.from_numpy(np.ascontiguousarray(colour[:, pix].transpose(1, 0, 2)))
+        shading = n @ Lt.T  # (P, K), signed: the linear model has no clamp
+        normals[pix] = n.numpy()
+        albedo[pix] = albedo_from_normals(obs, shading).numpy()
+    return PSResult(normals.reshape(h, w, 3), albedo.reshape(h, w, c), m,
+                    info={"method": "ls", "seconds": time.perf_counter() - t0})
