@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from lambertian.ps.inputs import check_images, check_lights, check_mask, to_grey
 from lambertian.ps.result import PSResult
@@ -17,10 +18,17 @@ from lambertian.ps.result import PSResult
 DEFAULT_CHUNK = 1 << 16  # pixels per block: bounds memory at K x 64k floats per array
 
 
-def pixel_chunks(num_pixels: int, chunk: int):
-    """Slices covering ``range(num_pixels)`` in blocks of at most ``chunk``."""
-    for start in range(0, num_pixels, max(1, int(chunk))):
-        yield slice(start, min(start + chunk, num_pixels))
+def pixel_chunks(num_pixels: int, chunk: int, progress: bool = False, desc: str = "pixels"):
+    """Slices covering ``range(num_pixels)`` in blocks of at most ``chunk``, with an
+    optional progress bar (on stderr) counting pixels."""
+    chunk = max(1, int(chunk))
+    bar = tqdm(total=num_pixels, desc=desc, unit="px", unit_scale=True, disable=not progress,
+               leave=False)
+    with bar:
+        for start in range(0, num_pixels, chunk):
+            stop = min(start + chunk, num_pixels)
+            yield slice(start, stop)
+            bar.update(stop - start)
 
 
 def albedo_from_normals(obs: torch.Tensor, shading: torch.Tensor,
@@ -37,7 +45,8 @@ def albedo_from_normals(obs: torch.Tensor, shading: torch.Tensor,
 
 
 def least_squares(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
-                  *, chunk: int = DEFAULT_CHUNK, source: str = "images") -> PSResult:
+                  *, chunk: int = DEFAULT_CHUNK, source: str = "images",
+                  progress: bool = False) -> PSResult:
     """Per-pixel least-squares normals and albedo (Woodham 1980).
 
     Solves ``I = L g`` for ``g = albedo * n`` at every masked pixel, on the grey image
@@ -52,6 +61,7 @@ def least_squares(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | Non
     mask : (H, W) bool pixels to solve (all when None).
     chunk : pixels solved per block (bounds memory).
     source : name used in error messages.
+    progress : show a progress bar over pixel blocks.
 
     Returns
     -------
@@ -69,7 +79,7 @@ def least_squares(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | Non
     Lt = torch.from_numpy(L).float()
     normals = np.zeros((h * w, 3), np.float32)
     albedo = np.zeros((h * w, c), np.float32)
-    for sl in pixel_chunks(idx.size, chunk):
+    for sl in pixel_chunks(idx.size, chunk, progress, "least squares"):
         pix = idx[sl]
         I = torch.from_numpy(np.ascontiguousarray(grey[:, pix].T))  # (P, K)
         g = I @ pinv.T  # (P, 3)
