@@ -1,0 +1,80 @@
+"""The ``lights`` benchmark suite: every light estimator on every set with known lights."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lambertian.core.metrics import (
+    angular_error_deg,
+    normal_error_stats,
+    scale_invariant_intensity_error,
+)
+
+GREY = np.array([0.2989, 0.5870, 0.1140])
+
+
+def _row(estimator: str, dataset: str, est: np.ndarray, truth: np.ndarray,
+         seconds: float, ints: np.ndarray | None = None,
+         true_ints: np.ndarray | None = None, **extra: Any) -> dict[str, Any]:
+    err = angular_error_deg(est, truth)
+    row = {"estimator": estimator, "dataset": dataset, "lights": int(len(err)),
+           "dir_mean_deg": float(np.mean(err)), "dir_max_deg": float(np.max(err)),
+           "intensity_rel_err": (float(scale_invariant_intensity_error(ints, true_ints))
+                                 if ints is not None and true_ints is not None else None),
+           "seconds": float(seconds)}
+    row.update(extra)
+    return row
+
+
+def lights_suite(data_root: Path) -> list[dict[str, Any]]:
+    """One row per (estimator, data set): light direction error (mean, max, degrees),
+    scale-invariant relative intensity error, and for the calibration spheres the mean
+    normal error of least-squares photometric stereo on psm/gray with those lights.
+    Sets that are absent are skipped."""
+    from lambertian.core.sphere import fit_circle, sphere_normals
+    from lambertian.io import read_capture
+    from lambertian.lights import chrome_sphere_lights, estimate_light, matte_sphere_lights
+    from lambertian.ps.least_squares import least_squares
+
+    root = Path(data_root)
+    rows: list[dict[str, Any]] = []
+    psm = root / "psm"
+    if (psm / "chrome").is_dir() and (psm / "gray").is_dir():
+        chrome, gray = read_capture(psm / "chrome"), read_capture(psm / "gray")
+        cy, cx, r = fit_circle(gray.mask, "psm/gray")
+        n_gt, disc = sphere_normals(gray.mask.shape, (cy, cx), r)
+        ev = disc & gray.mask
+
+        def ps_err(L: np.ndarray) -> float:
+            return normal_error_stats(least_squares(gray.images, L, ev).normals, n_gt, ev)["mean"]
+
+        t = time.perf_counter()
+        lc, _ = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files)
+        rows.append(_row("chrome sphere", "psm/chrome vs lights.txt", lc, chrome.lights,
+                         time.perf_counter() - t, gray_ps_mean_deg=ps_err(lc),
+                         lights_txt_gray_ps_mean_deg=ps_err(chrome.lights)))
+        t = time.perf_counter()
+        lm, _, _ = matte_sphere_lights(gray.images, gray.mask, ambient=False, names=gray.files)
+        rows.append(_row("matte sphere", "psm/gray vs chrome", lm, lc, time.perf_counter() - t,
+                         gray_ps_mean_deg=ps_err(lm)))
+        rows.append(_row("matte sphere", "psm/gray vs lights.txt", lm, gray.lights, 0.0))
+    for obj in ("ball", "bear", "reading"):
+        folder = root / "diligent" / obj
+        if not folder.is_dir():
+            continue
+        cap = read_capture(folder)
+        grey = cap.grey(normalized=False)
+        t = time.perf_counter()
+        dirs, ints = [], []
+        for k in range(cap.num_images):
+            li = estimate_light(grey[k], cap.normals, cap.mask, source=cap.files[k])
+            dirs.append(li.direction)
+            ints.append(li.intensity)
+        rows.append(_row("single image (known normals)", f"diligent/{obj}", np.array(dirs),
+                         cap.lights, time.perf_counter() - t, np.array(ints),
+                         cap.intensities @ GREY))
+    return rows

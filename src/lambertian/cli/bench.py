@@ -1,0 +1,58 @@
+"""``lambertian bench``: every method on the real data, as a Markdown table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+SUITES = ("ps", "lights")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="benchmark every method on the real data (Markdown table)",
+                       description="Runs a benchmark suite on the real data sets (found at "
+                                   "$LAMBERTIAN_DATA or ../shared/data) and writes a Markdown "
+                                   "table to stdout and to --out, plus the rows as JSON.")
+    p.add_argument("--suite", choices=SUITES, default="ps", help="which suite (default ps)")
+    p.add_argument("--data", type=Path, default=None, help="data root (default: auto)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="Markdown file to write (default: ./bench_<suite>.md; JSON beside it)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: timings are per core)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from lambertian.cli.common import set_threads, write_json
+    from lambertian.core.errors import InputError
+    from lambertian.io.data_root import data_root
+    from lambertian.io.markdown import markdown_table
+
+    set_threads(args.threads)
+    root = args.data or data_root()
+    if root is None or not Path(root).is_dir():
+        raise InputError(args.data or "data", "real data not found: pass --data or set "
+                                              "$LAMBERTIAN_DATA")
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    if args.suite == "ps":
+        from lambertian.bench.ps import ps_suite
+
+        rows = ps_suite(Path(root), log=log)
+    else:
+        from lambertian.bench.lights import lights_suite
+
+        rows = lights_suite(Path(root))
+    table = markdown_table(rows)
+    out = args.out or Path(f"bench_{args.suite}.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"<!-- lambertian bench --suite {args.suite} --threads {args.threads} -->\n"
+                   + table)
+    write_json(out.with_suffix(".json"), rows)
+    print(table, end="")
+    log(f"wrote {out} and {out.with_suffix('.json')}")
+    return 0

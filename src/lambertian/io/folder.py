@@ -1,0 +1,111 @@
+"""A generic capture folder: images + ``lights.txt``.
+
+::
+
+    lights.txt         K x 3 light vectors, project frame (optionally a first line with K)
+    intensities.txt    optional, K or K x C per-image (per-channel) intensities
+    mask.png           optional mask (any readable image named ``mask.*``)
+    filenames.txt      optional image order; else the images in natural name order
+
+Images are PNG, TIFF, TGA, PGM/PPM, EXR or JPEG files of one size.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from lambertian.core.errors import InputError
+from lambertian.io.capture import Capture
+from lambertian.io.checks import (
+    check_images_finite,
+    check_intensities,
+    check_lights,
+    load_mask,
+    load_stack,
+    natural_key,
+    read_table,
+)
+from lambertian.io.images import IMAGE_SUFFIXES
+
+LIGHTS_FILE = "lights.txt"
+# Files that sit beside the images but are not captures under a light.
+RESERVED_STEMS = ("mask", "normal", "normals", "normal_gt", "albedo", "depth")
+
+
+def is_folder_capture(folder: Path) -> bool:
+    # At least one image beside lights.txt: the UW psm root also holds a lights.txt.
+    return folder.is_dir() and (folder / LIGHTS_FILE).is_file() and (
+        (folder / "filenames.txt").is_file()
+        or any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir()))
+
+
+def _image_files(folder: Path) -> list[Path]:
+    listing = folder / "filenames.txt"
+    if listing.is_file():
+        names = [ln.strip() for ln in listing.read_text().splitlines() if ln.strip()]
+        if not names:
+            raise InputError(listing, "lists no image")
+        return [folder / n for n in names]
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+             and p.stem.lower() not in RESERVED_STEMS]
+    if not files:
+        raise InputError(folder, "no image files (png, tif, tga, pgm, ppm, exr, jpg) found")
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def _mask_file(folder: Path) -> Path | None:
+    cands = sorted(p for p in folder.glob("mask.*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return cands[0] if cands else None
+
+
+def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = False,
+                load_images: bool = True) -> Capture:
+    """Read a generic folder of images with ``lights.txt``.
+
+    Parameters
+    ----------
+    path : the folder.
+    light_norm_is_intensity : take the norm of each light vector as its intensity
+        (multiplying ``intensities.txt`` when both are given); by default non-unit
+        vectors are simply normalised.
+    load_images : False to decode only the first image (see ``checks.load_stack``):
+        ``images`` is then a zero view and ``files`` are to be read one at a time.
+
+    Returns
+    -------
+    Capture with images (K, H, W, C) float32 scaled by bit depth, lights (K, 3) unit in
+    the project frame, intensities (K, C), mask (all True when there is no mask file).
+
+    Raises
+    ------
+    InputError : naming the file at fault: missing/unreadable images, different sizes,
+        a light or intensity count that differs from the image count, zero-length or
+        non-finite vectors, NaN/inf pixels, an empty or wrongly sized mask.
+    """
+    folder = Path(path)
+    lf = folder / LIGHTS_FILE
+    if not lf.is_file():
+        raise InputError(lf, "light file not found")
+    files = _image_files(folder)
+    images, depth = load_stack(files, decode=load_images)
+    if load_images:
+        check_images_finite(images, files)
+    k, h, w, c = images.shape
+    lights, norms = check_lights(read_table(lf, 3, what="light"), k, lf)
+    inf = folder / "intensities.txt"
+    if inf.is_file():
+        table = read_table(inf, what="intensity", count_line=False)
+        intensities = check_intensities(table[:, 0] if table.shape[1] == 1 else table,
+                                        k, c, inf)
+    else:
+        intensities = np.ones((k, c))
+    if light_norm_is_intensity:
+        intensities = intensities * norms[:, None]
+    mf = _mask_file(folder)
+    mask = load_mask(mf, (h, w)) if mf is not None else np.ones((h, w), bool)
+    return Capture(name=folder.resolve().name, root=folder, files=[p.name for p in files],
+                   images=images, mask=mask, lights=lights, intensities=intensities,
+                   bit_depth=depth, meta={"layout": "folder", "light_norms": norms})

@@ -1,0 +1,221 @@
+"""Reading one image or mask: linear float32 in [0, 1] by bit depth, never downcast.
+
+OpenCV (``cv2.IMREAD_UNCHANGED``) decodes PNG, TIFF, PGM/PPM and JPEG and keeps 16-bit
+samples; OpenCV has no TGA decoder, so TGA goes through Pillow (TGA holds at most 8 bits
+per sample); OpenEXR files go through the OpenEXR package. Because some decoders silently
+return 8 bits for 16-bit files (Pillow and imageio do so for 16-bit RGB PNG), the bit depth
+the file *declares* in its header is read here and compared with what was decoded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lambertian.core.errors import InputError
+
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".tga", ".pgm", ".ppm", ".pbm", ".exr",
+                  ".jpg", ".jpeg")
+
+PathLike = str | os.PathLike[str]
+
+
+# ----------------------------------------------------------------------- declared depth
+
+def _png_depth(head: bytes) -> int | None:
+    # Signature (8 bytes), then the IHDR chunk: length, b"IHDR", width, height, bit depth.
+    if len(head) >= 25 and head[12:16] == b"IHDR":
+        return int(head[24])
+    return None
+
+
+def _tiff_depth(path: Path) -> tuple[int, int] | None:
+    """(BitsPerSample, SampleFormat) of the first IFD, or None when unreadable."""
+    with open(path, "rb") as f:
+        data = f.read(1 << 20)
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None:
+        return None
+    magic = int(np.frombuffer(data[2:4], dtype=order + "u2")[0])
+    if magic != 42:  # BigTIFF (43) is rare for images here; let the decoder decide
+        return None
+    u2, u4 = np.dtype(order + "u2"), np.dtype(order + "u4")
+    ifd = int(np.frombuffer(data[4:8], u4)[0])
+    if ifd + 2 > len(data):
+        return None
+    n = int(np.frombuffer(data[ifd:ifd + 2], u2)[0])
+    bits, fmt = None, 1
+    for i in range(n):
+        e = ifd + 2 + 12 * i
+        if e + 12 > len(data):
+            break
+        tag, typ = (int(v) for v in np.frombuffer(data[e:e + 4], u2))
+        count = int(np.frombuffer(data[e + 4:e + 8], u4)[0])
+        if tag not in (258, 339) or typ != 3:  # SHORT values only for these tags
+            continue
+        if count <= 2:
+            value = int(np.frombuffer(data[e + 8:e + 10], u2)[0])
+        else:  # more than 4 bytes of values: the field holds an offset to them
+            off = int(np.frombuffer(data[e + 8:e + 12], u4)[0])
+            value = int(np.frombuffer(data[off:off + 2], u2)[0]) if off + 2 <= len(data) else 0
+        if tag == 258:
+            bits = value
+        else:
+            fmt = value
+    return None if bits is None else (bits, fmt)
+
+
+def _pnm_depth(head: bytes) -> int | None:
+    # P2/P3/P5/P6: magic, width, height, maxval as whitespace-separated tokens; '#' comments.
+    if head[:1] != b"P" or head[1:2] not in b"2356":
+        return None
+    tokens: list[bytes] = []
+    for line in head.split(b"\n"):
+        line = line.split(b"#", 1)[0]
+        tokens += line.split()
+        if len(tokens) >= 4:
+            break
+    try:
+        maxval = int(tokens[3])
+    except (IndexError, ValueError):
+        return None
+    return 16 if maxval > 255 else 8
+
+
+def declared_bit_depth(path: PathLike) -> int | None:
+    """Bits per sample that the file's header declares (PNG, TIFF, PGM/PPM, TGA, JPEG,
+    EXR), or None when the header is not recognised. Float files report 32."""
+    p = Path(path)
+    with open(p, "rb") as f:
+        head = f.read(512)
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return _png_depth(head)
+    if head[:2] in (b"II", b"MM"):
+        t = _tiff_depth(p)
+        if t is None:
+            return None
+        return 32 if t[1] == 3 else t[0]
+    if head[:1] == b"P" and head[1:2] in b"2356":
+        return _pnm_depth(head)
+    if head[:4] == b"\x76\x2f\x31\x01":
+        return 32
+    if head[:2] == b"\xff\xd8":
+        return 8
+    if p.suffix.lower() == ".tga" and len(head) >= 18:
+        # Byte 16 is bits per pixel: 8 (grey), 15/16 (5 bits per channel), 24, 32 (8 bits).
+        return 8 if head[16] in (8, 15, 16, 24, 32) else None
+    return None
+
+
+# ----------------------------------------------------------------------------- decoding
+
+def _decode_tga(path: Path) -> np.ndarray:
+    # OpenCV cannot decode TGA; Pillow can, and applies the header's row order.
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.mode not in ("L", "RGB", "RGBA"):
+            im = im.convert("RGBA" if "A" in im.mode else "RGB")
+        return np.array(im)  # already RGB order
+
+
+def _decode_exr(path: Path) -> np.ndarray:
+    from lambertian.io.exr import read_exr
+
+    arr = read_exr(path)
+    return arr[..., None] if arr.ndim == 2 else arr
+
+
+def _decode(path: Path) -> tuple[np.ndarray, bool]:
+    """Raw decoded array and whether it is already in RGB order."""
+    suffix = path.suffix.lower()
+    if suffix == ".tga":
+        return _decode_tga(path), True
+    if suffix == ".exr":
+        return _decode_exr(path), True
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise InputError(path, "cannot decode the image (corrupt or unsupported format)")
+    return arr, False
+
+
+def read_image(path: PathLike) -> tuple[np.ndarray, int]:
+    """One image as linear float32 scaled to [0, 1] by its bit depth.
+
+    Parameters
+    ----------
+    path : an image file (PNG, TIFF, TGA, PGM/PPM, JPEG, EXR).
+
+    Returns
+    -------
+    image : (H, W, C) float32, C = 1 (grey) or 3 (RGB order); uint8 / 255, uint16 / 65535,
+        float files as stored. An alpha channel is dropped (it is not radiance).
+    bit_depth : 8, 16, or 32 for float files.
+
+    Raises
+    ------
+    InputError : missing or undecodable file, a 16-bit file decoded as 8-bit (refused
+        rather than downcast), an unsupported sample type, or NaN/inf in a float file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "image file not found" if not p.exists() else "not a file")
+    try:
+        declared = declared_bit_depth(p)
+        arr, rgb = _decode(p)
+    except InputError:
+        raise
+    except Exception as exc:  # decoder errors carry no file name: add it, keep one line
+        raise InputError(p, f"cannot read the image: {type(exc).__name__}: {exc}") from exc
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
+        raise InputError(p, f"unsupported image layout {arr.shape}")
+    if arr.dtype == np.uint8:
+        decoded, scale = 8, 1.0 / 255.0
+    elif arr.dtype == np.uint16:
+        decoded, scale = 16, 1.0 / 65535.0
+    elif arr.dtype in (np.float32, np.float16, np.float64):
+        decoded, scale = 32, 1.0
+    else:
+        raise InputError(p, f"unsupported sample type {arr.dtype}")
+    if declared is not None and declared > decoded:
+        raise InputError(p, f"file declares {declared}-bit samples but was decoded as "
+                            f"{decoded}-bit, refusing to downcast")
+    c = arr.shape[2]
+    if c in (2, 4):  # drop alpha
+        arr = arr[..., : c - 1]
+    if arr.shape[2] == 3 and not rgb:
+        arr = arr[..., ::-1]  # OpenCV decodes BGR
+    img = np.ascontiguousarray(arr, dtype=np.float32)
+    if scale != 1.0:
+        img *= np.float32(scale)
+    elif not np.isfinite(img).all():
+        raise InputError(p, "image holds NaN or infinite values")
+    return img, decoded
+
+
+def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A mask image as (H, W) bool: a pixel is in the mask when any channel is at least
+    half of full scale (masks are stored as 0 / max, some with soft edges).
+
+    Parameters
+    ----------
+    path : the mask file (any format :func:`read_image` reads).
+    shape : optional (H, W) the mask must have (the images' size).
+
+    Raises
+    ------
+    InputError : unreadable file, a size that differs from ``shape``, or no pixel set.
+    """
+    img, _ = read_image(path)
+    m = img.max(axis=2) >= 0.5
+    if shape is not None and m.shape != tuple(shape):
+        raise InputError(path, f"mask is {m.shape[1]}x{m.shape[0]} but the images are "
+                               f"{shape[1]}x{shape[0]}")
+    if not m.any():
+        raise InputError(path, "mask is empty: no pixel is set")
+    return m

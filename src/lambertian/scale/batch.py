@@ -1,0 +1,174 @@
+"""Many captures as one task graph on dask.distributed.
+
+Each capture folder under a root is one task: read, solve, write into a temporary
+folder beside the final one, then rename it into place (``os.replace`` of a folder is
+atomic on one file system), so an output folder is either complete or absent. A rerun
+skips captures whose output folder exists; a capture that fails is reported with its
+error and the others go on; a worker that dies has its tasks rerun elsewhere by the
+scheduler. The default scheduler is a LocalCluster on the loopback interface.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lambertian.core.errors import InputError
+
+SUMMARY_COLUMNS = ("capture", "status", "mean_deg", "median_deg", "seconds", "error")
+
+
+def find_captures(root: str | os.PathLike[str]) -> list[Path]:
+    """Capture folders under ``root`` (any layout the readers know), sorted; a capture
+    folder's own subfolders are not searched."""
+    from lambertian.io import detect_layout
+
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(root, "batch root is not a folder")
+    found: list[Path] = []
+
+    def is_capture(folder: Path) -> bool:
+        try:
+            detect_layout(folder)
+        except InputError:
+            return False
+        return True
+
+    def walk(folder: Path) -> None:
+        if is_capture(folder):
+            found.append(folder)
+            return
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and
+                          not p.name.startswith(".")):
+            walk(sub)
+
+    walk(root)
+    return found
+
+
+def output_folder(out_root: Path, root: Path, capture: Path) -> Path:
+    rel = capture.relative_to(root)
+    return out_root / (rel if str(rel) != "." else capture.name)
+
+
+def _remove_stale_temporaries(dest: Path) -> None:
+    """Temporary folders left by a worker that died mid-capture."""
+    for stale in dest.parent.glob(f".{dest.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def process_capture(capture: str, out: str, method: str) -> dict[str, Any]:
+    """Solve one capture into ``out`` atomically; never raises (runs on a worker)."""
+    import torch
+
+    from lambertian.io import read_capture
+    from lambertian.ps.outputs import solve_capture
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    final = Path(out)
+    row: dict[str, Any] = {"capture": capture, "status": "done"}
+    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        cap = read_capture(capture)
+        _, summary = solve_capture(cap, method, tmp, source=capture)
+        if final.exists():  # finished meanwhile by a rescheduled twin: keep the first
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        metrics = summary.get("metrics", {})
+        row.update(mean_deg=metrics.get("mean"), median_deg=metrics.get("median"))
+    except Exception as exc:  # report, do not stop the other captures
+        shutil.rmtree(tmp, ignore_errors=True)
+        msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+        row.update(status="failed", error=" ".join(msg.split()))
+    row["seconds"] = time.perf_counter() - t0
+    return row
+
+
+def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
+              method: str = "ls", scheduler: str = "local", workers: int = 2,
+              progress: bool = True, client: Any = None,
+              on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run photometric stereo on every capture under ``root`` and write ``out/<capture>``.
+
+    Parameters
+    ----------
+    root : folder searched for captures (see :func:`find_captures`).
+    out : output root; ``out/summary.md`` and ``out/summary.json`` are written at the end.
+    method : photometric-stereo method for every capture.
+    scheduler : ``"local"`` for a LocalCluster of ``workers`` single-threaded processes on
+        127.0.0.1, or a scheduler address (``tcp://host:8786``) of a running cluster.
+    client : an existing ``distributed.Client`` to use instead (tests, notebooks).
+    on_result : called with each capture's row as it completes.
+
+    Returns
+    -------
+    One row per capture, in capture order: status ``done``, ``skipped`` or ``failed``.
+    """
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm import tqdm
+
+    root, out = Path(root), Path(out)
+    captures = find_captures(root)
+    if not captures:
+        raise InputError(root, "no capture folder found (DiLiGenT, psm, Yale B, CMU or "
+                               "images + lights.txt)")
+    out.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, dict[str, Any]] = {}
+    todo = []
+    for cap in captures:
+        dest = output_folder(out, root, cap)
+        if dest.exists():
+            rows[str(cap)] = {"capture": str(cap), "status": "skipped", "seconds": 0.0}
+        else:
+            _remove_stale_temporaries(dest)
+            todo.append((cap, dest))
+    own_cluster = own_client = None
+    if client is None:
+        if scheduler == "local":
+            own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                       processes=True, host="127.0.0.1",
+                                       dashboard_address=None)
+            own_client = client = Client(own_cluster)
+        else:
+            own_client = client = Client(scheduler)
+    try:
+        futures = {client.submit(process_capture, str(cap), str(dest), method,
+                                 key=f"ps-{i}-{uuid.uuid4().hex[:6]}", pure=False): cap
+                   for i, (cap, dest) in enumerate(todo)}
+        bar = tqdm(total=len(futures), desc="captures", unit="capture", disable=not progress)
+        with bar:
+            for fut in as_completed(futures):
+                row = fut.result()
+                rows[row["capture"]] = row
+                bar.update(1)
+                if on_result:
+                    on_result(row)
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+    for _, dest in todo:
+        _remove_stale_temporaries(dest)
+    ordered = [rows[str(c)] for c in captures]
+    write_summary(out, ordered)
+    return ordered
+
+
+def write_summary(out: Path, rows: list[dict[str, Any]]) -> None:
+    """out/summary.md (Markdown table) and out/summary.json."""
+    import json
+
+    from lambertian.io.markdown import markdown_table
+
+    (out / "summary.md").write_text(markdown_table(rows, SUMMARY_COLUMNS))
+    (out / "summary.json").write_text(json.dumps(rows, indent=2, default=float) + "\n")

@@ -1,0 +1,158 @@
+"""Photometric stereo on captures larger than memory, one band of rows at a time.
+
+The images are decoded one at a time (PNG and most formats cannot be read in parts),
+divided by their light intensities exactly as :meth:`Capture.normalized_images` does,
+and staged in a raw float32 file laid out (K, H, W, C); the solver then reads one band
+of rows of every image at a time and the outputs are written band by band. Peak memory
+is one decoded image plus one band, whatever the capture's size, and the numbers are the
+in-memory path's: the solvers are per pixel and see the same float32 values.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from lambertian.core.errors import InputError
+from lambertian.io import read_image
+from lambertian.io.writers import albedo_scale, albedo_to_png16, normals_to_png16, write_png16
+from lambertian.ps import get_solver
+from lambertian.ps.inputs import check_lights
+from lambertian.scale.npy_bands import NpyBandWriter, read_npy_rows
+
+DEFAULT_BAND_BYTES = 64 << 20  # image data per band: 64 MB keeps the peak well under 500 MB
+
+
+def band_rows(num_images: int, width: int, channels: int, band_bytes: int) -> int:
+    """Rows per band so that one band of every image fits in ``band_bytes``."""
+    return max(1, int(band_bytes // (num_images * width * channels * 4)))
+
+
+def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path,
+           progress: bool) -> tuple[int, int, int, int]:
+    """Decode every image once into the (K, H, W, C) float32 staging file."""
+    first_shape = None
+    depth = 0
+    with open(staging, "wb") as f:
+        for k, path in enumerate(tqdm(files, desc="staging images", unit="img",
+                                      disable=not progress, leave=False)):
+            img, d = read_image(path)
+            if first_shape is None:
+                first_shape, depth = img.shape, d
+                if intensities.shape[1] not in (1, img.shape[2]):
+                    raise InputError(path, f"{intensities.shape[1]} intensity channels for a "
+                                           f"{img.shape[2]}-channel image")
+            elif img.shape != first_shape:
+                raise InputError(path, f"image is {img.shape[1]}x{img.shape[0]}x{img.shape[2]}"
+                                       f" but {Path(files[0]).name} is {first_shape[1]}x"
+                                       f"{first_shape[0]}x{first_shape[2]}")
+            # The same float32 operation as Capture.normalized_images.
+            scale = (1.0 / intensities[k]).astype(np.float32)
+            f.write((img * scale).tobytes())
+            del img
+    h, w, c = first_shape
+    return h, w, c, depth
+
+
+def _read_band(staging: Path, k: int, h: int, w: int, c: int, r0: int, r1: int) -> np.ndarray:
+    out = np.empty((k, r1 - r0, w, c), np.float32)
+    with open(staging, "rb") as f:
+        for i in range(k):
+            f.seek(((i * h + r0) * w * c) * 4)
+            out[i] = np.fromfile(f, np.float32, (r1 - r0) * w * c).reshape(r1 - r0, w, c)
+    return out
+
+
+def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
+              intensities: np.ndarray, mask: np.ndarray | None, out: str | os.PathLike[str],
+              *, method: str = "ls", band_bytes: int = DEFAULT_BAND_BYTES,
+              workdir: str | os.PathLike[str] | None = None, progress: bool = False,
+              source: str = "capture") -> dict[str, Any]:
+    """Solve a capture band by band and write OUT/normals.npy, albedo.npy, normal.png and
+    albedo.png (the same files and values as ``lambertian ps``).
+
+    Parameters
+    ----------
+    files : the K image files, in light order.
+    lights : (K, 3) light directions, project frame.
+    intensities : (K, C) or (K, 1) light intensities (images are divided by them).
+    mask : (H, W) bool object pixels, or None for all.
+    out : output folder (created).
+    method : a photometric-stereo method name (``ls``, ``robust``); it must be per pixel.
+    band_bytes : image data held per band (sets the peak memory).
+    workdir : where the staging file goes (default: a temporary folder inside ``out``).
+
+    Returns
+    -------
+    dict with shape, bands, seconds and the albedo PNG scale.
+    """
+    t0 = time.perf_counter()
+    files = [Path(p) for p in files]
+    L = check_lights(lights, len(files), source)
+    e = np.asarray(intensities, dtype=np.float64).reshape(len(files), -1)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".staging-", dir=workdir or out))
+    try:
+        staging = tmp / "images.f32"
+        h, w, c, depth = _stage(files, e, staging, progress)
+        if mask is None:
+            mask = np.ones((h, w), bool)
+        mask = np.asarray(mask, bool)
+        if mask.shape != (h, w):
+            raise InputError(source, f"mask is {mask.shape[1]}x{mask.shape[0]}, images are "
+                                     f"{w}x{h}")
+        if not mask.any():
+            raise InputError(source, "mask is empty: no pixel to solve")
+        solver = get_solver(method)
+        rows = band_rows(len(files), w, c, band_bytes)
+        bands = range(0, h, rows)
+        with NpyBandWriter(out / "normals.npy", (h, w, 3)) as nw, \
+                NpyBandWriter(out / "albedo.npy", (h, w, c)) as aw:
+            for r0 in tqdm(bands, desc=f"solving ({method})", unit="band",
+                           disable=not progress, leave=False):
+                r1 = min(h, r0 + rows)
+                m = mask[r0:r1]
+                if not m.any():
+                    continue  # the writers' files are zero-filled already
+                band = _read_band(staging, len(files), h, w, c, r0, r1)
+                res = solver(band, L, m, source=source)
+                nw.write(r0, res.normals)
+                aw.write(r0, res.albedo)
+                del band, res
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    scale = _write_pngs(out, mask, h, rows)
+    return {"size": [w, h], "channels": c, "bit_depth": depth, "images": len(files),
+            "bands": len(bands), "rows_per_band": rows, "method": method,
+            "pixels": int(mask.sum()), "albedo_png_scale": scale,
+            "seconds": time.perf_counter() - t0}
+
+
+def _write_pngs(out: Path, mask: np.ndarray, h: int, rows: int) -> float:
+    """normal.png and albedo.png encoded band by band from the written .npy files, by the
+    in-memory writers' own encoders; returns the albedo scale."""
+    def encode(npy: str, png: str, channels: int, fn) -> None:
+        shape = (h, mask.shape[1], 3) if channels == 3 else (h, mask.shape[1])
+        code = np.zeros(shape, np.uint16)
+        for r0 in range(0, h, rows):
+            r1 = min(h, r0 + rows)
+            code[r0:r1] = fn(read_npy_rows(out / npy, r0, r1), mask[r0:r1])
+        write_png16(out / png, code)
+
+    encode("normals.npy", "normal.png", 3, normals_to_png16)
+    albedo = np.load(out / "albedo.npy", mmap_mode="r")
+    channels = albedo.shape[2]
+    # The percentile of the masked values, as write_albedo_png takes it (one copy).
+    scale = albedo_scale(albedo[mask], None)
+    del albedo
+    encode("albedo.npy", "albedo.png", channels, lambda a, m: albedo_to_png16(a, m, scale))
+    return scale

@@ -1,0 +1,1 @@
+"""Synthetic scenes with ground truth: captures, spheres, meshes."""
