@@ -1,0 +1,54 @@
+"""``lambertian light IMAGE --normals N.npy [--mask M.png] --out light.json``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("light", help="one image of known normals -> ambient + directional light",
+                       description="Estimate ambient + directional light (direction, intensity "
+                                   "relative to the albedo) from one linear image whose normals "
+                                   "are known; shadows and highlights are treated as outliers.")
+    p.add_argument("image", help="the image (PNG/TIFF/EXR/...; 16-bit stays 16-bit)")
+    p.add_argument("--normals", required=True, help="(H, W, 3) .npy normals, project frame")
+    p.add_argument("--mask", help="mask image (default: pixels with non-zero normals)")
+    p.add_argument("--out", default="light.json", help="output light JSON (default light.json)")
+    p.add_argument("--no-ambient", action="store_true", help="fit no ambient term")
+    p.add_argument("--sh", action="store_true", help="also fit 9 spherical-harmonic terms")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from lambertian.cli.common import write_json
+    from lambertian.core.errors import InputError
+    from lambertian.io import read_image, read_mask
+    from lambertian.lights.sh import fit_sh9
+    from lambertian.lights.single_image import estimate_light
+    from lambertian.ps.inputs import to_grey
+
+    img = read_image(args.image)[0]
+    try:
+        normals = np.load(args.normals)
+    except (OSError, ValueError) as err:
+        raise InputError(args.normals, f"cannot read normals: {err}") from None
+    grey = to_grey(img[None])[0]
+    if normals.shape != grey.shape + (3,):
+        raise InputError(args.normals, f"normals are {normals.shape}, the image is {grey.shape}")
+    mask = None
+    if args.mask:
+        mask = read_mask(args.mask, grey.shape)
+    light = estimate_light(grey, normals, mask, ambient=not args.no_ambient, source=args.image)
+    out = light.to_dict()
+    if args.sh:
+        out["sh9"] = fit_sh9(grey, normals, mask, source=args.image).tolist()
+    if Path(args.out).resolve() == Path(args.image).resolve():
+        raise InputError(args.out, "refusing to overwrite the input image")
+    write_json(args.out, out)
+    print(f"light: direction {np.round(light.direction, 4).tolist()}, intensity "
+          f"{light.intensity:.4g}, ambient {light.ambient:.4g} -> {args.out}")
+    return 0

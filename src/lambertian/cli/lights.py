@@ -1,0 +1,84 @@
+"""``lambertian lights DIR [--chrome CHROME_DIR] [--out OUT] [--ps]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lights", help="light directions/intensities of a capture",
+                       description="Estimate each image's light (project frame) and write "
+                                   "OUT/lights.json, one {file, direction, intensity} per image "
+                                   "in the capture's own order. With --chrome the lights come "
+                                   "from a mirror sphere captured under the same lights; a "
+                                   "matte-sphere capture (known analytic normals, e.g. psm/gray) "
+                                   "calibrates itself.")
+    p.add_argument("dir", help="capture folder (DiLiGenT, psm, Yale B, images + lights.txt)")
+    p.add_argument("--chrome", help="folder of the mirror sphere under the same lights")
+    p.add_argument("--out", default="lights_out", help="output folder (default lights_out)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="a chrome image with no highlight is skipped (null) instead of an error")
+    p.add_argument("--ps", action="store_true",
+                   help="then run least-squares photometric stereo with these lights")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from lambertian.cli.common import write_json
+    from lambertian.core.errors import InputError
+    from lambertian.io import read_capture
+
+    cap = read_capture(args.dir)
+    out = Path(args.out)
+    if out.resolve() == Path(args.dir).resolve():
+        raise InputError(args.out, "refusing to write into the input folder")
+    intensities = np.ones(cap.num_images)
+    if args.chrome:
+        from lambertian.lights.chrome_sphere import chrome_sphere_lights
+
+        chrome = read_capture(args.chrome)
+        if chrome.num_images != cap.num_images:
+            raise InputError(args.chrome, f"{chrome.num_images} chrome images for "
+                                          f"{cap.num_images} capture images")
+        dirs, info = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files,
+                                          skip_missing=args.skip_missing, source=args.chrome)
+        method = "chrome sphere"
+        for name in info["missing"]:
+            print(f"warning: {name}: no highlight, light left null")
+    elif cap.meta.get("normals_source", "").startswith("analytic sphere"):
+        from lambertian.lights.matte_sphere import matte_sphere_lights
+
+        dirs, intensities, _ = matte_sphere_lights(cap.images, cap.mask, ambient=False,
+                                                   names=cap.files, source=args.dir)
+        intensities = intensities / intensities.mean()
+        method = "matte sphere"
+    else:
+        raise InputError(args.dir, "uncalibrated light estimation is not available yet: "
+                                   "give --chrome CHROME_DIR or a matte-sphere capture")
+    rows = []
+    for f, d, e in zip(cap.files, dirs, intensities, strict=True):
+        ok = bool(np.all(np.isfinite(d)))
+        rows.append({"file": f, "direction": [float(v) for v in d] if ok else None,
+                     "intensity": float(e) if ok else None})
+    write_json(out / "lights.json", rows)
+    print(f"{method}: {len(rows)} lights -> {out / 'lights.json'}")
+    if args.ps:
+        from lambertian.ps.least_squares import least_squares
+
+        good = np.all(np.isfinite(dirs), axis=1)
+        img = cap.images[good] / np.asarray(intensities)[good, None, None, None]
+        res = least_squares(img, dirs[good], cap.mask, source=args.dir)
+        np.save(out / "normals.npy", res.normals)
+        summary = {"method": f"ls with {method} lights", "images": int(good.sum())}
+        if cap.normals is not None:
+            from lambertian.core.metrics import normal_error_stats
+
+            summary["normal_error"] = normal_error_stats(res.normals, cap.normals, cap.mask)
+            mean = summary["normal_error"]["mean"]
+            print(f"photometric stereo: mean normal error {mean:.2f} deg")
+        write_json(out / "ps.json", summary)
+    return 0

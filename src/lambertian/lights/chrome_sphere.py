@@ -1,0 +1,133 @@
+"""Light directions from a mirror (chrome) calibration sphere.
+
+The highlight of a distant light on a mirror sphere sits where the sphere's normal
+bisects the viewing direction and the light direction, so the light is the view vector
+reflected about that normal: ``l = 2 (n . v) n - v``. Orthographic camera, project frame
+(x right, y up, z toward the camera), ``v = (0, 0, 1)``.
+
+References
+----------
+R. J. Woodham, "Gradient and curvature from the photometric-stereo method, including
+local confidence estimation", JOSA A 11(11), 1994 (calibration by a specular sphere);
+the procedure is also the UW CSE455 photometric-stereo assignment's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from lambertian.core.errors import InputError
+from lambertian.core.sphere import fit_circle
+
+# A highlight is the connected blob of pixels at least this fraction of the peak.
+BLOB_FRACTION = 0.5
+# The peak must stand this many times above the sphere's median brightness ...
+MIN_CONTRAST = 4.0
+# ... and above this share of the brightest value seen on the sphere in the whole set
+# (so a dim reflection of the room is not taken for the light).
+MIN_PEAK_SHARE = 0.2
+
+
+def highlight_centre(image: np.ndarray, mask: np.ndarray, *, source: str = "image",
+                     peak_floor: float = 0.0) -> tuple[float, float]:
+    """Sub-pixel (row, column) of the specular highlight on a sphere.
+
+    The highlight is the connected blob of pixels at least half as bright as the
+    brightest masked pixel; its centre is the brightness-weighted centroid (weights
+    ``I - threshold``), which stays central when the blob is saturated.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) linear image (C channels are averaged).
+    mask : (H, W) bool, the sphere's pixels.
+    source : name used in the error message (the image's file).
+    peak_floor : the peak must exceed this value too (see :data:`MIN_PEAK_SHARE`).
+
+    Raises
+    ------
+    InputError : no highlight stands out of the sphere in this image.
+    """
+    g = np.asarray(image, dtype=np.float64)
+    if g.ndim == 3:
+        g = g.mean(axis=-1)
+    m = np.asarray(mask, bool)
+    on = np.where(m, g, 0.0)
+    peak = float(on.max())
+    median = float(np.median(g[m]))
+    if not np.isfinite(peak) or peak <= 0 or peak < MIN_CONTRAST * max(median, 1e-6) \
+            or peak < peak_floor:
+        raise InputError(source, f"no detectable highlight on the chrome sphere (peak {peak:.3g},"
+                                 f" sphere median {median:.3g})")
+    thr = BLOB_FRACTION * peak
+    _, labels = cv2.connectedComponents((on >= thr).astype(np.uint8), connectivity=8)
+    pr, pc = np.unravel_index(int(on.argmax()), on.shape)
+    blob = labels == labels[pr, pc]
+    w = np.where(blob, on - thr, 0.0)
+    if w.sum() <= 0:  # a flat saturated blob: every pixel counts the same
+        w = blob.astype(np.float64)
+    rows, cols = np.mgrid[0:g.shape[0], 0:g.shape[1]]
+    return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
+
+
+def reflect_view(normal: np.ndarray, view: Sequence[float] = (0.0, 0.0, 1.0)) -> np.ndarray:
+    """Mirror the view vector about unit normals: ``l = 2 (n . v) n - v``, (..., 3)."""
+    n = np.asarray(normal, dtype=np.float64)
+    v = np.asarray(view, dtype=np.float64)
+    v = v / np.linalg.norm(v)
+    return 2.0 * (n @ v)[..., None] * n - v
+
+
+def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
+                         circle: tuple[float, float, float] | None = None,
+                         names: Sequence[str] | None = None, skip_missing: bool = False,
+                         source: str = "chrome") -> tuple[np.ndarray, dict]:
+    """Light directions from images of a mirror sphere (orthographic camera).
+
+    Parameters
+    ----------
+    images : (K, H, W) or (K, H, W, C) linear images of the sphere.
+    mask : (H, W) bool, the sphere's disc (checked to be a disc).
+    circle : optional (row, column, radius) of the sphere, else fitted to ``mask``.
+    names : K names for error messages (the image files).
+    skip_missing : an image with no highlight gets a NaN row instead of an error.
+    source : name of the mask / folder for error messages.
+
+    Returns
+    -------
+    directions : (K, 3) float64 unit light vectors, project frame (NaN rows when skipped).
+    info : {"circle": (row, col, radius), "highlights": (K, 2) rows/cols, "missing": [...]}.
+    """
+    imgs = np.asarray(images, dtype=np.float64)
+    if imgs.ndim == 4:
+        imgs = imgs.mean(axis=-1)
+    if imgs.ndim != 3:
+        raise InputError(source, f"images must be K x H x W [x C], got shape {imgs.shape}")
+    m = np.asarray(mask, bool)
+    if m.shape != imgs.shape[1:]:
+        raise InputError(source, f"mask is {m.shape[1]}x{m.shape[0]}, images are "
+                                 f"{imgs.shape[2]}x{imgs.shape[1]}")
+    cy, cx, r = fit_circle(m, source) if circle is None else circle
+    names = list(names) if names is not None else [f"image {k}" for k in range(len(imgs))]
+    floor = MIN_PEAK_SHARE * float(np.max(np.where(m, imgs, 0.0)))
+    out = np.full((len(imgs), 3), np.nan)
+    spots = np.full((len(imgs), 2), np.nan)
+    missing = []
+    for k, img in enumerate(imgs):
+        try:
+            row, col = highlight_centre(img, m, source=names[k], peak_floor=floor)
+        except InputError:
+            if not skip_missing:
+                raise
+            missing.append(names[k])
+            continue
+        x, y = (col - cx) / r, -(row - cy) / r
+        rho2 = x * x + y * y
+        if rho2 >= 1.0:  # the centroid of a blob at the rim can fall just outside
+            x, y, rho2 = x / np.sqrt(rho2) * 0.9999, y / np.sqrt(rho2) * 0.9999, 0.9998
+        n = np.array([x, y, np.sqrt(1.0 - rho2)])
+        out[k] = reflect_view(n)
+        spots[k] = row, col
+    return out, {"circle": (cy, cx, r), "highlights": spots, "missing": missing}
