@@ -49,20 +49,23 @@ def write_grey_capture(folder: Path, size: int, num_lights: int, seed: int) -> N
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 import numpy as np, torch
 torch.set_num_threads(1)
+
+def peak_mb():  # VmHWM: this process's peak resident set (ru_maxrss survives exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
 mode, cap_dir, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_mb()
 t0 = time.perf_counter()
 if mode == "memory":
     from lambertian.io import read_capture
-    from lambertian.ps import least_squares
-    cap = read_capture(cap_dir)
-    res = least_squares(cap.normalized_images(), cap.lights, cap.mask)
-    out.mkdir(parents=True, exist_ok=True)
-    np.save(out / "normals.npy", res.normals)
+    from lambertian.ps.outputs import solve_capture
+    solve_capture(read_capture(cap_dir), "ls", out)  # what `lambertian ps` writes
 else:
     from lambertian.io import read_capture
     from lambertian.io import capture_files
@@ -70,9 +73,7 @@ else:
     files, lights, intensities, mask = capture_files(cap_dir)
     stream_ps(files, lights, intensities, mask, out)
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"mode": mode, "seconds": seconds, "peak_mb": peak / 1024,
-                  "import_mb": base / 1024}))
+print(json.dumps({"mode": mode, "seconds": seconds, "peak_mb": peak_mb(), "import_mb": base}))
 """
 
 

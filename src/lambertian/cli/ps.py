@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stream", action="store_true",
                    help="for captures larger than memory: decode one image at a time and "
                         "solve band by band (DiLiGenT-layout or generic folders; same results)")
-    p.add_argument("--band-mb", type=int, default=64,
-                   help="image data held per band with --stream, in MB (default 64)")
+    p.add_argument("--band-mb", type=int, default=32,
+                   help="image data held per band with --stream, in MB (default 32)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: fastest for per-pixel work)")
     p.set_defaults(func=run)

@@ -23,12 +23,13 @@ from tqdm import tqdm
 
 from lambertian.core.errors import InputError
 from lambertian.io import read_image
-from lambertian.io.writers import albedo_scale, albedo_to_png16, normals_to_png16, write_png16
+from lambertian.io.png_stream import PngBandWriter
+from lambertian.io.writers import albedo_scale, albedo_to_png16, normals_to_png16
 from lambertian.ps import get_solver
 from lambertian.ps.inputs import check_lights
 from lambertian.scale.npy_bands import NpyBandWriter, read_npy_rows
 
-DEFAULT_BAND_BYTES = 64 << 20  # image data per band: 64 MB keeps the peak well under 500 MB
+DEFAULT_BAND_BYTES = 32 << 20  # image data per band; the solver needs about 2x this
 
 
 def band_rows(num_images: int, width: int, channels: int, band_bytes: int) -> int:
@@ -54,9 +55,9 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path,
                 raise InputError(path, f"image is {img.shape[1]}x{img.shape[0]}x{img.shape[2]}"
                                        f" but {Path(files[0]).name} is {first_shape[1]}x"
                                        f"{first_shape[0]}x{first_shape[2]}")
-            # The same float32 operation as Capture.normalized_images.
-            scale = (1.0 / intensities[k]).astype(np.float32)
-            f.write((img * scale).tobytes())
+            # The same float32 operation as Capture.normalized_images, in place.
+            img *= (1.0 / intensities[k]).astype(np.float32)
+            f.write(img.data)
             del img
     h, w, c = first_shape
     return h, w, c, depth
@@ -139,14 +140,14 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
 
 def _write_pngs(out: Path, mask: np.ndarray, h: int, rows: int) -> float:
     """normal.png and albedo.png encoded band by band from the written .npy files, by the
-    in-memory writers' own encoders; returns the albedo scale."""
+    in-memory writers' own encoders, and streamed into the PNGs; returns the albedo
+    scale."""
     def encode(npy: str, png: str, channels: int, fn) -> None:
-        shape = (h, mask.shape[1], 3) if channels == 3 else (h, mask.shape[1])
-        code = np.zeros(shape, np.uint16)
+        writer = PngBandWriter(out / png, h, mask.shape[1], channels)
         for r0 in range(0, h, rows):
             r1 = min(h, r0 + rows)
-            code[r0:r1] = fn(read_npy_rows(out / npy, r0, r1), mask[r0:r1])
-        write_png16(out / png, code)
+            writer.write(fn(read_npy_rows(out / npy, r0, r1), mask[r0:r1]))
+        writer.close()
 
     encode("normals.npy", "normal.png", 3, normals_to_png16)
     albedo = np.load(out / "albedo.npy", mmap_mode="r")
