@@ -94,8 +94,12 @@ def solve_and_write(cap, method: str, out: Path, source: str, depth: bool = Fals
     if figure:
         from lambertian.viz.figures import ps_panel
 
+        import numpy as np
+
+        # Reuse the depth just integrated; without --depth the panel integrates itself.
+        z = np.load(out / "depth.npy") if depth else None
         ps_panel(out / "figure.png", cap.grey(), res.normals, res.albedo, res.mask,
-                 normals_gt=cap.normals, title=f"{cap.name}: {method}")
+                 normals_gt=cap.normals, depth=z, K=cap.K, title=f"{cap.name}: {method}")
     if depth or figure:
         write_json(out / "ps.json", summary)
     print(f"wrote {out}/")

@@ -1,0 +1,90 @@
+"""``lambertian integrate NORMALS``: depth map and mesh from a normal map."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from lambertian.integrate.outputs import DEFAULT_METHOD, METHODS
+
+    p = sub.add_parser(
+        "integrate", help="depth map and a mesh (PLY) from normals",
+        description="Integrate a normal map (project frame: x right, y up, z toward the "
+                    "camera) into depth. NORMALS is our normals.npy (H x W x 3 float, zeros "
+                    "outside the mask) or a 16-bit normal PNG ((n + 1) / 2). Writes "
+                    "depth.npy (float32, NaN outside the mask), depth.png (16-bit), "
+                    "depth.exr, mesh.ply and depth.json into OUT. With --camera the depth is "
+                    "perspective, metric up to one unknown scale; without, orthographic in "
+                    "pixels up to an offset.")
+    p.add_argument("normals", type=Path, metavar="NORMALS", help="normals.npy or normal PNG")
+    p.add_argument("--mask", type=Path, default=None,
+                   help="mask image (default: the pixels with a non-zero normal)")
+    p.add_argument("--camera", type=Path, default=None, metavar="K.txt",
+                   help="3 x 3 intrinsics (OpenCV convention, pixels) for perspective depth")
+    p.add_argument("--method", choices=sorted(METHODS), default=DEFAULT_METHOD,
+                   help=f"integrator (default: {DEFAULT_METHOD}, keeps depth discontinuities)")
+    p.add_argument("--albedo", type=Path, default=None,
+                   help="optional albedo.npy or image for the mesh's vertex colours")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.set_defaults(func=run)
+
+
+def read_normals(path: Path):
+    """(H, W, 3) float64 normals from .npy or a 16-bit normal PNG; InputError otherwise."""
+    import numpy as np
+
+    from lambertian.core.errors import InputError
+
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    if path.suffix.lower() == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as err:
+            raise InputError(path, f"not a NumPy array file ({err})") from None
+    if path.suffix.lower() == ".png":
+        from lambertian.io import read_normal_png
+
+        return read_normal_png(path)
+    raise InputError(path, "normals must be a .npy array or a 16-bit normal .png")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from lambertian.cli.common import write_json
+    from lambertian.core.errors import InputError
+    from lambertian.integrate.checks import read_camera
+    from lambertian.integrate.outputs import write_depth_outputs
+    from lambertian.io import read_image, read_mask
+
+    out = args.out
+    for given in (args.normals, args.mask, args.camera, args.albedo):
+        if given is not None and out.resolve() == given.resolve():
+            raise InputError(out, "output folder is one of the inputs; choose another --out")
+    normals = read_normals(args.normals)
+    if normals.ndim != 3 or normals.shape[-1] != 3:
+        raise InputError(args.normals, f"a normal map must be H x W x 3, got {normals.shape}")
+    mask = None
+    if args.mask is not None:
+        mask = read_mask(args.mask, normals.shape[:2])
+    K = read_camera(args.camera) if args.camera is not None else None
+    albedo = None
+    if args.albedo is not None:
+        albedo = (np.load(args.albedo, allow_pickle=False)
+                  if args.albedo.suffix.lower() == ".npy" else read_image(args.albedo)[0])
+        if albedo.shape[:2] != normals.shape[:2]:
+            raise InputError(args.albedo, f"albedo is {albedo.shape[1]}x{albedo.shape[0]}, "
+                                          f"normals are {normals.shape[1]}x{normals.shape[0]}")
+    # check_normals (inside) names the files in its errors.
+    from lambertian.integrate.checks import check_normals
+
+    check_normals(normals, mask, source=str(args.normals), mask_source=str(args.mask))
+    print(f"integrating {args.normals} ({normals.shape[1]}x{normals.shape[0]}) with "
+          f"{args.method}, {'perspective' if K is not None else 'orthographic'} ...", flush=True)
+    summary = write_depth_outputs(out, normals, mask, K=K, albedo=albedo, method=args.method)
+    write_json(out / "integrate.json", {"normals": str(args.normals), **summary})
+    print(f"{summary['components']} region(s), {summary['seconds']:.2f} s; wrote {out}/")
+    return 0
