@@ -37,9 +37,12 @@ def write_exr(path: str | os.PathLike[str], image: np.ndarray) -> Path:
     return p
 
 
-def read_exr(path: str | os.PathLike[str]) -> np.ndarray:
+def read_exr(path: str | os.PathLike[str], allow_nan: bool = False) -> np.ndarray:
     """Read an EXR as float32: (H, W, 3) when it has R, G, B channels, else (H, W) for a
     single channel. Half-float channels are widened to float32.
+
+    ``allow_nan`` accepts NaN (our depth maps mark pixels outside the mask with it);
+    images read as light measurements keep the default, which refuses it.
 
     Raises InputError for a missing or unreadable file, a channel layout that is neither
     RGB nor single-channel, or NaN/inf values.
@@ -61,6 +64,6 @@ def read_exr(path: str | os.PathLike[str]) -> np.ndarray:
     else:
         raise InputError(p, f"EXR channels {sorted(ch)} are neither R, G, B nor a single one")
     img = np.ascontiguousarray(img, dtype=np.float32)
-    if not np.isfinite(img).all():
+    if not (np.isfinite(img) | (allow_nan & np.isnan(img))).all():
         raise InputError(p, "EXR image holds NaN or infinite values")
     return img
