@@ -1,4 +1,5 @@
-"""``lambertian light IMAGE --normals N.npy [--mask M.png] --out light.json``."""
+"""``lambertian light IMAGE --normals N.npy [--mask M.png] --out light.json``, or
+``lambertian light IMAGE --model faces|objects|WEIGHTS.pt [--mask M.png] --out light.json``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "relative to the albedo) from one linear image whose normals "
                                    "are known; shadows and highlights are treated as outliers.")
     p.add_argument("image", help="the image (PNG/TIFF/EXR/...; 16-bit stays 16-bit)")
-    p.add_argument("--normals", required=True, help="(H, W, 3) .npy normals, project frame")
+    p.add_argument("--normals", help="(H, W, 3) .npy normals, project frame")
+    p.add_argument("--model", help="no normals: a learned single-image model, 'faces' or "
+                                   "'objects' (shipped) or a weights file; the JSON adds its "
+                                   "vMF concentration 'kappa' and 'uncertainty_deg'")
     p.add_argument("--mask", help="mask image (default: pixels with non-zero normals)")
     p.add_argument("--out", default="light.json", help="output light JSON (default light.json)")
     p.add_argument("--no-ambient", action="store_true", help="fit no ambient term")
@@ -31,7 +35,11 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.lights.single_image import estimate_light
     from lambertian.ps.inputs import to_grey
 
+    if (args.normals is None) == (args.model is None):
+        raise InputError(args.image, "give exactly one of --normals N.npy or --model NAME")
     img = read_image(args.image)[0]
+    if args.model is not None:
+        return _run_model(args, img)
     try:
         normals = np.load(args.normals)
     except (OSError, ValueError) as err:
@@ -51,4 +59,26 @@ def run(args: argparse.Namespace) -> int:
     write_json(args.out, out)
     print(f"light: direction {np.round(light.direction, 4).tolist()}, intensity "
           f"{light.intensity:.4g}, ambient {light.ambient:.4g} -> {args.out}")
+    return 0
+
+
+def _run_model(args: argparse.Namespace, img) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from lambertian.cli.common import write_json
+    from lambertian.core.errors import InputError
+    from lambertian.io import read_mask
+    from lambertian.learn.train_light import WEIGHTS, estimate_light_learned
+
+    if args.model not in WEIGHTS and not Path(args.model).is_file():
+        raise InputError(args.model, "unknown model: use 'faces', 'objects' or a weights file")
+    mask = read_mask(args.mask, img.shape[:2]) if args.mask else None
+    out = estimate_light_learned(img, args.model, mask)
+    if Path(args.out).resolve() == Path(args.image).resolve():
+        raise InputError(args.out, "refusing to overwrite the input image")
+    write_json(args.out, out)
+    print(f"light ({args.model}): direction {np.round(out['direction'], 4).tolist()}, "
+          f"uncertainty ~{out['uncertainty_deg']:.1f} deg -> {args.out}")
     return 0
