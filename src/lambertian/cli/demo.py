@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"| {r['method']} | {r['mean']:.2f} | {r['median']:.2f} | "
               f"{r['below_11.25']:.1f}% | {r['seconds']:.2f} |")
-    write_json(args.out / "demo.json", {"args": vars(args), "results": rows,
+    settings = {k: v for k, v in vars(args).items() if k != "func"}
+    write_json(args.out / "demo.json", {"args": settings, "results": rows,
                                         "cast_shadow_fraction": float(
                                             synth.cast_shadow[:, synth.mask].mean())})
     print(f"\nresults in {args.out}/demo.json; figures in {args.out}/<method>/figure.png")

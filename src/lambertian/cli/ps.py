@@ -64,6 +64,9 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
         raise InputError(args.dir, "--depth and --figure need the whole capture in memory; "
                                    "run them without --stream")
     files, lights, intensities, mask = capture_files(args.dir)
+    if args.method != "ls":
+        print(f"--stream solves with ls ({args.method} compares whole images)", flush=True)
+        args.method = "ls"
     print(f"streaming {len(files)} images with {args.method} ...", flush=True)
     info = stream_ps(files, lights, intensities, mask, out, method=args.method,
                      band_bytes=args.band_mb << 20, progress=True, source=str(args.dir))
@@ -92,9 +95,9 @@ def solve_and_write(cap, method: str, out: Path, source: str, depth: bool = Fals
         summary["depth"] = write_depth_outputs(out, res.normals, res.mask, K=cap.K,
                                                albedo=res.albedo)
     if figure:
-        from lambertian.viz.figures import ps_panel
-
         import numpy as np
+
+        from lambertian.viz.figures import ps_panel
 
         # Reuse the depth just integrated; without --depth the panel integrates itself.
         z = np.load(out / "depth.npy") if depth else None

@@ -133,7 +133,13 @@ def albedo_scale(albedo: np.ndarray, mask: np.ndarray | None = None,
     m = np.ones(a.shape[:2], bool) if mask is None else np.asarray(mask, bool)
     if m.shape != a.shape[:2]:
         raise InputError(source, f"mask is {m.shape}, albedo is {a.shape[:2]}")
-    vals = a[m]
+    return albedo_scale_of_values(a[m], source)
+
+
+def albedo_scale_of_values(values: np.ndarray, source: PathLike = "albedo") -> float:
+    """:func:`albedo_scale` of the masked albedo values already gathered (any shape, in
+    the mask's row-major order), for maps encoded band by band."""
+    vals = np.asarray(values)
     if not np.isfinite(vals).all():
         raise InputError(source, "albedo holds NaN or infinite values")
     scale = float(np.percentile(vals, ALBEDO_PERCENTILE)) if vals.size else 0.0

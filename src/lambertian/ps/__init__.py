@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from lambertian.ps.least_squares import least_squares
 from lambertian.ps.result import PSResult
+from lambertian.ps.robust import robust
 
 DEFAULT_METHOD = "robust"
 METHODS = ("ls", "robust")
@@ -20,10 +21,8 @@ def get_solver(name: str) -> Callable[..., PSResult]:
     if name == "ls":
         return least_squares
     if name == "robust":
-        from lambertian.ps.robust import robust
-
         return robust
     raise ValueError(f"unknown photometric-stereo method {name!r}; choose from {METHODS}")
 
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "PSResult", "get_solver", "least_squares"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "PSResult", "get_solver", "least_squares", "robust"]

@@ -24,11 +24,12 @@ from tqdm import tqdm
 from lambertian.core.errors import InputError
 from lambertian.io import read_image
 from lambertian.io.png_stream import PngBandWriter
-from lambertian.io.writers import albedo_scale, albedo_to_png16, normals_to_png16
+from lambertian.io.writers import albedo_scale_of_values, albedo_to_png16, normals_to_png16
 from lambertian.ps import get_solver
 from lambertian.ps.inputs import check_lights
 from lambertian.scale.npy_bands import NpyBandWriter, read_npy_rows
 
+STREAMABLE_METHODS = ("ls",)
 DEFAULT_BAND_BYTES = 32 << 20  # image data per band; the solver needs about 2x this
 
 
@@ -87,7 +88,9 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     intensities : (K, C) or (K, 1) light intensities (images are divided by them).
     mask : (H, W) bool object pixels, or None for all.
     out : output folder (created).
-    method : a photometric-stereo method name (``ls``, ``robust``); it must be per pixel.
+    method : a photometric-stereo method whose answer at a pixel depends on that pixel
+        alone (:data:`STREAMABLE_METHODS`); ``robust`` also checks whole images against
+        each other, so it needs the whole capture.
     band_bytes : image data held per band (sets the peak memory).
     workdir : where the staging file goes (default: a temporary folder inside ``out``).
 
@@ -96,6 +99,9 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     dict with shape, bands, seconds and the albedo PNG scale.
     """
     t0 = time.perf_counter()
+    if method not in STREAMABLE_METHODS:
+        raise InputError(source, f"method {method!r} cannot be streamed (it compares whole "
+                                 f"images); use one of {STREAMABLE_METHODS}")
     files = [Path(p) for p in files]
     L = check_lights(lights, len(files), source)
     e = np.asarray(intensities, dtype=np.float64).reshape(len(files), -1)
@@ -150,10 +156,16 @@ def _write_pngs(out: Path, mask: np.ndarray, h: int, rows: int) -> float:
         writer.close()
 
     encode("normals.npy", "normal.png", 3, normals_to_png16)
-    albedo = np.load(out / "albedo.npy", mmap_mode="r")
-    channels = albedo.shape[2]
-    # The percentile of the masked values, as write_albedo_png takes it (one copy).
-    scale = albedo_scale(albedo[mask], None)
-    del albedo
+    # The masked albedo values in row-major order, as write_albedo_png takes them.
+    channels = read_npy_rows(out / "albedo.npy", 0, 1).shape[2]
+    values = np.empty((int(mask.sum()), channels), np.float32)
+    at = 0
+    for r0 in range(0, h, rows):
+        r1 = min(h, r0 + rows)
+        band = read_npy_rows(out / "albedo.npy", r0, r1)[mask[r0:r1]]
+        values[at:at + len(band)] = band
+        at += len(band)
+    scale = albedo_scale_of_values(values)
+    del values
     encode("albedo.npy", "albedo.png", channels, lambda a, m: albedo_to_png16(a, m, scale))
     return scale
