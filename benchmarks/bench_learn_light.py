@@ -1,0 +1,65 @@
+"""Single-image light models: inference time per image and the validation numbers.
+
+    python benchmarks/bench_learn_light.py [--faces]
+
+Prints the time of one ``estimate_light_learned`` call (model loaded once, cached
+weights) against the known-normals estimator on the same image as a baseline ratio,
+and with ``--faces`` the Yale B validation errors of the shipped face model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--faces", action="store_true", help="also evaluate on subjects 23-28")
+    ap.add_argument("--repeat", type=int, default=50)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    from lambertian.core.metrics import angular_error_deg
+    from lambertian.io import data_root, read_yaleb
+    from lambertian.learn.faces import VAL_SUBJECTS, error_summary, prepare_image, subject_dir
+    from lambertian.learn.train_light import load_model, predict, shipped_weights
+    from lambertian.lights.single_image import estimate_light
+
+    root = data_root() / "yaleb"
+    cap = read_yaleb(subject_dir(root, VAL_SUBJECTS[0]))
+    img = cap.images[0, ..., 0]
+    for name in ("faces", "objects"):
+        model, size = load_model(shipped_weights(name))
+        predict(model, prepare_image(img, size)[0])  # warm up
+        t0 = time.perf_counter()
+        for _ in range(args.repeat):
+            predict(model, prepare_image(img, size)[0])
+        ms = 1e3 * (time.perf_counter() - t0) / args.repeat
+        print(f"{name}: {ms:.2f} ms per image (preprocessing + mirrored pair, 1 thread)")
+    # a hemisphere's normals over the crop: the known-geometry estimator's work per image
+    h, w = img.shape
+    y, x = np.mgrid[0:h, 0:w]
+    nx, ny = (x - w / 2) / (0.6 * w), -(y - h / 2) / (0.6 * h)
+    normals = np.stack([nx, ny, np.sqrt(np.clip(1 - nx ** 2 - ny ** 2, 0.05, None))], -1)
+    normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        estimate_light(img, normals)
+    print(f"known-normals estimate_light, same image: {1e3 * (time.perf_counter() - t0) / 5:.2f}"
+          " ms (reference in the same run)")
+    if args.faces:
+        model, size = load_model(shipped_weights("faces"))
+        errs = []
+        for s in VAL_SUBJECTS:
+            c = read_yaleb(subject_dir(root, s))
+            x = torch.cat([prepare_image(c.images[k, ..., 0], size)[0]
+                           for k in range(c.num_images)])
+            errs.append(angular_error_deg(predict(model, x).direction.numpy(), c.lights))
+        print("faces model, validation subjects 23-28:", error_summary(np.concatenate(errs)))
+
+
+if __name__ == "__main__":
+    main()

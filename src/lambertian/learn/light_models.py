@@ -1,0 +1,164 @@
+"""Single-image light regressors: an MLP on flattened pixels, a CNN, and a pretrained
+backbone with a new head, all with the same output and losses.
+
+Every model maps a batch of normalised grey images (B, 1, H, W) (see
+:func:`lambertian.learn.light_data.normalize_image`) to a :class:`LightOutput`: a unit
+direction (project frame, toward the light), a von Mises-Fisher concentration ``kappa``
+as its uncertainty (the direction's angular spread is about ``1 / sqrt(kappa)`` radians,
+so a small kappa tells a user not to trust it), and the albedo-weighted intensity and
+ambient in normalised image units.
+
+Losses (:func:`light_loss`): cosine ``1 - mu . l`` and MSE ``|mu - l|^2`` on unit vectors,
+and the vMF negative log-likelihood that trains ``kappa``.
+
+The three models follow the seed's recipe (a fully connected regressor on flattened
+images, a CNN, and transfer learning from a pretrained backbone). The backbone here is
+pretrained by this project on the synthetic corpus of :mod:`lambertian.learn.light_data`
+(no weights are downloaded), then fine-tuned with a new head on real faces.
+
+References: K. V. Mardia, P. E. Jupp, "Directional Statistics", 2000 (vMF); S. Prokudin,
+P. Gehler, S. Nowozin, "Deep Directional Statistics", ECCV 2018 (vMF loss for networks).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+OUTPUTS = 6  # direction (3, unnormalised), kappa, intensity, ambient
+KAPPA_MIN = 0.1
+
+
+@dataclass
+class LightOutput:
+    """direction (B, 3) unit; kappa (B,) > 0; intensity, ambient (B,) >= 0."""
+
+    direction: torch.Tensor
+    kappa: torch.Tensor
+    intensity: torch.Tensor
+    ambient: torch.Tensor
+
+
+def split_outputs(raw: torch.Tensor) -> LightOutput:
+    """(B, 6) raw network outputs -> :class:`LightOutput`."""
+    d = F.normalize(raw[:, :3], dim=1, eps=1e-6)
+    return LightOutput(d, F.softplus(raw[:, 3]) + KAPPA_MIN, F.softplus(raw[:, 4]),
+                       F.softplus(raw[:, 5]))
+
+
+def coords(x: torch.Tensor) -> torch.Tensor:
+    """Append x and y coordinate channels (project frame, in [-1, 1]) to (B, C, H, W):
+    light direction is about *where* the bright side is, which plain convolutions with
+    pooling struggle to encode (CoordConv, Liu et al., NeurIPS 2018)."""
+    b, _, h, w = x.shape
+    ys = torch.linspace(1, -1, h, dtype=x.dtype).view(1, 1, h, 1).expand(b, 1, h, w)
+    xs = torch.linspace(-1, 1, w, dtype=x.dtype).view(1, 1, 1, w).expand(b, 1, h, w)
+    return torch.cat([x, xs, ys], dim=1)
+
+
+class MLPRegressor(nn.Module):
+    """The seed's fully connected regressor: flattened (resized) image -> 6 outputs."""
+
+    def __init__(self, size: tuple[int, int] = (32, 28), hidden: int = 256) -> None:
+        super().__init__()
+        self.size = tuple(size)
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(size[0] * size[1], hidden), nn.ReLU(),
+                                 nn.Linear(hidden, 128), nn.ReLU(), nn.Linear(128, OUTPUTS))
+
+    def forward(self, x: torch.Tensor) -> LightOutput:
+        if tuple(x.shape[-2:]) != self.size:
+            x = F.interpolate(x, size=self.size, mode="area")
+        return split_outputs(self.net(x))
+
+
+class Backbone(nn.Module):
+    """Convolutional feature extractor: (B, 1, H, W) -> (B, 4 * width * 16) features.
+
+    Four stride-2 conv blocks on the image plus coordinate channels, then adaptive
+    average pooling to a 4 x 4 grid (so any input size works and the features keep the
+    coarse layout of light and shade).
+    """
+
+    def __init__(self, width: int = 16) -> None:
+        super().__init__()
+        chans = [3, width, 2 * width, 4 * width, 4 * width]
+        layers: list[nn.Module] = []
+        for a, b in zip(chans[:-1], chans[1:], strict=True):
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.BatchNorm2d(b), nn.ReLU()]
+        self.convs = nn.Sequential(*layers)
+        self.features = 4 * width * 16
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.adaptive_avg_pool2d(self.convs(coords(x)), 4).flatten(1)
+
+
+class CNNRegressor(nn.Module):
+    """A CNN regressor: :class:`Backbone` then a small fully connected head.
+
+    The same class serves as the seed's CNN (trained from scratch) and as the
+    "pretrained backbone" model (backbone trained on the synthetic corpus, then loaded
+    and fine-tuned with a fresh head; see :func:`lambertian.learn.train_light`).
+    """
+
+    def __init__(self, width: int = 16, hidden: int = 128) -> None:
+        super().__init__()
+        self.backbone = Backbone(width)
+        self.head = nn.Sequential(nn.Linear(self.backbone.features, hidden), nn.ReLU(),
+                                  nn.Linear(hidden, OUTPUTS))
+
+    def forward(self, x: torch.Tensor) -> LightOutput:
+        return split_outputs(self.head(self.backbone(x)))
+
+
+def build_model(kind: str, **kwargs: Any) -> nn.Module:
+    """``"mlp"``: :class:`MLPRegressor`; ``"cnn"`` / ``"pretrained"``: :class:`CNNRegressor`."""
+    if kind == "mlp":
+        return MLPRegressor(**kwargs)
+    if kind in ("cnn", "pretrained"):
+        return CNNRegressor(**kwargs)
+    raise ValueError(f"unknown light model kind {kind!r} (mlp, cnn, pretrained)")
+
+
+def vmf_nll(direction: torch.Tensor, kappa: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B,) negative log-likelihood of unit ``target`` under vMF(``direction``, ``kappa``)
+    on the 2-sphere: ``-log kappa + log(4 pi) + log sinh kappa - kappa mu . l``, with
+    ``log sinh k = k + log(1 - exp(-2k)) - log 2`` for stability."""
+    log_sinh = kappa + torch.log1p(-torch.exp(-2 * kappa).clamp_max(1 - 1e-6)) - math.log(2)
+    return -torch.log(kappa) + math.log(4 * math.pi) + log_sinh - kappa * (direction * target
+                                                                         ).sum(1)
+
+
+def light_loss(out: LightOutput, direction: torch.Tensor,
+               intensity: torch.Tensor | None = None, ambient: torch.Tensor | None = None,
+               vmf_weight: float = 0.05) -> tuple[torch.Tensor, dict[str, float]]:
+    """Cosine + MSE on the unit direction, plus ``vmf_weight`` x the vMF NLL (which alone
+    trains kappa), plus MSE on intensity / ambient when labels are given.
+
+    Returns the scalar loss and its parts as floats.
+    """
+    cos = (out.direction * direction).sum(1)
+    parts = {"cosine": (1 - cos).mean(), "mse": ((out.direction - direction) ** 2).sum(1).mean()}
+    # kappa only: the direction is trained by the cosine/MSE terms, which behave better
+    # early on than a vMF NLL whose gradient scales with kappa.
+    parts["vmf"] = vmf_nll(out.direction.detach(), out.kappa, direction).mean()
+    loss = parts["cosine"] + parts["mse"] + vmf_weight * parts["vmf"]
+    if intensity is not None:
+        parts["intensity"] = F.mse_loss(out.intensity, intensity)
+        loss = loss + 0.1 * parts["intensity"]
+    if ambient is not None:
+        parts["ambient"] = F.mse_loss(out.ambient, ambient)
+        loss = loss + 0.1 * parts["ambient"]
+    return loss, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def kappa_to_degrees(kappa: torch.Tensor | float) -> torch.Tensor:
+    """Expected angular error (degrees) of a vMF with concentration ``kappa``: for large
+    kappa the angle to the mean is Rayleigh with scale ``1 / sqrt(kappa)``, whose mean is
+    ``sqrt(pi / 2) / sqrt(kappa)`` radians; a readable uncertainty for the light JSON."""
+    k = torch.as_tensor(kappa, dtype=torch.float64)
+    return torch.rad2deg(math.sqrt(math.pi / 2) / torch.sqrt(k))
