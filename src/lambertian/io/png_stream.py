@@ -46,7 +46,9 @@ class PngBandWriter:
         colour_type = 2 if channels == 3 else 0
         self._f.write(_SIGNATURE + _chunk(b"IHDR", struct.pack(
             ">IIBBBBB", self.width, self.height, bit_depth, colour_type, 0, 0, 0)))
-        self._z = zlib.compressobj(level)
+        # Run-length matching: about 2x faster than the default strategy on image rows
+        # for a few percent more bytes (OpenCV's own PNG writer makes the same choice).
+        self._z = zlib.compressobj(level, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
 
     def write(self, band: np.ndarray) -> None:
         """Append the next rows: (h, W) or (h, W, 3) unsigned integers."""
