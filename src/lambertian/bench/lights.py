@@ -77,4 +77,46 @@ def lights_suite(data_root: Path) -> list[dict[str, Any]]:
         rows.append(_row("single image (known normals)", f"diligent/{obj}", np.array(dirs),
                          cap.lights, time.perf_counter() - t, np.array(ints),
                          cap.intensities @ GREY))
+    rows += uncalibrated_rows(root)
+    return rows
+
+
+def uncalibrated_rows(root: Path, yaleb: bool = True,
+                      normals_check: bool = True) -> list[dict[str, Any]]:
+    """Uncalibrated photometric stereo (all images of one object at once) on DiLiGenT
+    ball, bear, reading, the test views buddha and pot2, and (no bar) every Yale B
+    subject. On objects with ground-truth normals, ``ps_vs_calibrated_deg`` is the mean
+    angle between robust photometric stereo with the estimated lights and with the true
+    ones (``ps_mean_deg`` / ``calibrated_ps_mean_deg`` against the ground truth)."""
+    from lambertian.io import read_capture
+    from lambertian.lights.uncalibrated import uncalibrated_lights
+    from lambertian.ps.robust import robust
+
+    rows: list[dict[str, Any]] = []
+    sets = [root / "diligent" / o for o in ("ball", "bear", "reading")]
+    sets += [root / "diligent_test" / o for o in ("buddha", "pot2")]
+    if yaleb and (root / "yaleb").is_dir():
+        sets += sorted(p for p in (root / "yaleb").iterdir() if p.is_dir())
+    for folder in sets:
+        if not folder.is_dir():
+            continue
+        cap = read_capture(folder)
+        t = time.perf_counter()
+        est = uncalibrated_lights(cap.images, cap.mask, source=folder.name)
+        seconds = time.perf_counter() - t
+        extra: dict[str, Any] = {"resolved": est.resolved,
+                                 "bisector_median_deg": est.info.get("bisector_median_deg")}
+        if normals_check and cap.normals is not None:
+            ref = robust(cap.normalized_images(), cap.lights, cap.mask).normals
+            mine = robust(cap.images / est.intensities[:, None, None, None].astype(np.float32),
+                          est.directions, cap.mask).normals
+            extra["ps_vs_calibrated_deg"] = normal_error_stats(mine, ref, cap.mask)["mean"]
+            extra["ps_mean_deg"] = normal_error_stats(mine, cap.normals, cap.mask)["mean"]
+            extra["calibrated_ps_mean_deg"] = normal_error_stats(ref, cap.normals,
+                                                                 cap.mask)["mean"]
+        dataset = f"{folder.parent.name}/{folder.name}"
+        rows.append(_row("uncalibrated (specular GBR)", dataset, est.directions, cap.lights,
+                         seconds, est.intensities, cap.intensities @ GREY
+                         if cap.intensities.shape[1] == 3 else cap.intensities[:, 0],
+                         **extra))
     return rows

@@ -12,7 +12,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "in the capture's own order. With --chrome the lights come "
                                    "from a mirror sphere captured under the same lights; a "
                                    "matte-sphere capture (known analytic normals, e.g. psm/gray) "
-                                   "calibrates itself.")
+                                   "calibrates itself. Without either, the lights are estimated "
+                                   "from the images alone (uncalibrated photometric stereo: "
+                                   "rank-3 factorisation, integrability, GBR from specular "
+                                   "highlights); OUT/ambiguity.json says what stays unknown.")
     p.add_argument("dir", help="capture folder (DiLiGenT, psm, Yale B, images + lights.txt)")
     p.add_argument("--chrome", help="folder of the mirror sphere under the same lights")
     p.add_argument("--out", default="lights_out", help="output folder (default lights_out)")
@@ -57,8 +60,15 @@ def run(args: argparse.Namespace) -> int:
         intensities = intensities / intensities.mean()
         method = "matte sphere"
     else:
-        raise InputError(args.dir, "uncalibrated light estimation is not available yet: "
-                                   "give --chrome CHROME_DIR or a matte-sphere capture")
+        from lambertian.lights.uncalibrated import uncalibrated_lights
+
+        print(f"uncalibrated estimation on {cap.num_images} images ...")
+        unc = uncalibrated_lights(cap.images, cap.mask, source=args.dir)
+        dirs, intensities = unc.directions, unc.intensities
+        method = "uncalibrated"
+        write_json(out / "ambiguity.json", {"resolved": unc.resolved, "gbr": unc.gbr,
+                                            **unc.info})
+        print(("" if unc.resolved else "warning: ") + unc.info["ambiguity"])
     rows = []
     for f, d, e in zip(cap.files, dirs, intensities, strict=True):
         ok = bool(np.all(np.isfinite(d)))

@@ -1,0 +1,193 @@
+"""Uncalibrated photometric stereo: light directions and relative intensities from the
+images alone.
+
+1. Robust rank-3 factorisation of the grey image stack (Hayakawa 1994), shadows and
+   highlights left out (:mod:`lambertian.lights.factorisation`): the lights and
+   pseudo-normals up to an unknown 3x3 matrix.
+2. Integrability of the pseudo-normal field (Yuille & Snow 1997) reduces that matrix to
+   the generalised bas-relief group (Belhumeur, Kriegman, Yuille 1999)
+   (:mod:`lambertian.lights.integrability`).
+3. The GBR parameters from specular highlights: at each highlight peak the normal
+   bisects the light and the viewer (Drbohlav & Chantler 2005)
+   (:mod:`lambertian.lights.specular_cues`).
+4. The convex/concave flip, which no shading or specular cue resolves, from the
+   occluding boundary: there the normals point out of the silhouette.
+
+What remains is reported, not hidden: one global scale of the intensities (and albedo),
+and, when too few highlights are found, the GBR itself (the result is then flagged
+``resolved = False``, never silently presented as calibrated).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import binary_erosion
+
+from lambertian.core.errors import InputError
+from lambertian.lights.factorisation import rank3_factorise
+from lambertian.lights.gbr import apply_gbr, flip_convex_concave, unit
+from lambertian.lights.integrability import integrable_basis
+from lambertian.lights.specular_cues import highlight_peaks, resolve_gbr_specular
+from lambertian.ps.inputs import check_images, check_mask, to_grey
+
+# Fewest images with a detected highlight for the specular GBR resolution (each gives
+# two equations for three unknowns; a few more make the robust loss meaningful).
+MIN_HIGHLIGHTS = 4
+# Median bisector error (degrees) of the specular fit above which the highlights do not
+# agree on one GBR (a poor integrable basis, or peaks that are not highlights): the result
+# is flagged as unresolved.
+MAX_BISECTOR_DEG = 10.0
+# Pixels need this many inlier observations for a reliable pseudo-normal.
+MIN_INLIERS = 6
+# Width in pixels of the band inside the silhouette used for the convex/concave choice.
+BOUNDARY_BAND = 4
+# Second/third singular values of the stack below this share of the first: the images
+# do not span three dimensions (flat object or degenerate lights).
+RANK_RCOND = 1e-3
+
+
+@dataclass
+class UncalibratedLights:
+    """Result of :func:`uncalibrated_lights`.
+
+    directions : (K, 3) unit light directions, project frame.
+    intensities : (K,) relative intensities (mean 1: the global scale is unknown).
+    normals : (H, W, 3) unit normals of the factorisation in the same frame (zeros where
+        unknown); albedo : (H, W) relative albedo.
+    resolved : whether the GBR ambiguity was resolved (else ``gbr`` is the identity and
+        the lights are known only up to a GBR transformation).
+    gbr : (mu, nu, lam) applied to the integrable basis.
+    info : ambiguity statement, cues used, timings.
+    """
+
+    directions: np.ndarray
+    intensities: np.ndarray
+    normals: np.ndarray
+    albedo: np.ndarray
+    resolved: bool
+    gbr: tuple[float, float, float]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def boundary_outward(mask: np.ndarray, band: int = BOUNDARY_BAND
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels within ``band`` of the silhouette and their outward 2D directions in the
+    project frame (x = column, y = -row), from the gradient of a smoothed mask."""
+    from scipy.ndimage import gaussian_filter
+
+    m = mask.astype(np.float64)
+    sm = gaussian_filter(m, sigma=band)
+    gr, gc = np.gradient(sm)
+    inner = binary_erosion(mask, iterations=band)
+    ring = mask & ~inner
+    out = np.stack([-gc, gr], axis=-1)  # -grad points outward; y = -row flips the row part
+    return ring, unit(out)
+
+
+def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
+                        sample: int = 20000, seed: int = 0,
+                        source: str = "images") -> UncalibratedLights:
+    """Light directions and relative intensities of K images of one object, lights
+    unknown (see the module docstring for the method and references).
+
+    Parameters
+    ----------
+    images : (K, H, W) or (K, H, W, C) linear images as captured (not divided by any
+        intensity; colour is reduced to grey with the DiLiGenT weights).
+    mask : (H, W) bool object pixels (all when None).
+    sample : pixels used to fit the lights in the factorisation (seeded sample).
+    seed : seed of every random choice.
+    source : name used in error messages.
+
+    Returns
+    -------
+    UncalibratedLights (directions in the project frame: x right, y up, z toward the
+    camera, pointing toward the lights).
+
+    Raises
+    ------
+    InputError : fewer than 3 images, an empty or mismatched mask, or images that do not
+        constrain three dimensions (flat or degenerate data).
+    """
+    t0 = time.perf_counter()
+    img = check_images(images, source)
+    k, h, w, _ = img.shape
+    if k < 3:
+        raise InputError(source, f"{k} image(s): uncalibrated estimation needs at least "
+                                 "3 images")
+    m = check_mask(mask, (h, w), source)
+    grey = to_grey(img)
+    I = grey[:, m].astype(np.float64)  # (K, P)
+    if I.shape[1] < 100:
+        raise InputError(source, f"only {I.shape[1]} object pixels: too few for "
+                                 "uncalibrated estimation")
+    sv = np.linalg.svd(I[:, :: max(1, I.shape[1] // 5000)], compute_uv=False)
+    if sv[0] <= 0 or sv[2] < RANK_RCOND * sv[0]:
+        raise InputError(source, "the images do not span three dimensions (dark, flat or "
+                                 "degenerate data): lights are not identifiable")
+
+    E, S, inliers = rank3_factorise(I, sample=sample, seed=seed)
+    usable = (inliers.sum(axis=0) >= MIN_INLIERS) & np.any(E != 0, axis=1)
+    grid = np.zeros((h, w, 3))
+    grid[m] = E
+    valid = np.zeros((h, w), bool)
+    valid[m] = usable
+    P, gap = integrable_basis(grid, valid, source)
+    b0 = E @ P.T
+    s0 = S @ np.linalg.inv(P)
+    if np.median(b0[usable, 2]) < 0:  # a common sign: normals face the camera
+        b0, s0 = -b0, -s0
+    t_fact = time.perf_counter() - t0
+
+    peak, strength = highlight_peaks(I, E, S, usable)
+    have = peak >= 0
+    info: dict[str, Any] = {"method": "uncalibrated (factorisation + integrability + "
+                                      "specular GBR)",
+                            "highlights": int(have.sum())}
+    if have.sum() >= MIN_HIGHLIGHTS:
+        params, bis_err = resolve_gbr_specular(b0[peak[have]], s0[have])
+        resolved = bis_err <= MAX_BISECTOR_DEG
+        info["bisector_median_deg"] = bis_err
+        if resolved:
+            ambiguity = ("GBR resolved by specular highlights (Drbohlav & Chantler 2005); "
+                         "convex/concave by the occluding boundary; intensities and albedo "
+                         "share one unknown global scale")
+        else:
+            ambiguity = (f"GBR NOT reliably resolved: the highlights disagree (median "
+                         f"bisector error {bis_err:.1f} deg > {MAX_BISECTOR_DEG:g}); the "
+                         "lights are the best specular fit but may be off by a generalised "
+                         "bas-relief transformation")
+    else:
+        params, resolved = np.array([0.0, 0.0, 1.0]), False
+        ambiguity = (f"GBR NOT resolved: {int(have.sum())} highlight(s) found, "
+                     f"{MIN_HIGHLIGHTS} needed; lights and normals are known only up to a "
+                     "generalised bas-relief transformation and a global scale")
+    b, s = apply_gbr(params, b0, s0)
+
+    ring, outward = boundary_outward(m)
+    nb = np.zeros((h, w, 3))
+    nb[m] = unit(b)
+    sel = ring & valid
+    flipped = False
+    if sel.any() and np.mean(np.sum(nb[sel][:, :2] * outward[sel], axis=1)) < 0:
+        b, s = flip_convex_concave(b, s)
+        flipped = True
+
+    inten = np.linalg.norm(s, axis=1)
+    inten = inten / inten.mean()
+    normals = np.zeros((h, w, 3))
+    albedo = np.zeros((h, w))
+    normals[m] = unit(b)
+    albedo[m] = np.linalg.norm(b, axis=1) * np.linalg.norm(s, axis=1).mean()
+    normals[m & ~valid] = 0.0
+    info.update({"ambiguity": ambiguity, "integrability_gap": gap,
+                 "convex_concave_flipped": flipped,
+                 "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
+                 "factorisation_seconds": t_fact,
+                 "seconds": time.perf_counter() - t0})
+    return UncalibratedLights(unit(s), inten, normals, albedo, resolved,
+                              (float(params[0]), float(params[1]), float(params[2])), info)
