@@ -1,0 +1,1 @@
+"""Learning: networks trained through a fixed Lambertian decoder (Deep Lambertian family)."""
