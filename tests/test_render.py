@@ -197,3 +197,28 @@ def test_axis_angle_matches_scipy():
     got = axis_angle_to_matrix(torch.tensor(w)).numpy()
     assert np.allclose(got, Rotation.from_rotvec(w).as_matrix(), atol=1e-12)
     assert np.allclose(axis_angle_to_matrix(torch.zeros(3, dtype=torch.float64)).numpy(), np.eye(3))
+
+
+def test_shadow_maps_cast_shadows_and_ambient_occlusion():
+    """A small plate 1 unit above a large one: points under it are shadowed from above
+    but lit from the side, and the sky they see is partly hidden."""
+    from lambertian.render.shadows import ambient_visibility, light_visibility
+
+    def plate(half, y):  # CCW seen from +y: normal up
+        v = [[-half, y, -half], [-half, y, half], [half, y, half], [half, y, -half]]
+        return v, [[0, 1, 2], [0, 2, 3]]
+
+    v1, f1 = plate(3.0, 0.0)
+    v2, f2 = plate(0.5, 1.0)
+    mesh = Mesh.create(v1 + v2, f1 + [[a + 4, b + 4, c + 4] for a, b, c in f2])
+    pts = torch.tensor([[0.0, 0.0, 0.0], [0.3, 0.0, -0.2], [2.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
+    up = torch.tensor([0.0, 1.0, 0.0])
+    assert light_visibility(mesh, pts, up).tolist() == [False, False, True, True]
+    side = torch.tensor([1.0, 0.2, 0.0])  # low light from +x: the plate's shadow moves
+    assert light_visibility(mesh, pts, side).tolist() == [True, True, True, True]
+    normals = up.expand(4, 3)
+    ao = ambient_visibility(mesh, pts, normals, n_directions=256)
+    # under the middle of the plate, it hides the cone of half-angle atan(0.5 / 1) around
+    # the normal: cosine-weighted fraction sin^2(26.6 deg) = 0.2 (square plate: a bit more)
+    assert 0.7 < float(ao[0]) < 0.85
+    assert float(ao[2]) > 0.97 and float(ao[3]) > 0.99

@@ -16,7 +16,11 @@ from dataclasses import dataclass
 import torch
 
 from lambertian.fit.losses import cauchy_loss, robust_scale
-from lambertian.render.shade import shade
+from lambertian.render import shadows
+from lambertian.render.camera import Camera
+from lambertian.render.mesh import Mesh
+from lambertian.render.rasterize import Fragments
+from lambertian.render.shade import pixel_normals, project_light_to_world, shade
 
 
 @dataclass
@@ -48,18 +52,51 @@ class LightParams:
 
 
 def shading_residual(light: LightParams, normals: torch.Tensor, image: torch.Tensor,
-                     mask: torch.Tensor, albedo: torch.Tensor | float = 1.0) -> torch.Tensor:
+                     mask: torch.Tensor, albedo: torch.Tensor | float = 1.0,
+                     ambient_visibility: torch.Tensor | None = None,
+                     light_visibility: torch.Tensor | None = None) -> torch.Tensor:
     """Residuals (N,) photo - render on the ``mask`` pixels (normals (H, W, 3) project frame
-    of the camera, image (H, W) grey)."""
-    pred = shade(normals, mask, light.direction.reshape(1, 3), light.intensity, light.ambient,
-                 albedo)[..., 0]
-    return (image - pred)[mask]
+    of the camera, image (H, W) grey). The optional (H, W) visibilities multiply the ambient
+    term (ambient occlusion) and the directional term (cast shadows)."""
+    direct = shade(normals, mask, light.direction.reshape(1, 3), light.intensity, 0.0,
+                   albedo)[..., 0]
+    amb = shade(normals, mask, light.direction.reshape(1, 3), 0.0, light.ambient, albedo)[..., 0]
+    if light_visibility is not None:
+        direct = direct * light_visibility
+    if ambient_visibility is not None:
+        amb = amb * ambient_visibility
+    return (image - direct - amb)[mask]
+
+
+def mesh_visibility(mesh: Mesh, camera: Camera, frags: Fragments, smooth: bool = True,
+                    n_directions: int = 128
+                    ) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+    """Ambient occlusion (H, W) of the visible surface, and a function from a light
+    direction (3,) (camera project frame) to its cast-shadow visibility (H, W) in {0, 1},
+    both by shadow mapping the known mesh (:mod:`lambertian.render.shadows`)."""
+    H, W = frags.face.shape
+    m = frags.mask
+    X = shadows.surface_points(mesh, frags)[m]
+    n = project_light_to_world(pixel_normals(mesh, camera, frags, smooth=smooth)[m].detach(),
+                               camera)
+    va = torch.ones(H, W, dtype=X.dtype)
+    va[m] = shadows.ambient_visibility(mesh, X, n, n_directions).to(X.dtype)
+
+    def shadow(direction: torch.Tensor) -> torch.Tensor:
+        s = torch.ones(H, W, dtype=X.dtype)
+        s[m] = shadows.light_visibility(
+            mesh, X, project_light_to_world(direction.detach(), camera)).to(X.dtype)
+        return s
+
+    return va, shadow
 
 
 def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
               albedo: torch.Tensor | float = 1.0, steps: int = 400,
               robust: bool = True, init: LightParams | None = None,
-              callback: Callable[[int, LightParams, float], None] | None = None) -> dict:
+              callback: Callable[[int, LightParams, float], None] | None = None,
+              ambient_visibility: torch.Tensor | None = None,
+              shadow: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict:
     """Fit ``(l_a, l_d, n_d)`` so that ``albedo (l_a + l_d max(0, n_d . n))`` matches ``image``.
 
     Parameters
@@ -71,6 +108,11 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
     robust : after a least-squares start, switch to a Cauchy loss whose scale is the MAD
         of the residuals, so cast shadows and speculars count as outliers.
     callback : called as ``callback(step, light, loss)``.
+    ambient_visibility : (H, W) ambient occlusion multiplying ``l_a`` (1 = open sky).
+    shadow : direction (3,) -> (H, W) cast-shadow visibility multiplying the directional
+        term; re-evaluated at the current direction before every round after the first
+        (see :func:`mesh_visibility`). Without these, cast shadows and occlusion are
+        only down-weighted by the robust loss.
 
     Returns
     -------
@@ -83,13 +125,19 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
     # L-BFGS: the problem is small and smooth almost everywhere; rounds re-estimate the
     # Cauchy scale (iteratively reweighted, Holland & Welsch 1977) after a least-squares one
     rounds = 4 if robust else 1
+    if shadow is not None:
+        rounds += 1
     evals = [0]
     loss = torch.zeros(())
+    vis: dict[str, torch.Tensor | None] = {"ambient_visibility": ambient_visibility,
+                                           "light_visibility": None}
     for rnd in range(rounds):
         scale = None
-        if rnd > 0:
+        if shadow is not None and rnd > 0:
+            vis["light_visibility"] = shadow(light.direction.detach())
+        if rnd > 0 and robust:
             with torch.no_grad():
-                r0 = shading_residual(light, normals, image, mask, albedo)
+                r0 = shading_residual(light, normals, image, mask, albedo, **vis)
                 scale = robust_scale(r0).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
         opt = torch.optim.LBFGS(light.parameters(), lr=1.0, max_iter=steps // rounds,
                                 tolerance_grad=1e-12, tolerance_change=1e-14,
@@ -97,17 +145,17 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
 
         def closure(scale=scale, opt=opt):
             opt.zero_grad()
-            r = shading_residual(light, normals, image, mask, albedo)
+            r = shading_residual(light, normals, image, mask, albedo, **vis)
             loss = (r ** 2).mean() if scale is None else cauchy_loss(r, scale)
             loss.backward()
             if callback is not None:
-                callback(evals[0], light, float(loss))
+                callback(evals[0], light, float(loss.detach()))
             evals[0] += 1
             return loss
 
         loss = opt.step(closure)
     with torch.no_grad():
-        r = shading_residual(light, normals, image, mask, albedo)
+        r = shading_residual(light, normals, image, mask, albedo, **vis)
         s = robust_scale(r).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
         inl = r.abs() < 3 * s
         return {"light": light.as_dict(), "loss": float(loss),
