@@ -17,19 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from lambertian.core.errors import InputError
+from lambertian.synth.mitsuba_setup import load_mitsuba
 
 DISTANCE = 1000.0  # emitter distance, in sphere radii: effectively at infinity
 
 
 def _mitsuba():
-    try:
-        import mitsuba as mi
-    except ImportError:
-        raise InputError("mitsuba", "the Mitsuba generator needs `pip install mitsuba`") from None
-    if mi.variant() is None:
-        mi.set_variant("scalar_rgb")
-    return mi
+    return load_mitsuba("the Mitsuba generator")
 
 
 def render_mirror_sphere(lights: np.ndarray, *, size: int = 256, alpha: float = 0.01,

@@ -44,16 +44,11 @@ from lambertian.core.tensors import ArrayLike, as_tensor
 from lambertian.render.camera import Camera
 from lambertian.render.mesh import Mesh, vertex_normals
 from lambertian.render.shade import project_light_to_world
+from lambertian.synth.mitsuba_setup import load_mitsuba
 
 
 def _mitsuba():
-    try:
-        import mitsuba as mi
-    except ImportError:
-        raise InputError("mitsuba", "the Mitsuba reference needs `pip install mitsuba`") from None
-    if mi.variant() is None:
-        mi.set_variant("scalar_rgb")
-    return mi
+    return load_mitsuba("the Mitsuba reference")
 
 
 def mitsuba_camera_axes_to_opencv() -> np.ndarray:
