@@ -150,3 +150,69 @@ def fit_directional(intensity: np.ndarray, normals: np.ndarray, *, ambient: bool
     res = I[inl] - A[inl] @ x
     return LightFit(b / e, e, float(x[3]) if ambient else 0.0, inl,
                     float(1.4826 * np.median(np.abs(res))))
+
+
+def fit_directional_grouped(intensity: np.ndarray, normals: np.ndarray, labels: np.ndarray, *,
+                            ambient: bool = True, min_cos: float = 0.1,
+                            saturation: float | None = None, rounds: int = 8,
+                            source: str = "image") -> tuple[LightFit, np.ndarray]:
+    """:func:`fit_directional` on a piecewise-constant albedo: one unknown albedo per group.
+
+    The model is ``I(p) = a[g(p)] (c + b . n(p))``; it is bilinear, so the fit alternates
+    the robust light fit on ``I / a[g]`` with each group's albedo as the median ratio of
+    its lit, unsaturated pixels to the current prediction. The albedos are normalised so
+    that their geometric mean over the pixels is one, which keeps ``intensity``
+    comparable between images whose groups differ slightly.
+
+    Parameters
+    ----------
+    intensity : (P,) linear grey values.
+    normals : (P, 3) unit normals, project frame.
+    labels : (P,) int albedo group of every pixel (e.g. from
+        :func:`lambertian.lights.albedo_groups.chromaticity_groups`).
+    ambient, min_cos, saturation, source : as in :func:`fit_directional`.
+    rounds : alternations at most.
+
+    Returns
+    -------
+    fit : LightFit (intensity and ambient relative to the geometric-mean albedo).
+    albedo : (G,) relative albedo of each group (NaN for a group too small to measure).
+
+    Raises
+    ------
+    InputError : as :func:`fit_directional`.
+    """
+    I = np.asarray(intensity, np.float64).ravel()
+    N = np.asarray(normals, np.float64).reshape(-1, 3)
+    lab = np.asarray(labels).ravel().astype(np.int64)
+    groups = int(lab.max()) + 1 if lab.size else 1
+    usable = np.isfinite(I) & (np.linalg.norm(N, axis=1) > 0.5)
+    if saturation is not None:
+        usable &= I < saturation
+    rho = np.ones(groups)
+    fit = None
+    for _ in range(rounds):
+        a = rho[lab]
+        fit = fit_directional(np.where(usable, I / a, np.nan), N, ambient=ambient,
+                              min_cos=min_cos, iterations=30, source=source)
+        pred = fit.intensity * np.clip(N @ fit.direction, 0.0, None) + fit.ambient
+        lit = usable & (N @ fit.direction > min_cos) & (pred > 0)
+        new = rho.copy()
+        for g in range(groups):
+            sel = lit & (lab == g)
+            # A group with too few lit pixels keeps its albedo (it barely affects the fit).
+            if sel.sum() >= MIN_LIT_PIXELS // 2:
+                new[g] = np.median(I[sel] / pred[sel])  # pred is the shading
+        # The pixels' geometric-mean albedo is one: unlike a median or a reference group it
+        # moves continuously when the k-means splits a paint differently in another image.
+        new /= np.exp(np.mean(np.log(new[lab[usable]]))) if usable.any() else 1.0
+        done = np.allclose(new, rho, rtol=1e-3, atol=0.0)
+        rho = new
+        if done:
+            break
+    assert fit is not None
+    # Report the light for the final albedos' normalisation (one more light fit).
+    fit = fit_directional(np.where(usable, I / rho[lab], np.nan), N, ambient=ambient,
+                          min_cos=min_cos, source=source)
+    counts = np.bincount(lab[usable], minlength=groups)
+    return fit, np.where(counts > 0, rho, np.nan)
