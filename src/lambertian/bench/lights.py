@@ -67,11 +67,11 @@ def lights_suite(data_root: Path) -> list[dict[str, Any]]:
         if not folder.is_dir():
             continue
         cap = read_capture(folder)
-        grey = cap.grey(normalized=False)
         t = time.perf_counter()
         dirs, ints = [], []
         for k in range(cap.num_images):
-            li = estimate_light(grey[k], cap.normals, cap.mask, source=cap.files[k])
+            # The colour image: its chromaticity groups the pixels by albedo.
+            li = estimate_light(cap.images[k], cap.normals, cap.mask, source=cap.files[k])
             dirs.append(li.direction)
             ints.append(li.intensity)
         rows.append(_row("single image (known normals)", f"diligent/{obj}", np.array(dirs),
@@ -115,7 +115,7 @@ def uncalibrated_rows(root: Path, yaleb: bool = True,
             extra["calibrated_ps_mean_deg"] = normal_error_stats(ref, cap.normals,
                                                                  cap.mask)["mean"]
         dataset = f"{folder.parent.name}/{folder.name}"
-        rows.append(_row("uncalibrated (specular GBR)", dataset, est.directions, cap.lights,
+        rows.append(_row("uncalibrated (entropy GBR)", dataset, est.directions, cap.lights,
                          seconds, est.intensities, cap.intensities @ GREY
                          if cap.intensities.shape[1] == 3 else cap.intensities[:, 0],
                          **extra))

@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     mask = None
     if args.mask:
         mask = read_mask(args.mask, grey.shape)
-    light = estimate_light(grey, normals, mask, ambient=not args.no_ambient, source=args.image)
+    # The colour image, when there is one: its chromaticity groups pixels by albedo.
+    light = estimate_light(img if img.shape[2] == 3 else grey, normals, mask,
+                           ambient=not args.no_ambient, source=args.image)
     out = light.to_dict()
     if args.sh:
         out["sh9"] = fit_sh9(grey, normals, mask, source=args.image).tolist()
