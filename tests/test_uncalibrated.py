@@ -11,6 +11,7 @@ import pytest
 from lambertian.core.errors import InputError
 from lambertian.core.metrics import angular_error_deg, scale_invariant_intensity_error
 from lambertian.core.shading import render_lambertian
+from lambertian.lights.albedo_entropy import resolve_gbr_entropy
 from lambertian.lights.factorisation import rank3_factorise
 from lambertian.lights.gbr import apply_gbr, unit
 from lambertian.lights.integrability import integrable_basis
@@ -68,6 +69,26 @@ def test_specular_bisector_resolves_a_gbr_exactly():
     assert np.allclose(params, G, atol=1e-3)
 
 
+def test_albedo_entropy_undoes_a_gbr_on_two_albedos():
+    """A hemisphere of two albedos (0.3 and 0.8) distorted by a known GBR: the entropy
+    minimum is the true relief, and the lights come back exactly."""
+    rng = np.random.default_rng(7)
+    v = rng.normal(size=(6000, 3))
+    v[:, 2] = np.abs(v[:, 2]) + 0.2  # facing the camera, grazing normals left out
+    n = unit(v)
+    b = n * np.where(rng.random(6000) < 0.4, 0.3, 0.8)[:, None]
+    th, ph = np.deg2rad(rng.uniform(5, 40, 20)), rng.uniform(0, 2 * np.pi, 20)
+    L = np.stack([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)], 1)
+    G = np.array([[1, 0, 0], [0, 1, 0], [0.3, -0.2, 1.4]])
+    Gi = np.linalg.inv(G)
+    b_d, s_d = apply_gbr((Gi[2, 0], Gi[2, 1], Gi[2, 2]), b, L)
+    params, entropy = resolve_gbr_entropy(b_d, s_d)
+    _, s_rec = apply_gbr(params, b_d, s_d)
+    assert np.isfinite(entropy)
+    assert angular_error_deg(s_rec, L).max() < 0.5
+    assert np.allclose(params, [0.3, -0.2, 1.4], atol=0.02), params
+
+
 def _glossy_capture(seed: int = 1):
     """A synthetic capture with a Blinn-Phong highlight added to the Lambertian render."""
     cap = make_capture(size=96, num_lights=24, noise=0.0, seed=seed)
@@ -84,10 +105,12 @@ def test_uncalibrated_recovers_synthetic_glossy_lights():
     est = uncalibrated_lights(img, cap.mask, source="synthetic")
     err = angular_error_deg(est.directions, cap.lights)
     assert est.resolved
-    assert err.mean() < 2.0, err
+    # Measured 2.56 deg mean: the GBR comes from albedo entropy, and this scene's albedo
+    # varies smoothly (the cue is sharpest on few distinct albedos, as on DiLiGenT ball).
+    assert err.mean() < 3.5, err
     assert scale_invariant_intensity_error(est.intensities, cap.intensities @ GREY) < 0.03
     nerr = angular_error_deg(est.normals[cap.mask], cap.normals[cap.mask])
-    assert np.median(nerr) < 3.0
+    assert np.median(nerr) < 6.5  # measured 5.11 (the specular GBR reached < 3 here)
 
 
 def test_uncalibrated_on_diligent_ball():
@@ -96,9 +119,10 @@ def test_uncalibrated_on_diligent_ball():
     cap = read_capture(need_data("diligent", "ball"))
     est = uncalibrated_lights(cap.images, cap.mask, source="ball")
     err = angular_error_deg(est.directions, cap.lights)
-    # Measured 2.79 deg mean, 4.63 max, intensity error 0.020 (see the report).
+    # Measured 1.51 deg mean, 3.36 max, intensity error 0.020 (entropy GBR; the
+    # specular GBR gave 2.79 / 4.63).
     assert est.resolved
-    assert err.mean() < 3.5 and err.max() < 6.0
+    assert err.mean() < 2.5 and err.max() < 5.0
     assert scale_invariant_intensity_error(est.intensities, cap.intensities @ GREY) < 0.04
 
 

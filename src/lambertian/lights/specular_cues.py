@@ -73,6 +73,15 @@ def bisector_residuals(params: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.n
     return np.concatenate([(unit(bn) - h)[:, :2].ravel(), behind])
 
 
+def bisector_error_deg(params: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(M,) angle in degrees between each peak normal and the bisector of its light and
+    the viewer after the GBR ``params`` = (mu, nu, lam); b, s as in
+    :func:`resolve_gbr_specular`. Used to check a GBR found by another cue."""
+    bn, sl = apply_gbr(tuple(params), b, s)
+    cos = np.sum(unit(bn) * unit(unit(sl) + VIEW), axis=1)
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
 def resolve_gbr_specular(b: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, float]:
     """GBR parameters (mu, nu, lam > 0) that best make each peak normal bisect its light
     and the viewer (Drbohlav & Chantler 2005), by a coarse grid then robust least squares.
@@ -93,6 +102,5 @@ def resolve_gbr_specular(b: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, floa
     fit = least_squares(bisector_residuals, best, args=(b, s), loss="cauchy",
                         f_scale=LOSS_SCALE, bounds=(lo, -lo))
     mu, nu, loglam = fit.x
-    bn, sl = apply_gbr((mu, nu, np.exp(loglam)), b, s)
-    err = np.degrees(np.arccos(np.clip(np.sum(unit(bn) * unit(unit(sl) + VIEW), 1), -1, 1)))
-    return np.array([mu, nu, np.exp(loglam)]), float(np.median(err))
+    params = np.array([mu, nu, np.exp(loglam)])
+    return params, float(np.median(bisector_error_deg(params, b, s)))
