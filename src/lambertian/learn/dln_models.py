@@ -1,0 +1,99 @@
+"""Encoders of the Deep Lambertian spheres experiment and its fixed Lambertian decoder.
+
+Both encoders map a sphere's K images and K light directions to 5 latent maps per
+pixel: albedo logits (3) and a hemisphere code (2). :func:`latents_to_surface` turns
+them into albedo ``sigmoid(z[:3])`` in [0, 1] and the unit normal
+``n_xy = 0.985 tanh(z[3:5])``, ``n_z = sqrt(max(1 - |n_xy|^2, 1e-6))`` (the seed's
+parametrisation: the shrink keeps ``n_z`` and its gradient finite at the equator).
+The decoder is :func:`lambertian.core.shading.render_lambertian`, vectorised over spheres
+with their own lights; training is reconstruction MSE through it, gradients by autograd.
+
+Reference: Y. Tang, R. Salakhutdinov, G. Hinton, "Deep Lambertian Networks", ICML 2012.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lambertian.core.shading import render_lambertian
+
+HEMISPHERE_SHRINK = 0.985
+LATENTS = 5
+
+
+def latents_to_surface(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(..., 5) latents -> albedo (..., 3) in [0, 1] and unit normals (..., 3), n_z > 0."""
+    albedo = torch.sigmoid(z[..., :3])
+    nxy = HEMISPHERE_SHRINK * torch.tanh(z[..., 3:5])
+    nz = torch.sqrt((1.0 - (nxy * nxy).sum(-1, keepdim=True)).clamp_min(1e-6))
+    return albedo, torch.cat([nxy, nz], dim=-1)
+
+
+def surface_to_latents(albedo: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`latents_to_surface` (clamped into its range)."""
+    a = albedo.clamp(1e-4, 1 - 1e-4)
+    nxy = (normals[..., :2] / HEMISPHERE_SHRINK).clamp(-0.999, 0.999)
+    return torch.cat([torch.logit(a), torch.atanh(nxy)], dim=-1)
+
+
+def decode(albedo: torch.Tensor, normals: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
+    """Render each item under its own lights: the fixed Lambertian decoder.
+
+    albedo : (B, ..., 3); normals : (B, ..., 3) unit, project frame; lights : (B, K, 3).
+    Returns (B, K, ..., 3) images ``albedo * max(0, n . l_k)``: exactly
+    :func:`~lambertian.core.shading.render_lambertian` (unit intensity, no ambient) for
+    each item, written as one einsum so that each item's own lights broadcast without a
+    ``vmap`` (:func:`decode_reference`; tests/test_spheres.py checks the two agree).
+    """
+    shading = torch.einsum("b...c,bkc->bk...", normals, lights).clamp(min=0.0)
+    return albedo.unsqueeze(1) * shading.unsqueeze(-1)
+
+
+def decode_reference(albedo: torch.Tensor, normals: torch.Tensor, lights: torch.Tensor
+                     ) -> torch.Tensor:
+    """:func:`decode` through ``render_lambertian`` (vmapped): the slow reference."""
+    return torch.func.vmap(render_lambertian)(normals, albedo, lights)
+
+
+class PerPixelEncoder(nn.Module):
+    """The seed's per-pixel encoder: ``6K -> hidden -> 5`` with one ReLU.
+
+    Input per pixel: its K RGB observations then the K light directions (flattened).
+    """
+
+    def __init__(self, n_lights: int, hidden: int = 192) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(6 * n_lights, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, LATENTS))
+
+    def forward(self, obs: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
+        """obs (B, K, 3), lights (B, K, 3) -> latents (B, 5)."""
+        return self.net(torch.cat([obs.flatten(1), lights.flatten(1)], dim=1))
+
+
+class ConvEncoder(nn.Module):
+    """Spatially coupled encoder, invariant to the order (and number) of the lights.
+
+    Each light's image and direction go through the same per-pixel MLP; the features are
+    pooled across lights (mean and max, as in PS-FCN, Chen et al., ECCV 2018), then a
+    small stack of 3 x 3 convolutions lets neighbouring pixels vote on each other.
+    """
+
+    def __init__(self, width: int = 32, depth: int = 3) -> None:
+        super().__init__()
+        self.per_light = nn.Sequential(nn.Linear(6, width), nn.ReLU(),
+                                       nn.Linear(width, width), nn.ReLU())
+        layers: list[nn.Module] = [nn.Conv2d(2 * width, width, 3, padding=1), nn.ReLU()]
+        for _ in range(depth - 1):
+            layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU()]
+        layers.append(nn.Conv2d(width, LATENTS, 1))
+        self.spatial = nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
+        """images (S, K, H, W, 3), lights (S, K, 3) -> latents (S, H, W, 5)."""
+        s, k, h, w, _ = images.shape
+        x = torch.cat([images, lights[:, :, None, None, :].expand(s, k, h, w, 3)], dim=-1)
+        f = self.per_light(x)  # (S, K, H, W, F)
+        pooled = torch.cat([f.mean(1), f.amax(1)], dim=-1).permute(0, 3, 1, 2)
+        return self.spatial(pooled).permute(0, 2, 3, 1)
