@@ -72,8 +72,8 @@ def write_depth(out: str | os.PathLike[str], result: DepthResult,
 
     Returns the paths written, by kind.
     """
-    from lambertian.cli.common import write_json  # JSON of NumPy values
     from lambertian.io import write_exr
+    from lambertian.io.json_file import write_json
     from lambertian.io.writers import write_png16
 
     folder = Path(out)

@@ -7,7 +7,6 @@ OUT/metrics.json when the capture has ground-truth normals, and OUT/ps.json (sum
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,9 @@ import numpy as np
 
 from lambertian.core.metrics import normal_error_stats
 from lambertian.io import Capture, write_albedo_png, write_normal_png
+from lambertian.io.json_file import write_json
 from lambertian.ps import get_solver
 from lambertian.ps.result import PSResult
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, indent=2, default=float) + "\n")
 
 
 def solve_capture(cap: Capture, method: str, out: str | Path, source: str | None = None,
@@ -47,7 +43,7 @@ def solve_capture(cap: Capture, method: str, out: str | Path, source: str | None
     if cap.normals is not None:
         metrics = normal_error_stats(res.normals, cap.normals, cap.mask)
         metrics.update(method=method, capture=cap.name)
-        _write_json(out / "metrics.json", metrics)
+        write_json(out / "metrics.json", metrics)
         summary["metrics"] = metrics
-    _write_json(out / "ps.json", summary)
+    write_json(out / "ps.json", summary)
     return res, summary

@@ -166,9 +166,8 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
 
 def write_summary(out: Path, rows: list[dict[str, Any]]) -> None:
     """out/summary.md (Markdown table) and out/summary.json."""
-    import json
-
+    from lambertian.io.json_file import write_json
     from lambertian.io.markdown import markdown_table
 
     (out / "summary.md").write_text(markdown_table(rows, SUMMARY_COLUMNS))
-    (out / "summary.json").write_text(json.dumps(rows, indent=2, default=float) + "\n")
+    write_json(out / "summary.json", rows)
