@@ -56,17 +56,19 @@ def test_light_fit_recovers_light_and_ignores_shadow_like_outliers():
     assert abs(plain["ambient"] - 0.3) > abs(robust["ambient"] - 0.3)  # least squares is hurt
 
 
-@pytest.mark.xfail(reason="issue 5: the pose fit does not yet reliably halve a 3 degree "
-                   "rotation error (2.2 degrees left in one run); open work", strict=False)
 def test_pose_fit_from_a_perturbed_start():
-    mesh, cam, img, fr = _scene()
+    """3 degrees and 3% off at 128x128: silhouette + shading lands within 0.5 degree and
+    0.5%; the silhouette alone stays further off in rotation (the seed's observation)."""
+    mesh, cam, img, fr = _scene(size=128)
     light = LightParams.init(0.3, 0.6, tuple(LIGHT.tolist()))
     w = torch.tensor([0.02, -0.04, 0.03])  # 3 degrees
-    cam0 = Camera(cam.K, axis_angle_to_matrix(w) @ cam.R, cam.t * 1.03, 64, 64)
-    out = fit_pose(mesh, cam0, img, fr.mask, light, shading_weight=1.0, steps=100)
-    start_rot = rotation_angle_deg(cam0.R, cam.R)
-    assert rotation_angle_deg(out["R"], cam.R) < 0.5 * start_rot
-    assert float((out["t"] - cam.t).norm() / cam.t.norm()) < 0.015
+    cam0 = Camera(cam.K, axis_angle_to_matrix(w) @ cam.R, cam.t * 1.03, 128, 128)
+    out = fit_pose(mesh, cam0, img, fr.mask, light, shading_weight=10.0, steps=100)
+    rot = rotation_angle_deg(out["R"], cam.R)
+    assert rot < 0.5
+    assert float((out["t"] - cam.t).norm() / cam.t.norm()) < 0.005
+    sil = fit_pose(mesh, cam0, img, fr.mask, light, shading_weight=0.0, steps=100)
+    assert rotation_angle_deg(sil["R"], cam.R) > rot
 
 
 def _write_inputs(tmp_path, bits16: bool):
@@ -90,7 +92,8 @@ def test_cli_fit_writes_light_pose_and_pictures(tmp_path, bits16):
     out = tmp_path / "out"
     rc = main(["fit", str(tmp_path / "car.ply"), str(tmp_path / "photo.png"), "--mask",
                str(tmp_path / "mask.png"), "--camera", str(tmp_path / "K.txt"), "--pose",
-               str(tmp_path / "pose.txt"), "--crop", "8", "20", "80", "60", "--out", str(out)])
+               str(tmp_path / "pose.txt"), "--crop", "8", "20", "80", "60", "--out", str(out),
+               "--no-shadows"])  # our NMR photo has no shadows: the shadow model is tested below
     assert rc == 0
     res = json.loads((out / "fit.json").read_text())
     tol = 0.2 if bits16 else 1.0  # 8 bits quantise the photo
@@ -116,3 +119,56 @@ def test_cli_fit_bad_inputs_are_one_line_errors(tmp_path, capsys):
                str(tmp_path / "photo.png"), "--camera", str(tmp_path / "K.txt"), "--pose",
                str(tmp_path / "pose.txt"), "--crop", "0", "0", "500", "10"])
     assert rc == 2 and "--crop" in capsys.readouterr().err
+
+
+def _cli(tmp_path, out, *extra):
+    return main(["fit", str(tmp_path / "car.ply"), str(tmp_path / "photo.png"), "--mask",
+                 str(tmp_path / "mask.png"), "--camera", str(tmp_path / "K.txt"), "--pose",
+                 str(tmp_path / "pose.txt"), "--out", str(out), *extra])
+
+
+def test_cli_fit_models_cast_shadows_of_the_mesh_on_a_mitsuba_photo(tmp_path):
+    """A Mitsuba photo of the car (cast shadows, sky occlusion): the command's default
+    shadow model recovers the light; without it the ambient comes out low."""
+    pytest.importorskip("mitsuba")
+    from lambertian.synth.mitsuba_scene import render_mitsuba
+
+    mesh = meshes.car(subdivisions=2)
+    R, t = look_at_pose([3.0, 2.5, 7.0], [0.0, 0.0, 0.0])
+    K = torch.tensor([[175.0, 0, 75.2], [0, 175.0, 84.8], [0, 0, 1]])
+    cam = Camera.create(K, R, t, 160, 160)
+    photo = render_mitsuba(mesh, cam, LIGHT, 0.6, 0.3, spp=16, seed=3)
+    save_mesh(mesh, tmp_path / "car.ply")
+    cv2.imwrite(str(tmp_path / "photo.png"), (np.clip(photo, 0, 1) * 65535 + 0.5).astype(np.uint16))
+    from lambertian.render import rasterize
+
+    mask = rasterize(mesh, cam).mask.numpy()
+    cv2.imwrite(str(tmp_path / "mask.png"), mask.astype(np.uint8) * 255)
+    np.savetxt(tmp_path / "K.txt", K.numpy())
+    np.savetxt(tmp_path / "pose.txt", np.concatenate([R.numpy(), t.numpy()[:, None]], 1))
+    assert _cli(tmp_path, tmp_path / "on", "--smooth") == 0
+    on = json.loads((tmp_path / "on" / "fit.json").read_text())
+    assert _angle(on["light"]["direction"], LIGHT) < 1.0
+    assert on["light"]["intensity"] == pytest.approx(0.6, rel=0.02)
+    assert on["light"]["ambient"] == pytest.approx(0.3, rel=0.02)
+    assert _cli(tmp_path, tmp_path / "off", "--smooth", "--no-shadows") == 0
+    off = json.loads((tmp_path / "off" / "fit.json").read_text())
+    assert abs(off["light"]["ambient"] - 0.3) > abs(on["light"]["ambient"] - 0.3)
+
+
+def test_cli_fit_pose_end_to_end(tmp_path):
+    """--fit-pose from a pose 3 degrees and 3% off: the written pose is closer to the truth."""
+    cam = _write_inputs(tmp_path, True)
+    w = torch.tensor([0.02, -0.04, 0.03])  # 3 degrees
+    R0 = axis_angle_to_matrix(w) @ cam.R
+    t0 = cam.t * 1.03
+    np.savetxt(tmp_path / "pose.txt", np.concatenate([R0.numpy(), t0.numpy()[:, None]], 1))
+    out = tmp_path / "out"
+    assert _cli(tmp_path, out, "--fit-pose", "--no-shadows", "--steps", "80") == 0
+    res = json.loads((out / "fit.json").read_text())
+    R = torch.tensor(res["pose"]["R"])
+    t = torch.tensor(res["pose"]["t"])
+    assert rotation_angle_deg(R, cam.R) < 0.5 * rotation_angle_deg(R0, cam.R)
+    assert float((t - cam.t).norm() / cam.t.norm()) < 0.01
+    assert _angle(res["light"]["direction"], LIGHT) < 2.0
+    assert 0 < (out / "fit.gif").stat().st_size < 2_000_000

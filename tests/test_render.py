@@ -33,8 +33,9 @@ def test_crop_equals_window_of_full_render_bit_for_bit():
     sil_full = soft_silhouette(mesh, cam)
     sil_crop = soft_silhouette(mesh, cam.crop(x0, y0, w, h))
     # the soft silhouette's outer-contour test probes beside each edge's midpoint, which
-    # may fall outside the window: it may differ near the window's border (4 pixels here)
-    b = 4
+    # may fall outside the window: it may differ within the soft edge's reach of the
+    # window's border (sqrt(sigma) ln(1 / eps) = 6.5 pixels here)
+    b = 7
     assert torch.allclose(sil_crop[b:-b, b:-b], sil_full[y0 + b:y0 + h - b, x0 + b:x0 + w - b],
                           atol=1e-6)
     k = cam.crop(x0, y0, w, h).K_window

@@ -20,6 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crop", type=int, nargs=4, metavar=("X0", "Y0", "W", "H"),
                    help="render and fit only this window of the image")
     p.add_argument("--fit-pose", action="store_true", help="also fit R and t")
+    p.add_argument("--smooth", action="store_true",
+                   help="shade with interpolated vertex normals (default: per-face normals)")
+    p.add_argument("--no-shadows", action="store_true",
+                   help="do not model the mesh's cast shadows and sky occlusion in the light fit "
+                        "(default: shadow maps of the known mesh; the robust loss covers the rest)")
     p.add_argument("--steps", type=int, default=150, help="pose iterations (default 150)")
     p.add_argument("--out", default="fit_out", help="output folder (default fit_out)")
     p.add_argument("--threads", type=int, default=1)
@@ -33,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import set_threads, write_json
     from lambertian.core.errors import InputError
     from lambertian.fit.inputs import read_grey, read_mask, read_matrix, read_pose
-    from lambertian.fit.light import LightParams, fit_light
+    from lambertian.fit.light import LightParams, fit_light, mesh_visibility
     from lambertian.fit.outputs import save_gif, save_overlay
     from lambertian.fit.pose import fit_pose
     from lambertian.render.camera import Camera
@@ -63,17 +68,26 @@ def run(args: argparse.Namespace) -> int:
     use = frags.mask & _erode(mask_t)
     if int(use.sum()) < 10:
         raise InputError(args.mask, "the mesh at this pose covers fewer than 10 mask pixels")
-    normals = pixel_normals(mesh, cam, frags).detach()
+    normals = pixel_normals(mesh, cam, frags, smooth=args.smooth).detach()
+    vis: dict = {}
+    if not args.no_shadows:
+        # NMR's model has neither cast shadows nor occlusion of the ambient light; on a
+        # non-convex mesh (a car's wheels under its body) both bias a plain fit
+        print("fit: shadow maps of the mesh (cast shadows, sky occlusion)", flush=True)
+        va, shadow = mesh_visibility(mesh, cam, frags, smooth=args.smooth)
+        vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
 
     def light_cb(step: int, light: LightParams, loss: float) -> None:
         if step % 10 == 0 and len(frames) < 30:
             frames.append(_render_frame(normals, frags.mask, light, img_t))
 
-    res = fit_light(normals, img_t, use, callback=light_cb)
+    res = fit_light(normals, img_t, use, callback=light_cb, **vis)
     ld = res["light"]
     light = LightParams.init(ld["ambient"], ld["intensity"], tuple(ld["direction"]))
     losses = {"light_loss": res["loss"], "light_rmse": res["rmse"],
               "inlier_fraction": res["inlier_fraction"]}
+    shadows_note = ("cast shadows and sky occlusion of the mesh modelled by shadow maps"
+                    if vis else "no shadow model (--no-shadows): only the robust loss")
     if args.fit_pose:
         print("fit: fitting the pose", flush=True)
 
@@ -82,29 +96,45 @@ def run(args: argparse.Namespace) -> int:
                 frames.append(_blend(img, img_t))
 
         pr = fit_pose(mesh, cam, img_t, mask_t, light, steps=args.steps, fit_light=True,
-                      shading_weight=1.0, callback=pose_cb)
+                      shading_weight=10.0, smooth=args.smooth, callback=pose_cb)
         cam = pr["camera"]
         losses.update(pr["losses"])
-        light = LightParams.init(float(light.ambient), float(light.intensity),
+        light = LightParams.init(float(light.ambient.detach()), float(light.intensity.detach()),
                                  tuple(light.direction.detach().tolist()))
+        if vis:  # the pose fit has no shadow model: refit the light at the fitted pose
+            frags = rasterize(mesh, cam)
+            use = frags.mask & _erode(mask_t)
+            normals = pixel_normals(mesh, cam, frags, smooth=args.smooth).detach()
+            va, shadow = mesh_visibility(mesh, cam, frags, smooth=args.smooth)
+            res = fit_light(normals, img_t, use, init=light, ambient_visibility=va.to(img_t.dtype),
+                            shadow=shadow)
+            ld = res["light"]
+            light = LightParams.init(ld["ambient"], ld["intensity"], tuple(ld["direction"]))
+            losses.update({"light_loss": res["loss"], "light_rmse": res["rmse"],
+                           "inlier_fraction": res["inlier_fraction"]})
+    light = LightParams.init(float(light.ambient.detach()), float(light.intensity.detach()),
+                             tuple(light.direction.detach().tolist()))
+    amb, inten = float(light.ambient.detach()), float(light.intensity.detach())
     with torch.no_grad():
         frags = rasterize(mesh, cam)
-        normals = pixel_normals(mesh, cam, frags)
+        normals = pixel_normals(mesh, cam, frags, smooth=args.smooth)
         final = _render_frame(normals, frags.mask, light, img_t)
         frames.append(final)
         d_proj = light.direction.detach()
         d_world = project_light_to_world(d_proj, cam)
     result = {
-        "light": {"direction": d_proj.tolist(), "intensity": float(light.intensity),
-                  "ambient": float(light.ambient), "frame": "project (camera: x right, y up, "
+        "light": {"direction": d_proj.tolist(), "intensity": inten,
+                  "ambient": amb, "frame": "project (camera: x right, y up, "
                   "z toward the camera, toward the light)"},
-        "light_world": {"direction": d_world.tolist(), "intensity": float(light.intensity),
-                        "ambient": float(light.ambient), "frame": "world (the mesh's)"},
+        "light_world": {"direction": d_world.tolist(), "intensity": inten,
+                        "ambient": amb, "frame": "world (the mesh's)"},
         "pose": {"R": cam.R.detach().tolist(), "t": cam.t.detach().tolist(),
                  "convention": "OpenCV X_cam = R X_world + t"},
         "crop": [x0, y0, w, h],
         "losses": losses,
         "note": "albedo fixed to 1: intensities are albedo x intensity",
+        "shadows": shadows_note,
+        "normals": "smooth (vertex)" if args.smooth else "flat (per face)",
     }
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "fit.json", result)

@@ -150,33 +150,52 @@ def rasterize(mesh: Mesh, camera: Camera, cull_backfaces: bool = False,
     -------
     :class:`Fragments` with differentiable depth and barycentrics.
     """
-    H, W = camera.height, camera.width
     fc, uv, valid = project_mesh(mesh, camera)
+    face = visible_faces(uv, fc[..., 2], valid, camera, cull_backfaces, max_pairs)
+    return interpolate_fragments(face, fc, uv, camera)
+
+
+def visible_faces(uv: torch.Tensor, z: torch.Tensor, valid: torch.Tensor, camera: Camera,
+                  cull_backfaces: bool = False, max_pairs: int = MAX_PAIRS) -> torch.Tensor:
+    """The z-buffer pass alone: (H, W) int64 index of the face each pixel sees (-1 for
+    none), without autograd.
+
+    uv : (F, 3, 2) full-image pixel coordinates of the corners; z : (F, 3) their
+    camera-frame depths; valid : (F,) bool faces to draw (see :func:`project_mesh`).
+    """
+    H, W = camera.height, camera.width
     with torch.no_grad():
         uvd = uv.detach()
-        zd = fc[..., 2].detach()
+        zd = z.detach()
         area = _edge(uvd[:, 0], uvd[:, 1], uvd[:, 2, 0], uvd[:, 2, 1])
         valid = valid & (area.abs() > 1e-12)
         if cull_backfaces:  # CCW outside in a y-up world is clockwise on a y-down screen
             valid = valid & (area < 0)
         zbuf = torch.full((H * W,), float("inf"), dtype=uvd.dtype)
         fbuf = torch.full((H * W,), -1, dtype=torch.int64)
+        # scratch buffers reused by every chunk (a full-window allocation per chunk would
+        # dominate the memory of large crops)
+        zc = torch.empty_like(zbuf)
+        fc_ = torch.empty_like(fbuf)
         for fid, pix, px, py in face_pixel_pairs(uvd, valid, camera, 0.0, max_pairs):
-            pxf = px.to(uvd.dtype)
-            pyf = py.to(uvd.dtype)
-            b = screen_barycentrics(uvd[fid], pxf, pyf)
+            b = screen_barycentrics(uvd[fid], px.to(uvd.dtype), py.to(uvd.dtype))
             inside = (b >= 0).all(dim=-1)
             fid, pix, b = fid[inside], pix[inside], b[inside]
-            _, z = perspective_correct(b, zd[fid])
-            zc = torch.full((H * W,), float("inf"), dtype=z.dtype).scatter_reduce(
-                0, pix, z, "amin")
-            best = z == zc[pix]
-            fc_ = torch.full((H * W,), -1, dtype=torch.int64).scatter_reduce(
-                0, pix[best], fid[best], "amax")
-            closer = zc < zbuf
-            zbuf = torch.where(closer, zc, zbuf)
-            fbuf = torch.where(closer, fc_, fbuf)
-    return interpolate_fragments(fbuf.reshape(H, W), fc, uv, camera)
+            if fid.numel() == 0:
+                continue
+            _, zp = perspective_correct(b, zd[fid])
+            # only the pixels this chunk touches are compared with the z-buffer
+            zc[pix] = float("inf")
+            zc.scatter_reduce_(0, pix, zp, "amin")
+            best = zp == zc[pix]
+            fc_[pix] = -1
+            fc_.scatter_reduce_(0, pix[best], fid[best], "amax")
+            touched = torch.unique(pix)
+            closer = zc[touched] < zbuf[touched]
+            upd = touched[closer]
+            zbuf[upd] = zc[upd]
+            fbuf[upd] = fc_[upd]
+    return fbuf.reshape(H, W)
 
 
 def interpolate_fragments(face: torch.Tensor, fc: torch.Tensor, uv: torch.Tensor,

@@ -9,15 +9,19 @@ That product is biased as a target for a hard mask: just outside a silhouette ve
 several faces each add nearly 1/2, and inside, every pixel near an internal edge falls
 below 1, so the soft IoU with the true mask is minimal a few percent away from the true
 distance. ``mode="contour"`` (default) is symmetric instead: a pixel covered by some face
-gets ``sigmoid(+d_c^2 / sigma)``, ``d_c`` its distance to the nearest *outer contour* edge
-(an edge between a front- and a back-facing face, or an open edge, with uncovered pixels
-beside it), and an uncovered pixel ``sigmoid(-d^2 / sigma)`` = ``max_j D_ij``, ``d`` its
-distance to the nearest face. The 0.5 level is exactly the hard silhouette, and the
-gradients move only the contour. ``mode="softras"`` is the paper's product.
+gets ``sigmoid(+d_c / sqrt(sigma))``, ``d_c`` its distance to the nearest *outer contour*
+edge (an edge between a front- and a back-facing face, or an open edge, with uncovered
+pixels beside it), and an uncovered pixel ``sigmoid(-d / sqrt(sigma))``, ``d`` its
+distance to the nearest face, which for a closed mesh lies on the same outer contour, so
+both use ``d_c``. The 0.5 level is exactly the hard silhouette (coverage comes from the
+z-buffer pass), and the gradients move only the contour. ``mode="softras"`` is the
+paper's product.
 
-Memory stays bounded: faces are paired only with pixels within ``sqrt(sigma ln(1/eps))``
-of their bounding box (beyond it ``D < eps``), in chunks, and ``log(1 - D)`` is summed
-per pixel with ``index_add``; no pixels x faces tensor exists.
+Memory and time stay bounded: "contour" pairs only the outer contour edges with the
+pixels within ``sqrt(sigma) ln(1/eps)`` of them (beyond it the sigmoid is within ``eps``
+of 0 or 1), so its cost grows with the silhouette's length; "softras" pairs every face
+with the pixels near its bounding box, in chunks, and sums ``log(1 - D)`` per pixel with
+``index_add``. No pixels x faces tensor exists in either.
 
 References
 ----------
@@ -34,7 +38,13 @@ import torch.nn.functional as F
 
 from lambertian.render.camera import Camera
 from lambertian.render.mesh import Mesh
-from lambertian.render.rasterize import MAX_PAIRS, _edge, face_pixel_pairs, project_mesh
+from lambertian.render.rasterize import (
+    MAX_PAIRS,
+    _edge,
+    face_pixel_pairs,
+    project_mesh,
+    visible_faces,
+)
 
 
 def _segment_dist2(a: torch.Tensor, b: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
@@ -50,15 +60,20 @@ def _contour_edges(faces: torch.Tensor, ccw: torch.Tensor) -> torch.Tensor:
     belong to a single face (open boundary). ``ccw`` (F,) bool orientation per face."""
     e = torch.cat([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     key, _ = e.sort(dim=1)
-    uniq, inv, counts = torch.unique(key, dim=0, return_inverse=True, return_counts=True)
+    n = int(faces.max()) + 1 if faces.numel() else 1
+    # one int64 per edge: a 1-D unique is much faster than unique(dim=0)
+    code = key[:, 0] * n + key[:, 1]
+    uniq, inv, counts = torch.unique(code, return_inverse=True, return_counts=True)
     o = ccw.repeat(3).to(torch.int64)
     n_ccw = torch.zeros(len(uniq), dtype=torch.int64).index_add(0, inv, o)
     contour = (counts == 1) | ((n_ccw > 0) & (n_ccw < counts))
-    return uniq[contour]
+    u = uniq[contour]
+    return torch.stack([u // n, u % n], dim=1)
 
 
 def soft_silhouette(mesh: Mesh, camera: Camera, sigma: float = 0.5, eps: float = 1e-4,
-                    mode: str = "contour", max_pairs: int = MAX_PAIRS) -> torch.Tensor:
+                    mode: str = "contour", max_pairs: int = MAX_PAIRS,
+                    face: torch.Tensor | None = None) -> torch.Tensor:
     """Soft silhouette (H, W) in [0, 1] of ``mesh`` seen by ``camera``.
 
     Parameters
@@ -67,15 +82,39 @@ def soft_silhouette(mesh: Mesh, camera: Camera, sigma: float = 0.5, eps: float =
         (image size / 2)^2); smaller is sharper.
     eps : coverage probability below which a face is ignored at a pixel.
     mode : "contour" (symmetric, unbiased 0.5 level; default) or "softras" (the product).
+    face : (H, W) visible-face buffer of this mesh and camera (``Fragments.face``) when the
+        caller has rasterized already; "contour" mode needs only its coverage.
+
+    In "contour" mode only the pixels within ``sqrt(sigma) ln(1/eps)`` of an outer contour
+    edge get a distance (edges x nearby pixels, in chunks); every other pixel is 0 or 1
+    with no gradient, so the cost follows the silhouette's length, not the mesh's area.
     """
     if mode not in ("contour", "softras"):
         raise ValueError(f"soft_silhouette: unknown mode {mode!r}")
     H, W = camera.height, camera.width
-    _, uv, valid = project_mesh(mesh, camera)
-    margin = math.sqrt(sigma * math.log(1.0 / eps))
-    log_empty = torch.zeros(H * W, dtype=uv.dtype)
-    dmin2 = torch.full((H * W,), float("inf"), dtype=uv.dtype)
-    covered = torch.zeros(H * W, dtype=torch.bool)
+    fc, uv, valid = project_mesh(mesh, camera)
+    if mode == "softras":
+        margin = math.sqrt(sigma * math.log(1.0 / eps))
+        return _softras(uv, valid, camera, sigma, margin, max_pairs).reshape(H, W)
+    width = math.sqrt(sigma)
+    margin = width * math.log(1.0 / eps)
+    if face is None:
+        face = visible_faces(uv, fc[..., 2], valid, camera, max_pairs=max_pairs)
+    covered = face.reshape(-1) >= 0
+    dc2 = _contour_distance2(mesh, camera, uv, valid, covered, margin, max_pairs)
+    # beyond the margin dc2 is inf: exactly 1 inside, 0 outside, and a zero gradient
+    # a sigmoid of the *signed distance*, not of its square: SoftRas' d^2 is flat at the
+    # edge, so an inside and an outside pixel near it both sit near 0.5 and a loss against
+    # a hard mask prefers outlines far from pixel centres, not on the right side of them
+    sign = covered.to(uv.dtype) * 2.0 - 1.0
+    dist = torch.sqrt(dc2.clamp_min(1e-12))
+    return torch.sigmoid(sign * dist / width).reshape(H, W)
+
+
+def _softras(uv: torch.Tensor, valid: torch.Tensor, camera: Camera, sigma: float, margin: float,
+             max_pairs: int) -> torch.Tensor:
+    """SoftRas' ``1 - prod_j (1 - D_ij)`` (H*W,), over (face, nearby pixel) pairs."""
+    log_empty = torch.zeros(camera.height * camera.width, dtype=uv.dtype)
     for fid, pix, px, py in face_pixel_pairs(uv, valid, camera, margin, max_pairs):
         tri = uv[fid]  # (P, 3, 2), differentiable
         p = torch.stack([px, py], dim=-1).to(uv.dtype)
@@ -91,17 +130,7 @@ def soft_silhouette(mesh: Mesh, camera: Camera, sigma: float = 0.5, eps: float =
             sign = inside.to(uv.dtype) * 2.0 - 1.0
         # log(1 - sigmoid(x)) = -softplus(x), stable for both signs
         log_empty = log_empty.index_add(0, pix, -F.softplus(sign * d2 / sigma))
-        if mode == "contour":
-            covered = covered.index_fill(0, pix[inside], True)
-            out = ~inside
-            dmin2 = dmin2.scatter_reduce(0, pix[out], d2[out], "amin")
-        else:
-            log_empty = log_empty.index_add(0, pix, -F.softplus(sign * d2 / sigma))
-    if mode == "softras":
-        return (1.0 - torch.exp(log_empty)).reshape(H, W)
-    dc2 = _contour_distance2(mesh, camera, uv, valid, covered, margin, max_pairs)
-    sil = torch.where(covered, torch.sigmoid(dc2 / sigma), torch.sigmoid(-dmin2 / sigma))
-    return sil.reshape(H, W)
+    return 1.0 - torch.exp(log_empty)
 
 
 def _contour_distance2(mesh: Mesh, camera: Camera, uv: torch.Tensor, valid: torch.Tensor,
