@@ -61,3 +61,20 @@ def test_stream_rejects_mismatched_sizes(capture_dir, tmp_path):
     files = [capture_dir / f for f in cap.files]
     with pytest.raises(InputError, match="mask is"):
         stream_ps(files, cap.lights, cap.intensities, cap.mask[:-1], tmp_path)
+
+
+def test_streamed_robust_equals_in_memory_robust_with_damaged_images(tmp_path):
+    from lambertian.ps import robust
+
+    synth = make_capture(size=64, num_lights=16, seed=5)
+    synth.images[[2, 7, 11]] = np.clip(synth.images[[2, 7, 11]] * 1.3, 0, 1)  # "damaged"
+    folder = tmp_path / "cap"
+    write_capture(folder, synth)
+    cap = read_capture(folder)
+    ref = robust(cap.normalized_images(), cap.lights, cap.mask)
+    assert ref.info["dropped_images"]["grey"] == [2, 7, 11]
+    files = [folder / f for f in cap.files]
+    stream_ps(files, cap.lights, cap.intensities, cap.mask, tmp_path / "out", method="robust",
+              band_bytes=16 * 64 * 3 * 4 * 10)  # 10-row bands
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "normals.npy"), ref.normals)
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "albedo.npy"), ref.albedo)

@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write figure.png (input, normals, albedo, error, depth)")
     p.add_argument("--stream", action="store_true",
                    help="for captures larger than memory: decode one image at a time and "
-                        "solve band by band (DiLiGenT-layout or generic folders; same results)")
+                        "solve band by band (DiLiGenT-layout or generic folders; the same "
+                        "numbers as without it)")
     p.add_argument("--band-mb", type=int, default=32,
                    help="image data held per band with --stream, in MB (default 32)")
     p.add_argument("--threads", type=int, default=1,
@@ -64,9 +65,6 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
         raise InputError(args.dir, "--depth and --figure need the whole capture in memory; "
                                    "run them without --stream")
     files, lights, intensities, mask = capture_files(args.dir)
-    if args.method != "ls":
-        print(f"--stream solves with ls ({args.method} compares whole images)", flush=True)
-        args.method = "ls"
     print(f"streaming {len(files)} images with {args.method} ...", flush=True)
     info = stream_ps(files, lights, intensities, mask, out, method=args.method,
                      band_bytes=args.band_mb << 20, progress=True, source=str(args.dir))

@@ -186,23 +186,37 @@ def specular_free(images: np.ndarray) -> np.ndarray:
     return np.linalg.norm(images - images.mean(axis=-1, keepdims=True), axis=-1)
 
 
+def image_check_sample(idx: np.ndarray) -> np.ndarray:
+    """The evenly strided pixels (of the masked, row-major ``idx``) the image check uses."""
+    return idx[:: max(1, idx.size // IMAGE_CHECK_PIXELS)]
+
+
+def _check_images(I_sample: np.ndarray, L: torch.Tensor, settings: dict[str, Any]
+                  ) -> torch.Tensor:
+    """(K,) kept images from one representation's (K, P) sampled observations."""
+    Is = torch.from_numpy(np.ascontiguousarray(I_sample.T, dtype=np.float64))
+    return consistent_images(Is, L, low=settings["low"], high=settings["high"],
+                             shadow_level=settings["shadow_level"], z=settings["image_z"],
+                             min_dev=settings["image_min_dev"])
+
+
 def _solve_representation(I_all: np.ndarray, idx: np.ndarray, L: torch.Tensor,
                           settings: dict[str, Any], chunk: int, progress: bool = False,
-                          desc: str = "robust"
+                          desc: str = "robust", keep: np.ndarray | None = None
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """Robust fit of one (K, H*W) image representation at pixels ``idx``.
+    """Robust fit of one (K, H*W) image representation at pixels ``idx``; ``keep``
+    overrides the image check (computed beforehand on the whole capture).
 
     Returns normals (P, 3), inliers (P, K), agreement (P,), and the dropped images.
     """
     k = I_all.shape[0]
     lv = settings["shadow_level"]
-    keep = torch.ones(k, dtype=torch.bool)
-    if settings["image_check"]:
-        sample = idx[:: max(1, idx.size // IMAGE_CHECK_PIXELS)]
-        Is = torch.from_numpy(np.ascontiguousarray(I_all[:, sample].T, dtype=np.float64))
-        keep = consistent_images(Is, L, low=settings["low"], high=settings["high"],
-                                 shadow_level=lv, z=settings["image_z"],
-                                 min_dev=settings["image_min_dev"])
+    if keep is not None:
+        keep = torch.from_numpy(np.asarray(keep, bool))
+    elif settings["image_check"]:
+        keep = _check_images(I_all[:, image_check_sample(idx)], L, settings)
+    else:
+        keep = torch.ones(k, dtype=torch.bool)
     normals = np.zeros((idx.size, 3), np.float64)
     inliers = np.zeros((idx.size, k), bool)
     agree = np.zeros(idx.size, np.float64)
@@ -224,7 +238,8 @@ def robust(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = Non
            high: float = 0.1, tau: float = 0.2, select_tol: float = 0.15,
            min_shading: float = 0.0, iters: int = 4, shadow_level: float = 1e-4,
            image_check: bool = True, image_z: float = 4.0, image_min_dev: float = 0.05,
-           colour: bool = True, progress: bool = False) -> PSResult:
+           colour: bool = True, progress: bool = False,
+           kept_images: dict[str, np.ndarray] | None = None) -> PSResult:
     """Robust calibrated photometric stereo: normals and albedo, rejecting shadows,
     specular highlights and inconsistent images (see the module docstring for the steps
     and references).
@@ -249,6 +264,9 @@ def robust(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = Non
         of the log gains, and its floor in log gain.
     colour : with 3 channels, also fit the specular-free image and choose per pixel.
     progress : show a progress bar over pixel blocks.
+    kept_images : the image check's answer computed beforehand on the whole capture
+        (``{"grey": (K,) bool, "specular_free": (K,) bool}``, see
+        :func:`robust_image_check`), for solving a capture in parts with the same result.
 
     Returns
     -------
@@ -270,14 +288,16 @@ def robust(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = Non
     idx = np.flatnonzero(m.ravel())
     L = torch.from_numpy(L_np)  # float64: exact answers on noise-free data
     grey = to_grey(img).reshape(k, -1)
-    normals, inliers, agree, dropped = _solve_representation(grey, idx, L, settings, chunk,
-                                                             progress, "robust (grey)")
+    kept = kept_images or {}
+    normals, inliers, agree, dropped = _solve_representation(
+        grey, idx, L, settings, chunk, progress, "robust (grey)", kept.get("grey"))
     use_sf = np.zeros(idx.size, bool)
     dropped_sf: list[int] = []
     if colour and c == 3:
         sf = specular_free(img).reshape(k, -1)
         n_sf, inl_sf, agree_sf, dropped_sf = _solve_representation(
-            sf, idx, L, settings, chunk, progress, "robust (specular-free)")
+            sf, idx, L, settings, chunk, progress, "robust (specular-free)",
+            kept.get("specular_free"))
         use_sf = agree_sf > agree  # ties (e.g. grey surfaces, where sf is 0) stay grey
         normals[use_sf] = n_sf[use_sf]
         inliers[use_sf] = inl_sf[use_sf]
@@ -301,3 +321,35 @@ def robust(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = Non
             "seconds": time.perf_counter() - t0}
     return PSResult(out_n.reshape(h, w, 3), out_a.reshape(h, w, c), m,
                     inliers=out_i.reshape(h, w, k), info=info)
+
+
+def robust_image_check(sample: np.ndarray, lights: np.ndarray, *, image_check: bool = True,
+                       colour: bool = True, low: float = 0.1, high: float = 0.1,
+                       shadow_level: float = 1e-4, image_z: float = 4.0,
+                       image_min_dev: float = 0.05) -> dict[str, np.ndarray]:
+    """The images :func:`robust` keeps, from the pixels :func:`image_check_sample` picks.
+
+    Parameters
+    ----------
+    sample : (K, P, C) intensity-divided observations of those pixels, in their order.
+    lights : (K, 3) light directions.
+    The other settings are :func:`robust`'s (use the same values).
+
+    Returns
+    -------
+    ``{"grey": (K,) bool, "specular_free": (K,) bool}`` to pass as ``kept_images``.
+    """
+    k, _, c = sample.shape
+    L = torch.from_numpy(check_lights(lights, k, "lights"))
+    settings = {"low": low, "high": high, "shadow_level": shadow_level, "image_z": image_z,
+                "image_min_dev": image_min_dev}
+    ones = np.ones(k, bool)
+    if not image_check:
+        return {"grey": ones, "specular_free": ones}
+    sample = np.asarray(sample, np.float32)
+    out = {"grey": _check_images(to_grey(sample[:, :, None])[:, :, 0], L, settings).numpy(),
+           "specular_free": ones}
+    if colour and c == 3:
+        sf = specular_free(sample[:, :, None])[:, :, 0]
+        out["specular_free"] = _check_images(sf, L, settings).numpy()
+    return out

@@ -27,9 +27,10 @@ from lambertian.io.png_stream import PngBandWriter
 from lambertian.io.writers import albedo_scale_of_values, albedo_to_png16, normals_to_png16
 from lambertian.ps import get_solver
 from lambertian.ps.inputs import check_lights
+from lambertian.ps.robust import image_check_sample, robust_image_check
 from lambertian.scale.npy_bands import NpyBandWriter, read_npy_rows
 
-STREAMABLE_METHODS = ("ls",)
+STREAMABLE_METHODS = ("ls", "robust")
 DEFAULT_BAND_BYTES = 32 << 20  # image data per band; the solver needs about 2x this
 
 
@@ -38,30 +39,49 @@ def band_rows(num_images: int, width: int, channels: int, band_bytes: int) -> in
     return max(1, int(band_bytes // (num_images * width * channels * 4)))
 
 
-def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path,
-           progress: bool) -> tuple[int, int, int, int]:
-    """Decode every image once into the (K, H, W, C) float32 staging file."""
+def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progress: bool,
+           mask: np.ndarray | None, source: str, sample_of=None
+           ) -> tuple[int, int, int, int, np.ndarray, np.ndarray | None]:
+    """Decode every image once into the (K, H, W, C) float32 staging file.
+
+    Checks the mask against the first image (all pixels when None) and, when
+    ``sample_of(mask)`` gives pixel indices, keeps those pixels' values as they pass.
+    Returns H, W, C, the bit depth, the mask and the (K, P, C) sample (or None).
+    """
     first_shape = None
     depth = 0
+    sample = pix = None
     with open(staging, "wb") as f:
         for k, path in enumerate(tqdm(files, desc="staging images", unit="img",
                                       disable=not progress, leave=False)):
             img, d = read_image(path)
             if first_shape is None:
                 first_shape, depth = img.shape, d
-                if intensities.shape[1] not in (1, img.shape[2]):
+                h, w, c = img.shape
+                if intensities.shape[1] not in (1, c):
                     raise InputError(path, f"{intensities.shape[1]} intensity channels for a "
-                                           f"{img.shape[2]}-channel image")
+                                           f"{c}-channel image")
+                mask = np.ones((h, w), bool) if mask is None else np.asarray(mask, bool)
+                if mask.shape != (h, w):
+                    raise InputError(source, f"mask is {mask.shape[1]}x{mask.shape[0]}, "
+                                             f"images are {w}x{h}")
+                if not mask.any():
+                    raise InputError(source, "mask is empty: no pixel to solve")
+                if sample_of is not None:
+                    pix = sample_of(mask)
+                    sample = np.empty((len(files), pix.size, c), np.float32)
             elif img.shape != first_shape:
                 raise InputError(path, f"image is {img.shape[1]}x{img.shape[0]}x{img.shape[2]}"
                                        f" but {Path(files[0]).name} is {first_shape[1]}x"
                                        f"{first_shape[0]}x{first_shape[2]}")
             # The same float32 operation as Capture.normalized_images, in place.
             img *= (1.0 / intensities[k]).astype(np.float32)
+            if sample is not None:
+                sample[k] = img.reshape(-1, img.shape[2])[pix]
             f.write(img.data)
             del img
     h, w, c = first_shape
-    return h, w, c, depth
+    return h, w, c, depth, mask, sample
 
 
 def _read_band(staging: Path, k: int, h: int, w: int, c: int, r0: int, r1: int) -> np.ndarray:
@@ -88,9 +108,10 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     intensities : (K, C) or (K, 1) light intensities (images are divided by them).
     mask : (H, W) bool object pixels, or None for all.
     out : output folder (created).
-    method : a photometric-stereo method whose answer at a pixel depends on that pixel
-        alone (:data:`STREAMABLE_METHODS`); ``robust`` also checks whole images against
-        each other, so it needs the whole capture.
+    method : ``ls`` or ``robust``. Both solve each pixel on its own, except robust's
+        check of whole images against each other, which runs on its pixel sample as the
+        images are staged and is then handed to every band, so the answer is the
+        in-memory one.
     band_bytes : image data held per band (sets the peak memory).
     workdir : where the staging file goes (default: a temporary folder inside ``out``).
 
@@ -100,8 +121,8 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     """
     t0 = time.perf_counter()
     if method not in STREAMABLE_METHODS:
-        raise InputError(source, f"method {method!r} cannot be streamed (it compares whole "
-                                 f"images); use one of {STREAMABLE_METHODS}")
+        raise InputError(source, f"method {method!r} cannot be streamed; use one of "
+                                 f"{STREAMABLE_METHODS}")
     files = [Path(p) for p in files]
     L = check_lights(lights, len(files), source)
     e = np.asarray(intensities, dtype=np.float64).reshape(len(files), -1)
@@ -110,15 +131,16 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     tmp = Path(tempfile.mkdtemp(prefix=".staging-", dir=workdir or out))
     try:
         staging = tmp / "images.f32"
-        h, w, c, depth = _stage(files, e, staging, progress)
-        if mask is None:
-            mask = np.ones((h, w), bool)
-        mask = np.asarray(mask, bool)
-        if mask.shape != (h, w):
-            raise InputError(source, f"mask is {mask.shape[1]}x{mask.shape[0]}, images are "
-                                     f"{w}x{h}")
-        if not mask.any():
-            raise InputError(source, "mask is empty: no pixel to solve")
+        sample_of = None
+        if method == "robust":  # its global image check, on the pixels it would use
+            def sample_of(m: np.ndarray) -> np.ndarray:
+                return image_check_sample(np.flatnonzero(m.ravel()))
+        h, w, c, depth, mask, sample = _stage(files, e, staging, progress, mask, source,
+                                              sample_of)
+        kwargs = {}
+        if sample is not None:
+            kwargs["kept_images"] = robust_image_check(sample, L)
+            del sample
         solver = get_solver(method)
         rows = band_rows(len(files), w, c, band_bytes)
         bands = range(0, h, rows)
@@ -131,7 +153,7 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
                 if not m.any():
                     continue  # the writers' files are zero-filled already
                 band = _read_band(staging, len(files), h, w, c, r0, r1)
-                res = solver(band, L, m, source=source)
+                res = solver(band, L, m, source=source, **kwargs)
                 nw.write(r0, res.normals)
                 aw.write(r0, res.albedo)
                 del band, res
