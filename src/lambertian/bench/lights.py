@@ -115,7 +115,8 @@ def uncalibrated_rows(root: Path, yaleb: bool = True,
             extra["calibrated_ps_mean_deg"] = normal_error_stats(ref, cap.normals,
                                                                  cap.mask)["mean"]
         dataset = f"{folder.parent.name}/{folder.name}"
-        rows.append(_row("uncalibrated (entropy GBR)", dataset, est.directions, cap.lights,
+        rows.append(_row("uncalibrated (auto: entropy GBR or learned prior)", dataset,
+                         est.directions, cap.lights,
                          seconds, est.intensities, cap.intensities @ GREY
                          if cap.intensities.shape[1] == 3 else cap.intensities[:, 0],
                          **extra))

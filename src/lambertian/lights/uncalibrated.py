@@ -14,6 +14,13 @@ images alone.
 4. The convex/concave flip, which no shading or specular cue resolves, from the
    occluding boundary: there the normals point out of the silhouette.
 
+5. (``method="network"``, and ``"auto"`` when the network disagrees with steps 2-4 by
+   more than ``AGREE_DEG``) the integrability step is skipped: the factorisation's full
+   3x3 ambiguity is chosen by projecting the lights of a learned LCNet-like prior (Chen
+   et al., CVPR 2019; :mod:`lambertian.lights.light_net`, trained on synthetic objects
+   only) onto the factorisation's family of light sets. Such results are always flagged
+   ``resolved = False``: no physical cue confirms them.
+
 What remains is reported, not hidden: one global scale of the intensities (and albedo),
 and, when the highlights are too few to check the GBR or disagree with it, the GBR
 itself (the result is then flagged ``resolved = False``, never silently presented as
@@ -34,6 +41,7 @@ from lambertian.lights.albedo_entropy import resolve_gbr_entropy
 from lambertian.lights.factorisation import rank3_factorise
 from lambertian.lights.gbr import apply_gbr, flip_convex_concave, unit
 from lambertian.lights.integrability import integrable_basis
+from lambertian.lights.light_net import load_light_net, network_guided_lights, predict_lights
 from lambertian.lights.specular_cues import bisector_error_deg, highlight_peaks
 from lambertian.ps.inputs import check_images, check_mask, to_grey
 
@@ -48,6 +56,11 @@ MAX_BISECTOR_DEG = 10.0
 MIN_INLIERS = 6
 # Width in pixels of the band inside the silhouette used for the convex/concave choice.
 BOUNDARY_BAND = 4
+# Mean angle (degrees) between the entropy lights and the network's below which the
+# learned prior is taken to confirm the entropy result (method="auto"); the network's own
+# error on real objects is of this order (see the report of round 3).
+AGREE_DEG = 15.0
+METHODS = ("auto", "entropy", "network")
 # Second/third singular values of the stack below this share of the first: the images
 # do not span three dimensions (flat object or degenerate lights).
 RANK_RCOND = 1e-3
@@ -92,7 +105,8 @@ def boundary_outward(mask: np.ndarray, band: int = BOUNDARY_BAND
 
 
 def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
-                        sample: int = 20000, seed: int = 0,
+                        method: str = "auto", sample: int = 20000, seed: int = 0,
+                        weights: str | None = None,
                         source: str = "images") -> UncalibratedLights:
     """Light directions and relative intensities of K images of one object, lights
     unknown (see the module docstring for the method and references).
@@ -102,6 +116,12 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
     images : (K, H, W) or (K, H, W, C) linear images as captured (not divided by any
         intensity; colour is reduced to grey with the DiLiGenT weights).
     mask : (H, W) bool object pixels (all when None).
+    method : ``"entropy"`` (integrability + albedo-entropy GBR, checked by highlights),
+        ``"network"`` (the factorisation's full 3x3 ambiguity chosen by the learned light
+        prior, :mod:`lambertian.lights.light_net`), or ``"auto"``: the entropy result
+        when the highlights confirm it and the network agrees with it (mean angle below
+        ``AGREE_DEG``), else the network-guided one (flagged unresolved).
+    weights : light-network weights file (the shipped ones when None).
     sample : pixels used to fit the lights in the factorisation (seeded sample).
     seed : seed of every random choice.
     source : name used in error messages.
@@ -114,8 +134,11 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
     Raises
     ------
     InputError : fewer than 3 images, an empty or mismatched mask, or images that do not
-        constrain three dimensions (flat or degenerate data).
+        constrain three dimensions (flat or degenerate data), an unknown method.
     """
+    if method not in METHODS:
+        raise InputError(source, f"unknown uncalibrated method {method!r} "
+                                 f"({', '.join(METHODS)})")
     t0 = time.perf_counter()
     img = check_images(images, source)
     k, h, w, _ = img.shape
@@ -135,6 +158,17 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
 
     E, S, inliers = rank3_factorise(I, sample=sample, seed=seed)
     usable = (inliers.sum(axis=0) >= MIN_INLIERS) & np.any(E != 0, axis=1)
+    net_lights = None
+    no_net = None
+    if method in ("network", "auto"):
+        try:
+            net_lights = _network_lights(grey, m, S, weights, source)
+        except InputError as err:  # no weights: "auto" falls back to the entropy cue
+            if method == "network":
+                raise
+            no_net = str(err)
+        if method == "network":
+            return _network_result(E, S, m, usable, net_lights, t0)
     grid = np.zeros((h, w, 3))
     grid[m] = E
     valid = np.zeros((h, w), bool)
@@ -203,5 +237,60 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                  "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
                  "factorisation_seconds": t_fact,
                  "seconds": time.perf_counter() - t0})
-    return UncalibratedLights(unit(s), inten, normals, albedo, resolved,
-                              (float(params[0]), float(params[1]), float(params[2])), info)
+    result = UncalibratedLights(unit(s), inten, normals, albedo, resolved,
+                                (float(params[0]), float(params[1]), float(params[2])), info)
+    if net_lights is None:
+        if no_net is not None:
+            result.info["network"] = no_net
+        return result
+    agree = float(np.mean(np.degrees(np.arccos(np.clip(
+        np.sum(result.directions * net_lights[0], axis=1), -1.0, 1.0)))))
+    if agree <= AGREE_DEG:
+        # two independent cues agree: keep the entropy lights (sharper than the network's
+        # projection where right); ``resolved`` still says whether highlights confirmed it
+        result.info["network_agreement_deg"] = agree
+        result.info["method"] += "; the learned light prior agrees"
+        return result
+    out = _network_result(E, S, m, usable, net_lights, t0)
+    out.info["network_agreement_deg"] = agree
+    out.info["entropy_resolved"] = resolved
+    return out
+
+
+def _network_lights(grey: np.ndarray, m: np.ndarray, S: np.ndarray, weights: str | None,
+                    source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The network's directions (K, 3) and intensities (K,), and the factorisation's
+    member closest to them: X (3, 3) with ``L = S X`` and the (K,) residual angles."""
+    net = load_light_net(weights)
+    d, e = predict_lights(grey, m, net)
+    X, resid = network_guided_lights(S, d, e)
+    return d, e, X, resid
+
+
+def _network_result(E: np.ndarray, S: np.ndarray, m: np.ndarray, usable: np.ndarray,
+                    net_lights: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                    t0: float) -> UncalibratedLights:
+    """Lights ``S X`` and pseudo-normals ``E X^-T`` of the network-guided member."""
+    _, _, X, resid = net_lights
+    s = S @ X
+    b = E @ np.linalg.inv(X).T
+    h, w = m.shape
+    inten = np.linalg.norm(s, axis=1)
+    inten = inten / inten.mean()
+    normals = np.zeros((h, w, 3))
+    albedo = np.zeros((h, w))
+    normals[m] = unit(b)
+    albedo[m] = np.linalg.norm(b, axis=1) * np.linalg.norm(s, axis=1).mean()
+    keep = np.zeros((h, w), bool)
+    keep[m] = usable
+    normals[~keep] = 0.0
+    info = {"method": "uncalibrated (factorisation; its 3x3 ambiguity chosen by a learned "
+                      "light prior, LCNet-like, trained on synthetic objects)",
+            "ambiguity": ("lights NOT resolved by a physical cue: the factorisation's 3x3 "
+                          "ambiguity was chosen by a network trained on synthetic objects, "
+                          "which can be off by tens of degrees on real ones; intensities and "
+                          "albedo share one unknown global scale"),
+            "network_residual_median_deg": float(np.median(resid)),
+            "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
+            "seconds": time.perf_counter() - t0}
+    return UncalibratedLights(unit(s), inten, normals, albedo, False, (0.0, 0.0, 1.0), info)

@@ -1,0 +1,42 @@
+"""Train the light-set network of uncalibrated photometric stereo on synthetic objects
+(python benchmarks/train_uncalibrated_net.py [--steps N] [--objects B] [--lights K]
+[--seed S] [--threads T] [--out PATH]).
+
+The defaults reproduce the shipped weights
+src/lambertian/learn/weights/lights_uncalibrated.pt (seeded: every batch and the
+initialisation follow --seed; nothing is downloaded and no real data is used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from lambertian.learn.uncalibrated_net import train_light_set_net
+from lambertian.lights.light_net import weights_path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--objects", type=int, default=6, help="objects per batch")
+    ap.add_argument("--lights", type=int, default=32, help="lights per object")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--size", type=int, default=32, help="network input side (pixels)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--out", type=Path, default=weights_path())
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    train_light_set_net(a.steps, a.objects, a.lights, a.seed, a.lr, a.size, out=a.out,
+                        save_every=a.save_every, log=lambda s: print(s, flush=True))
+    print(f"weights written to {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
