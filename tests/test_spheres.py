@@ -187,3 +187,19 @@ def test_viz_and_gif_write_files(tmp_path):
     gif = tmp_path / "train.gif"
     assert main(["spheres", "gif", *common, "--snapshot-every", "1", "--out", str(gif)]) == 0
     assert 1000 < gif.stat().st_size < 1_000_000
+
+
+def test_perpixel_he_initialisation():
+    # The seed is a NumPy network: He-normal weights and zero biases, not PyTorch's
+    # default uniform initialisation; deterministic in the seed.
+    from lambertian.learn.dln_models import PerPixelEncoder
+
+    net = PerPixelEncoder(6, 192)
+    net.reset_he(3)
+    w1, w2 = net.net[0].weight.detach(), net.net[2].weight.detach()
+    assert abs(float(w1.std()) - (2 / 36) ** 0.5) < 0.02 * (2 / 36) ** 0.5
+    assert abs(float(w2.std()) - (2 / 192) ** 0.5) < 0.15 * (2 / 192) ** 0.5
+    assert not net.net[0].bias.detach().any() and not net.net[2].bias.detach().any()
+    other = PerPixelEncoder(6, 192)
+    other.reset_he(3)
+    assert torch.equal(other.net[0].weight, w1)

@@ -29,6 +29,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=None,
                    help="peak learning rate (perpixel SGD 0.02, conv Adam 3e-3)")
     p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--init", choices=("he", "torch"), default="he",
+                   help="perpixel weight initialisation: he (He-normal, zero biases, as a "
+                        "NumPy script like the seed's) or torch (PyTorch's default)")
     p.add_argument("--noise", type=float, default=0.0,
                    help="Gaussian noise sigma on train and test images")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -82,7 +85,7 @@ def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int |
     test = make_spheres(args.n_test_spheres, k, args.resolution, args.test_seed, noise)
     cfg = TrainConfig(model=args.model, prior=prior, n_epochs=args.n_epochs,
                       hidden=args.hidden, batch_size=args.batch_size, lr=args.lr,
-                      momentum=args.momentum, seed=args.seed)
+                      momentum=args.momentum, init=args.init, seed=args.seed)
     return cfg, train, test
 
 

@@ -67,6 +67,20 @@ class PerPixelEncoder(nn.Module):
         self.net = nn.Sequential(nn.Linear(6 * n_lights, hidden), nn.ReLU(),
                                  nn.Linear(hidden, LATENTS))
 
+    def reset_he(self, seed: int) -> None:
+        """He-normal weights ``N(0, 2 / fan_in)`` and zero biases, drawn from ``seed``.
+
+        The usual initialisation of a hand-written NumPy ReLU network such as the seed's
+        (which cannot use PyTorch's default ``U(+-1/sqrt(fan_in))`` with random biases);
+        K. He et al., "Delving deep into rectifiers", ICCV 2015.
+        """
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for m in self.net:
+                if isinstance(m, nn.Linear):
+                    m.weight.normal_(0.0, (2.0 / m.in_features) ** 0.5, generator=g)
+                    m.bias.zero_()
+
     def forward(self, obs: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
         """obs (B, K, 3), lights (B, K, 3) -> latents (B, 5)."""
         return self.net(torch.cat([obs.flatten(1), lights.flatten(1)], dim=1))
