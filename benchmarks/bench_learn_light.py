@@ -24,8 +24,13 @@ def main() -> None:
     torch.set_num_threads(1)
     from lambertian.core.metrics import angular_error_deg
     from lambertian.io import data_root, read_yaleb
-    from lambertian.learn.faces import VAL_SUBJECTS, error_summary, prepare_image, subject_dir
-    from lambertian.learn.train_light import load_model, predict, shipped_weights
+    from lambertian.learn.faces import VAL_SUBJECTS, error_summary, subject_dir
+    from lambertian.learn.train_light import (
+        load_model,
+        predict,
+        prepare_for_model,
+        shipped_weights,
+    )
     from lambertian.lights.single_image import estimate_light
 
     root = data_root() / "yaleb"
@@ -33,10 +38,10 @@ def main() -> None:
     img = cap.images[0, ..., 0]
     for name in ("faces", "objects"):
         model, size = load_model(shipped_weights(name))
-        predict(model, prepare_image(img, size)[0])  # warm up
+        predict(model, prepare_for_model(img, size, None, model.norm)[0])  # warm up
         t0 = time.perf_counter()
         for _ in range(args.repeat):
-            predict(model, prepare_image(img, size)[0])
+            predict(model, prepare_for_model(img, size, None, model.norm)[0])
         ms = 1e3 * (time.perf_counter() - t0) / args.repeat
         print(f"{name}: {ms:.2f} ms per image (preprocessing + mirrored pair, 1 thread)")
     # a hemisphere's normals over the crop: the known-geometry estimator's work per image
@@ -52,13 +57,17 @@ def main() -> None:
           " ms (reference in the same run)")
     if args.faces:
         model, size = load_model(shipped_weights("faces"))
-        errs = []
+        errs, dark = [], []
         for s in VAL_SUBJECTS:
             c = read_yaleb(subject_dir(root, s))
-            x = torch.cat([prepare_image(c.images[k, ..., 0], size)[0]
+            x = torch.cat([prepare_for_model(c.images[k, ..., 0], size, None, model.norm)[0]
                            for k in range(c.num_images)])
             errs.append(angular_error_deg(predict(model, x).direction.numpy(), c.lights))
-        print("faces model, validation subjects 23-28:", error_summary(np.concatenate(errs)))
+            dark += [f in set(c.meta["near_black"]) for f in c.files]
+        err, dark = np.concatenate(errs), np.asarray(dark)
+        print("faces model, validation subjects 23-28:", error_summary(err))
+        print(f"  near-black share {100 * dark.mean():.1f}%; without them:",
+              error_summary(err[~dark]))
 
 
 if __name__ == "__main__":

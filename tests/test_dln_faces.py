@@ -67,3 +67,18 @@ def test_relight_figure(tmp_path):
     assert out.stat().st_size > 1000
     r = relight(inf.albedo, inf.normals, lights)
     assert r.shape == (3, *SIZE) and (r >= 0).all()
+
+
+def test_fixed_light_inference_keeps_the_light_and_fits_the_face():
+    al, nr = _bump_faces(12, 1)
+    prior = fit_prior(al, nr, SIZE)
+    test_a, test_n = _bump_faces(1, 99)
+    light = np.array([0.4, 0.3, 0.866])
+    light /= np.linalg.norm(light)
+    img = relight(test_a[0], test_n[0], light[None])[0]
+    inf = infer_face(img, prior, light, steps=300, fit_light=False)
+    assert np.allclose(inf.light, light, atol=1e-6)
+    # the light stays exactly where it was given, and the face is still explained
+    assert normal_error_stats(inf.normals, test_n[0], np.ones(SIZE, bool))["mean"] < 3.0
+    relit = relight(inf.albedo, inf.normals, light[None])[0]
+    assert np.corrcoef(relit.ravel(), img.ravel())[0, 1] > 0.99  # up to the light's scale

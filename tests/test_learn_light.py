@@ -9,9 +9,16 @@ import pytest
 import torch
 
 from lambertian.core.metrics import angular_error_deg
-from lambertian.learn.light_data import cast_shadows, height_normals, render_batch
-from lambertian.learn.light_models import build_model, light_loss, split_outputs, vmf_nll
+from lambertian.learn.light_data import cast_shadows, height_normals, normalize_image, render_batch
+from lambertian.learn.light_models import (
+    EnsembleRegressor,
+    build_model,
+    light_loss,
+    split_outputs,
+    vmf_nll,
+)
 from lambertian.learn.train_light import (
+    FaceAugment,
     LightTrainConfig,
     _fit,
     dihedral,
@@ -19,6 +26,7 @@ from lambertian.learn.train_light import (
     predict,
     save_model,
     shipped_weights,
+    similarity,
 )
 from tests.conftest import need_data
 
@@ -128,8 +136,8 @@ def test_face_model_on_validation_subject():
     est = np.array([estimate_light_learned(cap.images[k, ..., 0], "faces")["direction"]
                     for k in keep])
     err = angular_error_deg(est, cap.lights[keep])
-    # subject 23 was never seen in training (split 01-22 / 23-28)
-    assert np.mean(err) < 10.0 and np.median(err) < 8.0
+    # subject 23 was never seen in training (split 01-22 / 23-28); shipped model: 3.5 / 3.2
+    assert np.mean(err) < 5.0 and np.median(err) < 4.5
 
 
 def test_cli_light_model(tmp_path):
@@ -152,3 +160,117 @@ def test_cli_light_model(tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a model")
     assert main(["light", str(path), "--model", str(bad), "--out", str(out)]) == 2
+
+
+def _sphere(h: int, w: int, radius: float) -> torch.Tensor:
+    r, c = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(w) + 0.5, indexing="ij")
+    x, y = (c - w / 2) / radius, -(r - h / 2) / radius  # project frame: y = -row
+    z = torch.sqrt((1 - x * x - y * y).clamp_min(0))
+    return torch.stack([x, y, z], -1) * ((x * x + y * y) < 1)[..., None]
+
+
+def test_similarity_maps_the_light_exactly():
+    # a Lambertian sphere rotated in the image plane is the sphere under the rotated light
+    n = _sphere(60, 50, 20.0)  # non-square: the rotation must be true in pixels
+    inner = ((n[..., 0] ** 2 + n[..., 1] ** 2) < 0.8) & (n[..., 2] > 0)
+    light = torch.tensor([[0.5, 0.3, 0.81]])
+    light = light / light.norm()
+    img = (n @ light[0]).clamp_min(0)[None, None]
+    for angle in (-15.0, 20.0):
+        out, d = similarity(img, light, torch.tensor([angle]), torch.ones(1), torch.zeros(1, 2))
+        ref = (n @ d[0]).clamp_min(0)
+        assert float((out[0, 0] - ref)[inner].abs().max()) < 0.03
+        assert float((img[0, 0] - ref)[inner].abs().max()) > 0.1  # the light did move
+        assert torch.allclose(d.norm(dim=1), torch.ones(1))
+        assert float(d[0, 2]) == pytest.approx(float(light[0, 2]))
+    # a shift moves the content, not the light
+    out, d = similarity(img, light, torch.zeros(1), torch.ones(1), torch.tensor([[0.1, 0.0]]))
+    assert torch.equal(d, light)
+    assert torch.allclose(out[0, 0, :, 5:], img[0, 0, :, :-5], atol=1e-4)
+
+
+def test_face_augment_is_seeded_and_keeps_labels_consistent():
+    b = render_batch(16, (24, 20), seed=2, specular=False, noise=False)
+    aug = FaceAugment()
+    x1, d1 = aug(b.images, b.direction, torch.Generator().manual_seed(0))
+    x2, d2 = aug(b.images, b.direction, torch.Generator().manual_seed(0))
+    assert torch.equal(x1, x2) and torch.equal(d1, d2)
+    assert torch.allclose(d1.norm(dim=1), torch.ones(16), atol=1e-6)
+    # z is untouched by mirror and in-plane rotation; the (x, y) length too
+    assert torch.allclose(d1[:, 2], b.direction[:, 2])
+    assert torch.allclose(d1[:, :2].norm(dim=1), b.direction[:, :2].norm(dim=1), atol=1e-6)
+    assert (x1 >= 0).all() and x1.shape == b.images.shape
+
+
+def test_normalize_image_percentile_and_cap():
+    img = torch.linspace(0, 1, 101).view(1, 1, 1, 101)
+    out, scale = normalize_image(img, percentile=0.5, clip=1.5)
+    assert float(scale[0]) == pytest.approx(0.5)
+    assert float(out.max()) == pytest.approx(1.5) and float(out[0, 0, 0, 50]) == pytest.approx(1)
+
+
+def test_ensemble_agrees_with_its_members_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    ens = EnsembleRegressor(members=2).eval()
+    ens.members[1].load_state_dict(ens.members[0].state_dict())
+    x = torch.rand(3, 1, 32, 28)
+    with torch.no_grad():
+        one, both = ens.members[0](x), ens(x)
+    # identical members: the same direction, the same kappa (they agree perfectly)
+    assert torch.allclose(one.direction, both.direction, atol=1e-6)
+    assert torch.allclose(one.kappa, both.kappa, atol=1e-5)
+    path = save_model(tmp_path / "e.pt", ens, "ensemble", (32, 28), norm=(0.9, 2.0))
+    back, size = load_model(path)
+    assert size == (32, 28) and back.norm == (0.9, 2.0) and len(back.members) == 2
+    with torch.no_grad():
+        assert torch.allclose(back(x).direction, both.direction)
+
+
+def test_known_geometry_baseline_needs_albedo_and_no_ambient():
+    need_data("yaleb", "yaleB23")
+    from lambertian.io import data_root
+    from lambertian.learn.faces import known_geometry_directions, mean_face
+
+    root = data_root() / "yaleb"
+    face = mean_face(root, subjects=(1, 2, 3))  # a small generic face keeps the test fast
+    est0, true, fail0 = known_geometry_directions(root, (23,), face.normals, ambient=True)
+    est1, _, fail1 = known_geometry_directions(root, (23,), face.normals, face.albedo,
+                                               face.mask, ambient=False)
+    e0, e1 = angular_error_deg(est0, true), angular_error_deg(est1, true)
+    # the rig has no ambient light: fitting one makes grazing lights unidentifiable
+    assert fail0.sum() >= 5 and fail1.sum() == 0
+    assert np.median(e1) < 12.0 and np.mean(e1) < np.mean(e0) - 5.0
+    # uniform albedo biases the light upward; the mean albedo removes most of it
+    assert abs(float((est1 - true)[:, 1].mean())) < 0.1
+
+
+def test_relit_faces_follow_their_lights():
+    from lambertian.learn.faces import relit_faces
+
+    n = _sphere(40, 36, 16.0).numpy()
+    a = np.ones((40, 36))
+    x, d = relit_faces([n, n], [a, 2 * a], 64, size=(20, 18), seed=1)
+    x2, d2 = relit_faces([n, n], [a, 2 * a], 64, size=(20, 18), seed=1)
+    assert torch.equal(x, x2) and torch.equal(d, d2)
+    assert x.shape == (64, 1, 20, 18) and torch.allclose(d.norm(dim=1), torch.ones(64))
+    assert float(d[:, 2].min()) >= -0.6
+    # the bright side follows the light: right minus left brightness has the sign of l_x
+    side = x[:, 0, :, 9:].mean((1, 2)) - x[:, 0, :, :9].mean((1, 2))
+    strong = d[:, 0].abs() > 0.3
+    assert (torch.sign(side[strong]) == torch.sign(d[strong, 0])).all()
+
+
+def test_objects_model_on_diligent_single_images():
+    # no geometry given: one masked image at a time, as `lambertian light --model objects`
+    from lambertian.io import read_diligent
+    from lambertian.learn.train_light import prepare_for_model
+
+    model, size = load_model(shipped_weights("objects"))
+    for obj, bound in (("ball", 20.0), ("reading", 60.0)):
+        cap = read_diligent(need_data("diligent", obj))
+        ks = range(0, cap.num_images, 8)
+        x = torch.cat([prepare_for_model(cap.images[k], size, cap.mask, model.norm)[0]
+                       for k in ks])
+        err = angular_error_deg(predict(model, x).direction.numpy(), cap.lights[list(ks)])
+        # reading's white pages and highlights once made it read as lit from behind (105)
+        assert np.mean(err) < bound, obj

@@ -17,6 +17,11 @@ under that prior. Here:
   :data:`SHADOW_LEVEL` are left out of the likelihood (cast shadows and the black of a
   face lit from behind carry no shading information).
 
+  With ``fit_light=False`` the light stays at the regressor's estimate: on Yale B
+  validation faces, refining it through the decoder moved it away from the truth (11.6
+  against 6.3 degrees mean on every 4th image) and did not help the normals
+  (benchmarks/dln_faces_eval.py).
+
 Evaluation: the light against the file name, normals (and albedo, up to scale) against
 photometric stereo on all of that subject's images.
 
@@ -119,7 +124,8 @@ class FaceInference:
 
 def infer_face(image: np.ndarray, prior: FacePrior, light0: np.ndarray, *, steps: int = 300,
                lr: float = 0.05, residual_weight: float = 30.0, smooth_weight: float = 30.0,
-               prior_weight: float = 1.0, seed: int = 0) -> FaceInference:
+               prior_weight: float = 1.0, fit_light: bool = True, seed: int = 0
+               ) -> FaceInference:
     """MAP albedo, normals and light of one face image under ``prior``.
 
     Parameters
@@ -131,6 +137,7 @@ def infer_face(image: np.ndarray, prior: FacePrior, light0: np.ndarray, *, steps
     residual_weight, smooth_weight : penalties on the off-subspace residual's size and
         its finite differences; prior_weight : weight of the Gaussian prior on the
         principal coefficients (``sum coef^2 / var``).
+    fit_light : optimise the light direction too (else it stays at ``light0``).
     seed : fixes torch's generator (the optimisation itself is deterministic).
 
     Returns the :class:`FaceInference` (intensity is the scale absorbed into the albedo).
@@ -142,10 +149,11 @@ def infer_face(image: np.ndarray, prior: FacePrior, light0: np.ndarray, *, steps
     use = (img > SHADOW_LEVEL).float()
     coef = torch.zeros(len(prior.var), requires_grad=True)
     residual = torch.zeros(3, *prior.size, requires_grad=True)
-    light = torch.tensor(np.asarray(light0, np.float32), requires_grad=True)
+    light = torch.tensor(np.asarray(light0, np.float32), requires_grad=fit_light)
     log_int = torch.zeros((), requires_grad=True)
     amb = torch.full((), -3.0, requires_grad=True)
-    opt = torch.optim.Adam([coef, residual, light, log_int, amb], lr=lr)
+    opt = torch.optim.Adam([coef, residual, log_int, amb] + ([light] if fit_light else []),
+                           lr=lr)
     npix = float(use.sum().clamp_min(1))
     for _ in range(steps):
         albedo, n = prior.surface(coef, residual)

@@ -53,20 +53,26 @@ class LightBatch:
     mask: torch.Tensor
 
 
-def normalize_image(img: torch.Tensor, mask: torch.Tensor | None = None
+def normalize_image(img: torch.Tensor, mask: torch.Tensor | None = None,
+                    percentile: float = NORM_PERCENTILE, clip: float | None = None
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Divide each image by its :data:`NORM_PERCENTILE` value over ``mask``.
+    """Divide each image by its ``percentile`` value over ``mask``, then (with ``clip``)
+    cap the result at ``clip``.
 
     img : (B, 1, H, W); mask : optional (B, H, W) bool. Returns the normalised images
     and the (B,) scales. Makes the regressors blind to exposure, which single-image light
-    estimation cannot recover apart from the unknown albedo anyway.
+    estimation cannot recover apart from the unknown albedo anyway. A high percentile
+    alone lets a few specular highlights set the scale and leave the diffuse shading
+    near black (DiLiGenT reading); a lower percentile with a cap keeps the diffuse
+    shading in range and saturates the highlights instead.
     """
     b = img.shape[0]
     flat = img.reshape(b, -1)
     if mask is not None:
         flat = torch.where(mask.reshape(b, -1), flat, torch.full_like(flat, float("nan")))
-    scale = torch.nanquantile(flat, NORM_PERCENTILE, dim=1).nan_to_num(0.0).clamp_min(1e-3)
-    return img / scale[:, None, None, None], scale
+    scale = torch.nanquantile(flat, percentile, dim=1).nan_to_num(0.0).clamp_min(1e-3)
+    out = img / scale[:, None, None, None]
+    return (out if clip is None else out.clamp_max(clip)), scale
 
 
 def sample_directions(n: int, g: torch.Generator, min_z: float = -0.3) -> torch.Tensor:
@@ -164,7 +170,9 @@ def cast_shadows(height: torch.Tensor, lights: torch.Tensor, eps: float = 0.05,
 
 
 def render_batch(batch_size: int, size: tuple[int, int] = (64, 64), seed: int = 0,
-                 specular: bool = True, noise: bool = True) -> LightBatch:
+                 specular: bool = True, noise: bool = True,
+                 norm: tuple[float, float | None] = (NORM_PERCENTILE, None),
+                 albedo_contrast: float | None = None) -> LightBatch:
     """Render one seeded batch of synthetic images (see the module docstring).
 
     Parameters
@@ -173,6 +181,9 @@ def render_batch(batch_size: int, size: tuple[int, int] = (64, 64), seed: int = 
     size : (H, W) in pixels.
     seed : every random choice (shape, albedo, light, specular, noise) follows it.
     specular, noise : allow the Blinn-Phong lobe / additive and multiplicative noise.
+    norm : (percentile, clip) of :func:`normalize_image`.
+    albedo_contrast : None for the mild texture of the first corpus (albedo within
+        +-40 % of its mean); else the largest log-ratio of the multiplicative texture.
     """
     g = torch.Generator().manual_seed(int(seed))
     b, (h, w) = batch_size, size
@@ -192,9 +203,16 @@ def render_batch(batch_size: int, size: tuple[int, int] = (64, 64), seed: int = 
     patches = torch.gather(vals[:, :, None, None].expand(-1, -1, h, w), 1,
                            d.argmin(1, keepdim=True))[:, 0]
     mix = torch.rand(b, 1, 1, generator=g)
-    contrast = _uniform(b, 0.0, 0.8, g)[:, None, None]
     tex = mix * smooth + (1 - mix) * patches
-    albedo = _uniform(b, 0.3, 0.9, g)[:, None, None] * (1 + contrast * (tex - 0.5))
+    if albedo_contrast is None:
+        contrast = _uniform(b, 0.0, 0.8, g)[:, None, None]
+        albedo = _uniform(b, 0.3, 0.9, g)[:, None, None] * (1 + contrast * (tex - 0.5))
+    else:
+        # multiplicative texture: up to exp(albedo_contrast) between the darkest and the
+        # brightest paint (real objects mix black and white paints: DiLiGenT reading)
+        contrast = _uniform(b, 0.0, albedo_contrast, g)[:, None, None]
+        albedo = (_uniform(b, 0.3, 0.9, g)[:, None, None]
+                  * torch.exp(contrast * (tex - 0.5))).clamp_max(1.0)
     cosine = (normals * light[:, None, None, :]).sum(-1).clamp_min(0.0)
     lit = ~cast_shadows(height, light)
     img = albedo * (ambient[:, None, None] + intensity[:, None, None] * cosine * lit)
@@ -211,7 +229,7 @@ def render_batch(batch_size: int, size: tuple[int, int] = (64, 64), seed: int = 
         img = img * (1 + 0.5 * sigma * torch.randn(img.shape, generator=g)) \
             + sigma * torch.randn(img.shape, generator=g)
     img = (img.clamp_min(0.0) * mask).float()[:, None]
-    normed, scale = normalize_image(img, mask)
+    normed, scale = normalize_image(img, mask, *norm)
     mean_albedo = (albedo * mask).sum((1, 2)) / mask.sum((1, 2)).clamp_min(1)
     normals = normals * mask[..., None]
     return LightBatch(normed, light.float(), (mean_albedo * intensity / scale).float(),

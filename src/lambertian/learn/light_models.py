@@ -115,13 +115,44 @@ class CNNRegressor(nn.Module):
         return split_outputs(self.head(self.backbone(x)))
 
 
+class EnsembleRegressor(nn.Module):
+    """Several :class:`CNNRegressor` trained from different seeds, answering as one.
+
+    The direction is the vMF product of the members' answers (``sum kappa_i mu_i``,
+    normalised: the maximum-likelihood mean of independent vMF estimates); ``kappa`` is
+    the members' mean shrunk by their disagreement (``kappa * R``, ``R`` the mean
+    resultant length of the member directions), so an ensemble that disagrees reports
+    less confidence; intensity and ambient are averaged.
+
+    Reference: B. Lakshminarayanan, A. Pritzel, C. Blundell, "Simple and scalable
+    predictive uncertainty estimation using deep ensembles", NeurIPS 2017.
+    """
+
+    def __init__(self, members: int = 3, width: int = 16, hidden: int = 128) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(CNNRegressor(width, hidden) for _ in range(members))
+
+    def forward(self, x: torch.Tensor) -> LightOutput:
+        outs = [m(x) for m in self.members]
+        d = torch.stack([o.direction for o in outs])  # (M, B, 3)
+        k = torch.stack([o.kappa for o in outs])  # (M, B)
+        mean = F.normalize((k[..., None] * d).sum(0), dim=1, eps=1e-6)
+        agree = d.mean(0).norm(dim=1)
+        return LightOutput(mean, k.mean(0) * agree,
+                           torch.stack([o.intensity for o in outs]).mean(0),
+                           torch.stack([o.ambient for o in outs]).mean(0))
+
+
 def build_model(kind: str, **kwargs: Any) -> nn.Module:
-    """``"mlp"``: :class:`MLPRegressor`; ``"cnn"`` / ``"pretrained"``: :class:`CNNRegressor`."""
+    """``"mlp"``: :class:`MLPRegressor`; ``"cnn"`` / ``"pretrained"``: :class:`CNNRegressor`;
+    ``"ensemble"``: :class:`EnsembleRegressor` (``members=...``)."""
     if kind == "mlp":
         return MLPRegressor(**kwargs)
     if kind in ("cnn", "pretrained"):
         return CNNRegressor(**kwargs)
-    raise ValueError(f"unknown light model kind {kind!r} (mlp, cnn, pretrained)")
+    if kind == "ensemble":
+        return EnsembleRegressor(**kwargs)
+    raise ValueError(f"unknown light model kind {kind!r} (mlp, cnn, pretrained, ensemble)")
 
 
 def vmf_nll(direction: torch.Tensor, kappa: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -135,18 +166,27 @@ def vmf_nll(direction: torch.Tensor, kappa: torch.Tensor, target: torch.Tensor) 
 
 def light_loss(out: LightOutput, direction: torch.Tensor,
                intensity: torch.Tensor | None = None, ambient: torch.Tensor | None = None,
-               vmf_weight: float = 0.05) -> tuple[torch.Tensor, dict[str, float]]:
+               vmf_weight: float = 0.05, angle_weight: float = 0.0
+               ) -> tuple[torch.Tensor, dict[str, float]]:
     """Cosine + MSE on the unit direction, plus ``vmf_weight`` x the vMF NLL (which alone
-    trains kappa), plus MSE on intensity / ambient when labels are given.
+    trains kappa), plus MSE on intensity / ambient when labels are given, plus
+    ``angle_weight`` x the angle itself in radians: cosine and MSE grow like the squared
+    angle and so mostly chase the few large errors, while the reported metric is the
+    mean angle.
 
     Returns the scalar loss and its parts as floats.
     """
     cos = (out.direction * direction).sum(1)
     parts = {"cosine": (1 - cos).mean(), "mse": ((out.direction - direction) ** 2).sum(1).mean()}
+    if angle_weight:
+        # acos has an infinite slope at 1: clamp just inside
+        parts["angle"] = torch.acos(cos.clamp(-1 + 1e-6, 1 - 1e-6)).mean()
     # kappa only: the direction is trained by the cosine/MSE terms, which behave better
     # early on than a vMF NLL whose gradient scales with kappa.
     parts["vmf"] = vmf_nll(out.direction.detach(), out.kappa, direction).mean()
     loss = parts["cosine"] + parts["mse"] + vmf_weight * parts["vmf"]
+    if angle_weight:
+        loss = loss + angle_weight * parts["angle"]
     if intensity is not None:
         parts["intensity"] = F.mse_loss(out.intensity, intensity)
         loss = loss + 0.1 * parts["intensity"]
