@@ -101,25 +101,57 @@ def bench_big(work: Path, size: int, num_lights: int) -> dict:
             "memory_mpix_per_s": megapixels / mem["seconds"]}
 
 
+ONE_PROCESS = r"""
+import json, sys, time
+import torch
+torch.set_num_threads(1)
+from lambertian.scale.batch import process_capture
+root, out, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t0 = time.perf_counter()
+for i in range(count):
+    row = process_capture(f"{root}/c{i:03d}", f"{out}/c{i:03d}", "ls")
+    assert row["status"] == "done", row
+print(json.dumps({"seconds": time.perf_counter() - t0}))
+"""
+
+
+def one_process(root: Path, out: Path, count: int, env: dict[str, str]) -> float:
+    """Seconds for one process to solve every capture in a loop (a fresh process, with
+    the given environment added)."""
+    import os
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    res = subprocess.run([sys.executable, "-c", ONE_PROCESS, str(root), str(out), str(count)],
+                         check=True, capture_output=True, text=True,
+                         env={**os.environ, **env})
+    return json.loads(res.stdout.strip().splitlines()[-1])["seconds"]
+
+
 def bench_batch(work: Path, count: int, size: int, num_lights: int) -> dict:
+    import shutil
+
+    import dask
     import distributed
 
-    from lambertian.scale.batch import process_capture, run_batch
+    from lambertian.scale.batch import WORKER_MALLOC_ENV, local_cluster, run_batch
 
     root = work / f"batch{size}"
     for i in range(count):
         if not (root / f"c{i:03d}" / "lights.txt").exists():
             write_grey_capture(root / f"c{i:03d}", size, num_lights, seed=i)
-    t0 = time.perf_counter()
-    for i in range(count):
-        row = process_capture(str(root / f"c{i:03d}"), str(work / "seq" / f"c{i:03d}"), "ls")
-        assert row["status"] == "done", row
-    one = time.perf_counter() - t0
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None)
+    # The baseline process runs with the workers' environment (Dask's thread pins and our
+    # allocator settings), so the ratio measures the cluster, not the environment.
+    worker_env = {k: str(v) for k, v in
+                  dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()}
+    worker_env.update({k: str(v) for k, v in WORKER_MALLOC_ENV.items()})
+    one = one_process(root, work / "seq", count, worker_env)
+    one_default_env = one_process(root, work / "seq", count, {})
+    cluster = local_cluster(2)
     client = distributed.Client(cluster)
     try:
         client.run(lambda: __import__("lambertian.ps.outputs"))  # warm the workers
+        shutil.rmtree(work / "dask", ignore_errors=True)
         t0 = time.perf_counter()
         rows = run_batch(root, work / "dask", client=client, progress=False)
         two = time.perf_counter() - t0
@@ -132,8 +164,10 @@ def bench_batch(work: Path, count: int, size: int, num_lights: int) -> dict:
         client.close()
         cluster.close()
     work_s = sum(r["seconds"] for r in rows)
-    return {"captures": count, "size": size, "images": num_lights, "one_process_s": one,
+    return {"captures": count, "size": size, "images": num_lights,
+            "one_process_s": one, "one_process_default_env_s": one_default_env,
             "two_workers_s": two, "speedup": one / two,
+            "speedup_vs_default_env": one_default_env / two,
             "overhead_per_task_ms": 1000 * overhead,
             "overhead_per_capture_ms": 1000 * max(0.0, (2 * two - work_s) / count)}
 

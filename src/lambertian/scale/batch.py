@@ -22,6 +22,27 @@ from lambertian.core.errors import InputError
 
 SUMMARY_COLUMNS = ("capture", "status", "mean_deg", "median_deg", "seconds", "error")
 
+# Environment of the local cluster's worker processes, on top of Dask's own (which pins
+# BLAS/OpenMP to one thread and sets MALLOC_TRIM_THRESHOLD_=65536). A capture allocates
+# a few arrays of hundreds of MB; with glibc's defaults each one is a fresh mmap whose
+# pages fault in and are zeroed again for every capture, which made a worker 25% slower
+# than a plain process (benchmarks/bench_scale.py). Keeping large blocks in the heap lets
+# the next capture reuse them; a worker then holds its peak capture's memory.
+WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 1 << 30, "MALLOC_TRIM_THRESHOLD_": 1 << 30}
+
+
+def local_cluster(workers: int = 2) -> Any:
+    """A LocalCluster of ``workers`` single-threaded processes on 127.0.0.1, with
+    :data:`WORKER_MALLOC_ENV`."""
+    import dask
+    from distributed import LocalCluster
+
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    env.update(WORKER_MALLOC_ENV)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            host="127.0.0.1", dashboard_address=None)
+
 
 def find_captures(root: str | os.PathLike[str]) -> list[Path]:
     """Capture folders under ``root`` (any layout the readers know), sorted; a capture
@@ -104,8 +125,9 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     root : folder searched for captures (see :func:`find_captures`).
     out : output root; ``out/summary.md`` and ``out/summary.json`` are written at the end.
     method : photometric-stereo method for every capture.
-    scheduler : ``"local"`` for a LocalCluster of ``workers`` single-threaded processes on
-        127.0.0.1, or a scheduler address (``tcp://host:8786``) of a running cluster.
+    scheduler : ``"local"`` for :func:`local_cluster` with ``workers`` processes, or a
+        scheduler address (``tcp://host:8786``) of a running cluster (its workers' own
+        environment applies there).
     client : an existing ``distributed.Client`` to use instead (tests, notebooks).
     on_result : called with each capture's row as it completes.
 
@@ -113,7 +135,7 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     -------
     One row per capture, in capture order: status ``done``, ``skipped`` or ``failed``.
     """
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
     from tqdm import tqdm
 
     root, out = Path(root), Path(out)
@@ -134,9 +156,7 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     own_cluster = own_client = None
     if client is None:
         if scheduler == "local":
-            own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                       processes=True, host="127.0.0.1",
-                                       dashboard_address=None)
+            own_cluster = local_cluster(workers)
             own_client = client = Client(own_cluster)
         else:
             own_client = client = Client(scheduler)
