@@ -133,16 +133,18 @@ def albedo_scale(albedo: np.ndarray, mask: np.ndarray | None = None,
     m = np.ones(a.shape[:2], bool) if mask is None else np.asarray(mask, bool)
     if m.shape != a.shape[:2]:
         raise InputError(source, f"mask is {m.shape}, albedo is {a.shape[:2]}")
-    return albedo_scale_of_values(a[m], source)
+    return albedo_scale_of_values(a[m], source)  # a[m] is a copy: free to reorder
 
 
 def albedo_scale_of_values(values: np.ndarray, source: PathLike = "albedo") -> float:
     """:func:`albedo_scale` of the masked albedo values already gathered (any shape, in
-    the mask's row-major order), for maps encoded band by band."""
+    the mask's row-major order), for maps encoded band by band. ``values`` is reordered
+    in place (the percentile partitions it rather than a copy)."""
     vals = np.asarray(values)
     if not np.isfinite(vals).all():
         raise InputError(source, "albedo holds NaN or infinite values")
-    scale = float(np.percentile(vals, ALBEDO_PERCENTILE)) if vals.size else 0.0
+    scale = (float(np.percentile(vals, ALBEDO_PERCENTILE, overwrite_input=True))
+             if vals.size else 0.0)
     return scale if scale > 0 else 1.0  # an all-black map: nothing to normalise
 
 
