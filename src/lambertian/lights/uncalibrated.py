@@ -104,6 +104,19 @@ def boundary_outward(mask: np.ndarray, band: int = BOUNDARY_BAND
     return ring, unit(out)
 
 
+def _maps(b: np.ndarray, s: np.ndarray, m: np.ndarray, keep: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relative intensities (mean 1), and normal and albedo maps from pseudo-normals ``b``
+    (P, 3) at the mask's pixels and lights ``s`` (K, 3); normals are zero outside ``keep``."""
+    inten = np.linalg.norm(s, axis=1)
+    normals = np.zeros((*m.shape, 3))
+    albedo = np.zeros(m.shape)
+    normals[m] = unit(b)
+    albedo[m] = np.linalg.norm(b, axis=1) * inten.mean()
+    normals[~keep] = 0.0
+    return inten / inten.mean(), normals, albedo
+
+
 def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                         method: str = "auto", sample: int = 20000, seed: int = 0,
                         weights: str | None = None,
@@ -225,13 +238,7 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
         b, s = flip_convex_concave(b, s)
         flipped = True
 
-    inten = np.linalg.norm(s, axis=1)
-    inten = inten / inten.mean()
-    normals = np.zeros((h, w, 3))
-    albedo = np.zeros((h, w))
-    normals[m] = unit(b)
-    albedo[m] = np.linalg.norm(b, axis=1) * np.linalg.norm(s, axis=1).mean()
-    normals[m & ~valid] = 0.0
+    inten, normals, albedo = _maps(b, s, m, m & valid)
     info.update({"ambiguity": ambiguity, "integrability_gap": gap,
                  "convex_concave_flipped": flipped,
                  "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
@@ -275,15 +282,9 @@ def _network_result(E: np.ndarray, S: np.ndarray, m: np.ndarray, usable: np.ndar
     s = S @ X
     b = E @ np.linalg.inv(X).T
     h, w = m.shape
-    inten = np.linalg.norm(s, axis=1)
-    inten = inten / inten.mean()
-    normals = np.zeros((h, w, 3))
-    albedo = np.zeros((h, w))
-    normals[m] = unit(b)
-    albedo[m] = np.linalg.norm(b, axis=1) * np.linalg.norm(s, axis=1).mean()
     keep = np.zeros((h, w), bool)
     keep[m] = usable
-    normals[~keep] = 0.0
+    inten, normals, albedo = _maps(b, s, m, keep)
     info = {"method": "uncalibrated (factorisation; its 3x3 ambiguity chosen by a learned "
                       "light prior, LCNet-like, trained on synthetic objects)",
             "ambiguity": ("lights NOT resolved by a physical cue: the factorisation's 3x3 "
