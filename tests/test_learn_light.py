@@ -274,3 +274,21 @@ def test_objects_model_on_diligent_single_images():
         err = angular_error_deg(predict(model, x).direction.numpy(), cap.lights[list(ks)])
         # reading's white pages and highlights once made it read as lit from behind (105)
         assert np.mean(err) < bound, obj
+
+
+def test_relit_faces_bas_relief_depth():
+    # z -> lam z leaves the lights and a camera-facing plane as they were, and changes
+    # the shading of a curved face (Belhumeur, Kriegman, Yuille 1999)
+    from lambertian.learn.faces import relit_faces
+
+    sphere = _sphere(40, 36, 16.0).numpy()
+    plane = np.zeros((40, 36, 3))
+    plane[..., 2] = 1.0
+    a = np.ones((40, 36))
+    x0, d0 = relit_faces([sphere], [a], 32, size=(20, 18), seed=2)
+    x1, d1 = relit_faces([sphere], [a], 32, size=(20, 18), seed=2, depth=0.4)
+    assert torch.equal(d0, d1)
+    assert float((x0 - x1).abs().max()) > 0.05
+    p0, _ = relit_faces([plane], [a], 32, size=(20, 18), seed=2)
+    p1, _ = relit_faces([plane], [a], 32, size=(20, 18), seed=2, depth=0.4)
+    assert torch.allclose(p0, p1)

@@ -100,8 +100,8 @@ def load_faces(root: str | os.PathLike[str], subjects: tuple[int, ...],
 
 
 def relit_faces(normals: list[np.ndarray], albedos: list[np.ndarray], n: int,
-                size: tuple[int, int] = FACE_SIZE, seed: int = 0, min_z: float = -0.6
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+                size: tuple[int, int] = FACE_SIZE, seed: int = 0, min_z: float = -0.6,
+                depth: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` training faces re-rendered under new lights: (n, 1, rows, cols) normalised
     images and (n, 3) unit directions (project frame).
 
@@ -110,6 +110,13 @@ def relit_faces(normals: list[np.ndarray], albedos: list[np.ndarray], n: int,
     ``albedo * (ambient + max(0, n . l))`` with the light uniform on the cap
     ``l_z >= min_z`` (the rig reaches -0.6) and a small random ambient. No cast shadows
     nor highlights: the real images, mixed in during training, carry those.
+
+    depth : with ``depth > 0`` each face's relief is scaled by ``lam = exp(u)``, ``u``
+    uniform in ``[-depth, depth]`` (``z -> lam z``, so ``n ~ (lam n_x, lam n_y, n_z)``):
+    the bas-relief member of the generalized bas-relief family (Belhumeur, Kriegman,
+    Yuille, IJCV 1999), under which a flatter face lit more obliquely looks like a deeper
+    one lit more frontally. Subjects flatter than the training faces (Yale B 27) otherwise
+    have their light elevations pulled toward the horizon.
 
     normals, albedos : per subject (H, W, 3) unit normals and (H, W) albedo, e.g. from
     :func:`subject_normals` on the *training* subjects only.
@@ -128,6 +135,10 @@ def relit_faces(normals: list[np.ndarray], albedos: list[np.ndarray], n: int,
                     torch.randint(0, len(small_a), (n,), generator=g))
     amb = 0.05 * torch.rand(n, generator=g)
     nn_, aa = torch.stack(small_n)[i], torch.stack(small_a)[j]
+    if depth > 0:
+        lam = torch.exp(depth * (2 * torch.rand(n, generator=g) - 1))
+        nn_ = torch.cat([nn_[..., :2] * lam[:, None, None, None], nn_[..., 2:]], dim=-1)
+        nn_ = nn_ / nn_.norm(dim=-1, keepdim=True).clamp_min(1e-6)
     shade = (nn_ * lights[:, None, None, :]).sum(-1).clamp_min(0) + amb[:, None, None]
     img = (aa.clamp_min(0) * shade)[:, None]
     return normalize_image(img)[0], lights.float()
