@@ -4,7 +4,7 @@
 
 Accuracy: mean absolute depth error (mm) after the best scale-and-offset alignment to
 depth_gt.npy, perspective with K.txt, for the ground-truth normals and for the
-least-squares normals (lambertian.ps.least_squares, all 96 images). Speed: seconds on one
+least-squares and robust normals (lambertian.ps, all 96 images). Speed: seconds on one
 core for a full 612 x 512 rectangle (313,344 pixels) of a smooth synthetic surface, the
 best of ``--repeat`` runs (wall clock and CPU time of this
 single-threaded process), with Frankot-Chellappa (one FFT) as the baseline measured in
@@ -24,33 +24,21 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from lambertian.integrate import aligned_depth_error, integrate_normals  # noqa: E402
+from lambertian.bench.integrate import integrate_suite  # noqa: E402
+from lambertian.integrate import integrate_normals  # noqa: E402
 from lambertian.integrate.geometry import normals_from_depth  # noqa: E402
-from lambertian.io import data_root, read_capture  # noqa: E402
+from lambertian.io import data_root  # noqa: E402
 from lambertian.io.markdown import markdown_table  # noqa: E402
-from lambertian.ps import least_squares  # noqa: E402
 
 METHODS = ("poisson", "bilateral", "frankot_chellappa")
 
 
 def accuracy_rows() -> list[dict]:
     root = data_root()
-    rows = []
     if root is None:
         print("real data not found: accuracy skipped")
-        return rows
-    for name in ("bear", "reading"):
-        cap = read_capture(root / "diligent" / name)
-        ls = least_squares(cap.normalized_images(), cap.lights, cap.mask)
-        for normals_name, normals in (("ground truth", cap.normals), ("least squares", ls.normals)):
-            for method in METHODS:
-                res = integrate_normals(normals, cap.mask, cap.K, method)
-                err = aligned_depth_error(res.depth, cap.depth)
-                rows.append({"object": name, "normals": normals_name, "method": method,
-                             "MAE mm": round(err["mae"], 3), "RMSE mm": round(err["rmse"], 3),
-                             "seconds": round(res.info["seconds"], 2),
-                             "iterations": res.info.get("iterations", "")})
-    return rows
+        return []
+    return integrate_suite(root)
 
 
 def speed_rows(repeat: int) -> list[dict]:

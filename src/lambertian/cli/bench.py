@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-SUITES = ("ps", "lights")
+SUITES = ("ps", "lights", "integrate")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         from lambertian.bench.ps import ps_suite
 
         rows = ps_suite(Path(root), log=log)
+    elif args.suite == "integrate":
+        from lambertian.bench.integrate import integrate_suite
+
+        rows = integrate_suite(Path(root), log=log)
     else:
         from lambertian.bench.lights import lights_suite
 
