@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.normals is None) == (args.model is None):
         raise InputError(args.image, "give exactly one of --normals N.npy or --model NAME")
+    if Path(args.out).resolve() == Path(args.image).resolve():
+        raise InputError(args.out, "refusing to overwrite the input image")
     img = read_image(args.image)[0]
     if args.model is not None:
         return _run_model(args, img)
@@ -57,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
     out = light.to_dict()
     if args.sh:
         out["sh9"] = fit_sh9(grey, normals, mask, source=args.image).tolist()
-    if Path(args.out).resolve() == Path(args.image).resolve():
-        raise InputError(args.out, "refusing to overwrite the input image")
     write_json(args.out, out)
     print(f"light: direction {np.round(light.direction, 4).tolist()}, intensity "
           f"{light.intensity:.4g}, ambient {light.ambient:.4g} -> {args.out}")
@@ -79,8 +79,6 @@ def _run_model(args: argparse.Namespace, img) -> int:
         raise InputError(args.model, "unknown model: use 'faces', 'objects' or a weights file")
     mask = read_mask(args.mask, img.shape[:2]) if args.mask else None
     out = estimate_light_learned(img, args.model, mask)
-    if Path(args.out).resolve() == Path(args.image).resolve():
-        raise InputError(args.out, "refusing to overwrite the input image")
     write_json(args.out, out)
     print(f"light ({args.model}): direction {np.round(out['direction'], 4).tolist()}, "
           f"uncertainty ~{out['uncertainty_deg']:.1f} deg -> {args.out}")
