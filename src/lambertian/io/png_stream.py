@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lambertian.core.errors import InputError
+from lambertian.io.partial_file import PartialFile
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -25,7 +26,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
             + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
 
-class PngBandWriter:
+class PngBandWriter(PartialFile):
     """Write an (H, W) grey or (H, W, 3) RGB PNG from consecutive bands of rows.
 
     The file appears under its name only when every row has been written (as
@@ -36,13 +37,10 @@ class PngBandWriter:
                  channels: int = 3, bit_depth: int = 16, level: int = 1) -> None:
         if channels not in (1, 3) or bit_depth not in (8, 16):
             raise InputError(path, f"cannot write a {channels}-channel {bit_depth}-bit PNG")
-        self.path = Path(path)
+        super().__init__(path)
         self.height, self.width, self.channels = int(height), int(width), channels
         self.dtype = np.dtype(">u2") if bit_depth == 16 else np.dtype("u1")
         self._rows = 0
-        self._tmp = self.path.with_name(self.path.name + ".partial")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = open(self._tmp, "wb")
         colour_type = 2 if channels == 3 else 0
         self._f.write(_SIGNATURE + _chunk(b"IHDR", struct.pack(
             ">IIBBBBB", self.width, self.height, bit_depth, colour_type, 0, 0, 0)))
@@ -70,10 +68,4 @@ class PngBandWriter:
             self.abort()
             raise InputError(self.path, f"only {self._rows} of {self.height} rows written")
         self._f.write(_chunk(b"IDAT", self._z.flush()) + _chunk(b"IEND", b""))
-        self._f.close()
-        os.replace(self._tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        self._f.close()
-        self._tmp.unlink(missing_ok=True)
+        return self.commit()

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lambertian.io.partial_file import PartialFile
 
-class NpyBandWriter:
+
+class NpyBandWriter(PartialFile):
     """A C-ordered ``.npy`` array of ``shape`` filled by row bands ``[r0, r1)``.
 
     The file appears under its final name only on :meth:`close` (written as
@@ -22,11 +24,9 @@ class NpyBandWriter:
 
     def __init__(self, path: str | os.PathLike[str], shape: tuple[int, ...],
                  dtype: np.dtype | str = np.float32) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.dtype(dtype)
-        self._tmp = self.path.with_name(self.path.name + ".partial")
-        self._f = open(self._tmp, "wb")
         np.lib.format.write_array_header_1_0(
             self._f, {"descr": np.lib.format.dtype_to_descr(self.dtype),
                       "fortran_order": False, "shape": self.shape})
@@ -43,13 +43,7 @@ class NpyBandWriter:
         self._f.write(band.tobytes())
 
     def close(self) -> Path:
-        self._f.close()
-        os.replace(self._tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        self._f.close()
-        self._tmp.unlink(missing_ok=True)
+        return self.commit()
 
     def __enter__(self) -> NpyBandWriter:
         return self
