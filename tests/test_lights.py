@@ -187,6 +187,44 @@ def test_mitsuba_mirror_sphere_calibrates_within_half_degree():
     assert angular_error_deg(est, L).max() < 0.5
 
 
+def _ray_cast_sphere_mask(K, centre_cam, shape):
+    from lambertian.core.sphere import pixel_rays
+
+    rows, cols = np.mgrid[0:shape[0], 0:shape[1]]
+    b = pixel_rays(rows, cols, K) @ centre_cam
+    return b * b - centre_cam @ centre_cam + 1.0 > 0
+
+
+def test_sphere_cone_fit_exact_and_cut_by_the_frame():
+    from lambertian.core.sphere import fit_circle, fit_sphere_cone
+
+    K = np.array([[300.0, 0, 99.5], [0, 300.0, 79.5], [0, 0, 1]])
+    for centre in ([0.9, -0.5, 5.0], [2.0, 0.3, 5.0]):  # the second is cut by the frame
+        c = np.array(centre)
+        mask = _ray_cast_sphere_mask(K, c, (160, 200))
+        ray, sin_a = fit_sphere_cone(mask, K)
+        assert angular_error_deg(ray, c) < 0.05
+        assert abs(sin_a - 1.0 / np.linalg.norm(c)) < 0.002
+    with pytest.raises(InputError, match="m.png: mask touches the image border"):
+        fit_circle(mask, "m.png")
+    with pytest.raises(InputError, match="not the image of a sphere"):
+        fit_sphere_cone(np.pad(np.ones((40, 10), bool), 30), K)
+
+
+def test_mitsuba_perspective_mirror_sphere_needs_the_perspective_model():
+    pytest.importorskip("mitsuba")
+    from lambertian.synth.mirror_sphere import render_mirror_sphere_perspective
+
+    L = _random_lights(3, seed=5, max_polar_deg=45)
+    # 40 deg field of view, sphere off the axis: the orthographic model is degrees off.
+    imgs, mask, K = render_mirror_sphere_perspective(L, size=(384, 288), spp=16, seed=5)
+    persp, info = chrome_sphere_lights(imgs, mask, camera=K)
+    ortho, _ = chrome_sphere_lights(imgs, mask)
+    assert angular_error_deg(persp, L).max() < 0.5
+    assert angular_error_deg(ortho, L).mean() > 3.0
+    assert "cone" in info and "circle" not in info
+
+
 def _two_paint_sphere(l, shape=(120, 120), seed=0):
     """A colour sphere painted blue on the left and beige on the right (a printed
     texture: a beige disc on the blue half), lit by one white light plus ambient."""

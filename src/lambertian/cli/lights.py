@@ -1,4 +1,4 @@
-"""``lambertian lights DIR [--chrome CHROME_DIR] [--out OUT] [--ps]``."""
+"""``lambertian lights DIR [--chrome CHROME_DIR [--camera K.txt]] [--out OUT] [--ps]``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "highlights); OUT/ambiguity.json says what stays unknown.")
     p.add_argument("dir", help="capture folder (DiLiGenT, psm, Yale B, images + lights.txt)")
     p.add_argument("--chrome", help="folder of the mirror sphere under the same lights")
+    p.add_argument("--camera", metavar="K.txt",
+                   help="3 x 3 intrinsics (OpenCV convention, pixels) of the chrome images: "
+                        "perspective mirror-sphere model (default orthographic)")
     p.add_argument("--out", default="lights_out", help="output folder (default lights_out)")
     p.add_argument("--skip-missing", action="store_true",
                    help="a chrome image with no highlight is skipped (null) instead of an error")
@@ -47,9 +50,15 @@ def run(args: argparse.Namespace) -> int:
         if chrome.num_images != cap.num_images:
             raise InputError(args.chrome, f"{chrome.num_images} chrome images for "
                                           f"{cap.num_images} capture images")
+        camera = None
+        if args.camera:
+            from lambertian.integrate.checks import read_camera
+
+            camera = read_camera(args.camera)
         dirs, info = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files,
-                                          skip_missing=args.skip_missing, source=args.chrome)
-        method = "chrome sphere"
+                                          camera=camera, skip_missing=args.skip_missing,
+                                          source=args.chrome)
+        method = "chrome sphere" + (" (perspective)" if camera is not None else "")
         for name in info["missing"]:
             print(f"warning: {name}: no highlight, light left null")
     elif cap.meta.get("normals_source", "").startswith("analytic sphere"):

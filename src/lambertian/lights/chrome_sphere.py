@@ -2,8 +2,12 @@
 
 The highlight of a distant light on a mirror sphere sits where the sphere's normal
 bisects the viewing direction and the light direction, so the light is the view vector
-reflected about that normal: ``l = 2 (n . v) n - v``. Orthographic camera, project frame
-(x right, y up, z toward the camera), ``v = (0, 0, 1)``.
+reflected about that normal: ``l = 2 (n . v) n - v``. Orthographic camera by default,
+project frame (x right, y up, z toward the camera), ``v = (0, 0, 1)``. Given the camera's
+intrinsics the model is perspective: the sphere is the cone of rays tangent to it (fitted
+to the mask's edge), the highlight's ray meets the sphere at the point whose normal is
+used, and ``v`` is that ray reversed, which differs from the optical axis by up to the
+half field of view.
 
 References
 ----------
@@ -20,7 +24,8 @@ import cv2
 import numpy as np
 
 from lambertian.core.errors import InputError
-from lambertian.core.sphere import fit_circle
+from lambertian.core.frames import opencv_to_project
+from lambertian.core.sphere import fit_circle, fit_sphere_cone, pixel_rays
 
 # A highlight is the connected blob of pixels at least this fraction of the peak.
 BLOB_FRACTION = 0.5
@@ -80,17 +85,37 @@ def reflect_view(normal: np.ndarray, view: Sequence[float] = (0.0, 0.0, 1.0)) ->
     return 2.0 * (n @ v)[..., None] * n - v
 
 
+def perspective_reflection(row: float, col: float, K: np.ndarray, centre_ray: np.ndarray,
+                           sin_alpha: float) -> np.ndarray:
+    """Light direction (project frame) of a highlight at pixel (row, col) on a mirror
+    sphere seen by a pinhole camera ``K``; the sphere is the cone of :func:`fit_sphere_cone`
+    (centre at distance 1 along ``centre_ray``, radius ``sin_alpha``)."""
+    d = pixel_rays(np.array(row), np.array(col), K)
+    b = float(d @ centre_ray)
+    # The centroid of a highlight at the very rim can fall just outside the silhouette:
+    # take the tangent point there.
+    t = b - np.sqrt(max(b * b - 1.0 + sin_alpha ** 2, 0.0))
+    n = t * d - centre_ray
+    n /= np.linalg.norm(n)
+    return opencv_to_project(reflect_view(n, -d))
+
+
 def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
                          circle: tuple[float, float, float] | None = None,
+                         camera: np.ndarray | None = None,
                          names: Sequence[str] | None = None, skip_missing: bool = False,
                          source: str = "chrome") -> tuple[np.ndarray, dict]:
-    """Light directions from images of a mirror sphere (orthographic camera).
+    """Light directions from images of a mirror sphere (orthographic, or perspective when
+    ``camera`` is given).
 
     Parameters
     ----------
     images : (K, H, W) or (K, H, W, C) linear images of the sphere.
     mask : (H, W) bool, the sphere's disc (checked to be a disc).
-    circle : optional (row, column, radius) of the sphere, else fitted to ``mask``.
+    circle : optional (row, column, radius) of the sphere, else fitted to ``mask``
+        (orthographic model only).
+    camera : optional (3, 3) intrinsics (OpenCV convention, pixels): perspective model,
+        the sphere's cone fitted to ``mask``'s edge.
     names : K names for error messages (the image files).
     skip_missing : an image with no highlight gets a NaN row instead of an error.
     source : name of the mask / folder for error messages.
@@ -98,7 +123,8 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
     Returns
     -------
     directions : (K, 3) float64 unit light vectors, project frame (NaN rows when skipped).
-    info : {"circle": (row, col, radius), "highlights": (K, 2) rows/cols, "missing": [...]}.
+    info : {"highlights": (K, 2) rows/cols, "missing": [...]} and "circle": (row, col,
+        radius) (orthographic) or "cone": (centre ray, sin of the half-angle) (perspective).
     """
     imgs = np.asarray(images, dtype=np.float64)
     if imgs.ndim == 4:
@@ -109,7 +135,11 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
     if m.shape != imgs.shape[1:]:
         raise InputError(source, f"mask is {m.shape[1]}x{m.shape[0]}, images are "
                                  f"{imgs.shape[2]}x{imgs.shape[1]}")
-    cy, cx, r = fit_circle(m, source) if circle is None else circle
+    if camera is not None:
+        cone = fit_sphere_cone(m, camera, source)
+    else:
+        cone = None
+        cy, cx, r = fit_circle(m, source) if circle is None else circle
     names = list(names) if names is not None else [f"image {k}" for k in range(len(imgs))]
     floor = MIN_PEAK_SHARE * float(np.max(np.where(m, imgs, 0.0)))
     out = np.full((len(imgs), 3), np.nan)
@@ -123,11 +153,19 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
                 raise
             missing.append(names[k])
             continue
+        spots[k] = row, col
+        if cone is not None:
+            out[k] = perspective_reflection(row, col, camera, *cone)
+            continue
         x, y = (col - cx) / r, -(row - cy) / r
         rho2 = x * x + y * y
         if rho2 >= 1.0:  # the centroid of a blob at the rim can fall just outside
             x, y, rho2 = x / np.sqrt(rho2) * 0.9999, y / np.sqrt(rho2) * 0.9999, 0.9998
         n = np.array([x, y, np.sqrt(1.0 - rho2)])
         out[k] = reflect_view(n)
-        spots[k] = row, col
-    return out, {"circle": (cy, cx, r), "highlights": spots, "missing": missing}
+    info: dict = {"highlights": spots, "missing": missing}
+    if cone is None:
+        info["circle"] = (cy, cx, r)
+    else:
+        info["cone"] = cone
+    return out, info
