@@ -274,3 +274,17 @@ def test_single_image_reading_colour():
             for k in idx]
     err = angular_error_deg(np.array(dirs), cap.lights[idx])
     assert err.mean() < 7.0  # uniform albedo: ~19 degrees
+
+
+def test_ambient_never_negative():
+    from lambertian.lights.lambertian_fit import fit_directional
+
+    n, disc = sphere_normals((80, 80), (40, 40), 35)
+    l = _unit([0.3, 0.2, 0.93])
+    shade = np.clip(n @ l, 0, None)
+    lam = fit_directional(0.8 * shade[disc] + 0.05, n[disc])
+    assert abs(lam.ambient - 0.05) < 1e-6 and angular_error_deg(lam.direction, l) < 1e-4
+    # A falloff sharper than Lambert's fits best with a negative constant, which no
+    # light can be: the fit falls back to no ambient instead.
+    sharp = fit_directional(0.8 * shade[disc] ** 1.5, n[disc])
+    assert sharp.ambient == 0.0 and angular_error_deg(sharp.direction, l) < 5

@@ -90,7 +90,8 @@ def fit_directional(intensity: np.ndarray, normals: np.ndarray, *, ambient: bool
     ----------
     intensity : (P,) linear grey values.
     normals : (P, 3) unit normals, project frame.
-    ambient : fit the constant term ``c`` (else c = 0).
+    ambient : fit the constant term ``c >= 0`` (else c = 0; a negative fitted ``c`` means
+        the no-ambient fit is returned).
     min_cos : pixels with ``n . l <= min_cos`` are treated as attached shadow.
     saturation : values at or above this are dropped (clipped highlights).
     iterations : IRLS / shadow-set iterations.
@@ -145,6 +146,14 @@ def fit_directional(intensity: np.ndarray, normals: np.ndarray, *, ambient: bool
     if s[1] < MIN_SPREAD:
         raise InputError(source, "light is unidentifiable: the lit normals are nearly all the "
                                  "same direction")
+    if ambient and x[3] < 0:
+        # Light cannot be negative: a negative constant only trades against the
+        # directional term (it inflates the intensity to fit interreflections and
+        # non-Lambertian falloff), so the physical fit is the one without ambient.
+        return fit_directional(I, N, ambient=False, min_cos=min_cos, saturation=saturation,
+                               iterations=iterations, robust_start=robust_start,
+                               rel_tol=rel_tol, hypotheses=hypotheses, seed=seed,
+                               source=source)
     b = x[:3]
     e = float(np.linalg.norm(b))
     res = I[inl] - A[inl] @ x
