@@ -196,7 +196,7 @@ def test_light_set_net_learns_on_synthetic_sets_a_few_steps():
     x1, l1, e1 = render_sets(2, 8, size=32, seed=4)
     x2, l2, e2 = render_sets(2, 8, size=32, seed=4)
     assert torch.equal(x1, x2) and torch.equal(l1, l2)
-    assert x1.shape == (2, 8, 2, 32, 32)
+    assert x1.shape == (2, 8, 3, 32, 32)
     assert torch.allclose(l1.norm(dim=-1), torch.ones(2, 8))
     assert torch.all(l1[..., 2] >= np.cos(np.deg2rad(60)) - 1e-6)  # the training cone
     assert torch.allclose(e1.mean(1), torch.ones(2))
@@ -219,7 +219,37 @@ def test_light_set_net_learns_on_synthetic_sets_a_few_steps():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert parts["deg"] < 0.4 * first, (first, parts["deg"])  # measured 38.9 -> 7.7
+    assert parts["deg"] < 0.4 * first, (first, parts["deg"])  # measured 56.6 -> 10.4
+
+
+def test_light_bins_round_trip_and_dihedral_mapping():
+    """The soft bin targets decode back to the direction (sub-degree, though the bins are
+    5 and 10 degrees wide), and every rotation/mirror used for test-time averaging maps a
+    brightness gradient back to the original frame exactly."""
+    import torch
+
+    from lambertian.lights.light_net import _dihedral, decode_bins, direction_bins
+
+    g = torch.Generator().manual_seed(3)
+    v = torch.randn(200, 3, generator=g)
+    v[:, 2] = v[:, 2].abs() + 0.05
+    v = v / v.norm(dim=1, keepdim=True)
+    t_az, t_el = direction_bins(v)
+    assert torch.allclose(t_az.sum(-1), torch.ones(200)) and torch.all(t_el >= 0)
+    d = decode_bins(torch.log(t_az + 1e-12), torch.log(t_el + 1e-12))
+    # only polar angles beyond the last bin centre (87.5 deg) are clipped
+    inner = v[:, 2] > np.cos(np.deg2rad(87.5))
+    err = angular_error_deg(d[inner].double().numpy(), v[inner].double().numpy())
+    assert err.max() < 0.1, err.max()
+    n = 9
+    ys = torch.linspace(1, -1, n)[:, None].expand(n, n)
+    xs = torch.linspace(-1, 1, n)[None, :].expand(n, n)
+    A = torch.stack([xs.flatten(), ys.flatten()], 1)
+    grad = torch.tensor([0.3, -0.7])
+    for f in range(8):
+        img, back = _dihedral(grad[0] * xs + grad[1] * ys, f)
+        fit = torch.linalg.lstsq(A, img.flatten()[:, None]).solution[:, 0]
+        assert torch.allclose(back @ fit, grad, atol=1e-5), (f, back @ fit)
 
 
 def test_shipped_light_net_on_diligent_ball():
@@ -233,10 +263,10 @@ def test_shipped_light_net_on_diligent_ball():
     cap = read_capture(need_data("diligent", "ball"))
     d, e = predict_lights(to_grey(check_images(cap.images)), cap.mask, load_light_net())
     raw = angular_error_deg(d, cap.lights)
-    assert raw.mean() < 15.0, raw.mean()  # measured 9.4
+    assert raw.mean() < 15.0, raw.mean()  # measured 11.8 (9.4 with the old regressor)
     est = uncalibrated_lights(cap.images, cap.mask, method="network", source="ball")
     err = angular_error_deg(est.directions, cap.lights)
-    assert err.mean() < 15.0, err.mean()  # measured 9.3
+    assert err.mean() < 15.0, err.mean()  # measured 11.8 (intensity error 0.087)
     assert not est.resolved and "NOT resolved" in est.info["ambiguity"]
     assert scale_invariant_intensity_error(est.intensities, cap.intensities @ GREY) < 0.1
     # "auto" keeps the entropy result where highlights and the network confirm it
