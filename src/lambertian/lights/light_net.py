@@ -291,6 +291,6 @@ def network_guided_lights(S: np.ndarray, directions: np.ndarray,
     fit = least_squares(resid, X0.ravel(), loss="soft_l1", f_scale=0.05)
     X = fit.x.reshape(3, 3)
     v = S @ X
-    v = v / np.linalg.norm(v, axis=1, keepdims=True)
+    v = v / np.linalg.norm(v, axis=1, keepdims=True).clip(1e-12)  # a black image: zero row
     ang = np.degrees(np.arccos(np.clip(np.sum(v * d, axis=1), -1, 1)))
     return X, ang
