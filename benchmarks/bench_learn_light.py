@@ -2,15 +2,19 @@
 
     python benchmarks/bench_learn_light.py [--faces]
 
-Prints the time of one ``estimate_light_learned`` call (model loaded once, cached
-weights) against the known-normals estimator on the same image as a baseline ratio,
-and with ``--faces`` the Yale B validation errors of the shipped face model.
+Prints the time of one image's inference (preprocessing and prediction, model loaded
+once) against the known-normals estimator on the same image as a baseline ratio, for the
+plain mirrored pair and, for the face model, with its calibration (test-time shifts and
+the spread uncertainty, ``train_light.CALIBRATION``, as ``estimate_light_learned`` runs
+it); with ``--faces`` the Yale B validation errors of the shipped face model both ways,
+and how far its uncertainty can be trusted (``faces.uncertainty_summary``).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -24,10 +28,18 @@ def main() -> None:
     torch.set_num_threads(1)
     from lambertian.core.metrics import angular_error_deg
     from lambertian.io import data_root, read_yaleb
-    from lambertian.learn.faces import VAL_SUBJECTS, error_summary, subject_dir
+    from lambertian.learn.faces import (
+        VAL_SUBJECTS,
+        error_summary,
+        format_uncertainty,
+        subject_dir,
+        uncertainty_summary,
+    )
     from lambertian.learn.train_light import (
+        CALIBRATION,
         load_model,
         predict,
+        predict_calibrated,
         prepare_for_model,
         shipped_weights,
     )
@@ -38,12 +50,19 @@ def main() -> None:
     img = cap.images[0, ..., 0]
     for name in ("faces", "objects"):
         model, size = load_model(shipped_weights(name))
-        predict(model, prepare_for_model(img, size, None, model.norm)[0])  # warm up
-        t0 = time.perf_counter()
-        for _ in range(args.repeat):
-            predict(model, prepare_for_model(img, size, None, model.norm)[0])
-        ms = 1e3 * (time.perf_counter() - t0) / args.repeat
-        print(f"{name}: {ms:.2f} ms per image (preprocessing + mirrored pair, 1 thread)")
+        kinds = [("mirrored pair", {})]
+        if name in CALIBRATION:
+            cal = CALIBRATION[name]
+            kinds.append(("calibrated: spread kappa over test-time shifts",
+                          {"shift": cal["shift"], "temperature": cal["temperature"]}))
+        for label, kw in kinds:
+            run = partial(predict_calibrated, **kw) if kw else predict
+            run(model, prepare_for_model(img, size, None, model.norm)[0])  # warm up
+            t0 = time.perf_counter()
+            for _ in range(args.repeat):
+                run(model, prepare_for_model(img, size, None, model.norm)[0])
+            ms = 1e3 * (time.perf_counter() - t0) / args.repeat
+            print(f"{name}: {ms:.2f} ms per image ({label}, preprocessing included, 1 thread)")
     # a hemisphere's normals over the crop: the known-geometry estimator's work per image
     h, w = img.shape
     y, x = np.mgrid[0:h, 0:w]
@@ -57,17 +76,25 @@ def main() -> None:
           " ms (reference in the same run)")
     if args.faces:
         model, size = load_model(shipped_weights("faces"))
-        errs, dark = [], []
+        cal = CALIBRATION["faces"]
+        x, truth, dark = [], [], []
         for s in VAL_SUBJECTS:
             c = read_yaleb(subject_dir(root, s))
-            x = torch.cat([prepare_for_model(c.images[k, ..., 0], size, None, model.norm)[0]
-                           for k in range(c.num_images)])
-            errs.append(angular_error_deg(predict(model, x).direction.numpy(), c.lights))
+            x.append(torch.cat([prepare_for_model(c.images[k, ..., 0], size, None,
+                                                  model.norm)[0]
+                                for k in range(c.num_images)]))
+            truth.append(c.lights)
             dark += [f in set(c.meta["near_black"]) for f in c.files]
-        err, dark = np.concatenate(errs), np.asarray(dark)
-        print("faces model, validation subjects 23-28:", error_summary(err))
-        print(f"  near-black share {100 * dark.mean():.1f}%; without them:",
-              error_summary(err[~dark]))
+        x, truth, dark = torch.cat(x), np.concatenate(truth), np.asarray(dark)
+        for label, out in (
+                ("mirrored pair", predict(model, x)),
+                ("calibrated", predict_calibrated(model, x, cal["shift"],
+                                                  cal["temperature"]))):
+            err = angular_error_deg(out.direction.numpy(), truth)
+            print(f"faces model ({label}), validation subjects 23-28:", error_summary(err))
+            print(f"  near-black share {100 * dark.mean():.1f}%; without them:",
+                  error_summary(err[~dark]))
+            print(format_uncertainty("  kappa", uncertainty_summary(out.kappa.numpy(), err)))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ def main() -> None:
                                 args.relit * len(train.images), size, seed=args.seed)
         if kind == "ensemble":
             model, _ = tl.train_face_ensemble(train, cfg, backbone, args.members, extra=extra,
+                                              augment=tl.FaceAugment(albedo=args.albedo_aug),
                                               log=None)
         else:
             model, _ = tl.train_faces(kind, train, cfg, backbone=backbone if pre else None,

@@ -264,3 +264,34 @@ def error_summary(errors_deg: np.ndarray) -> dict[str, float]:
     e = np.asarray(errors_deg, dtype=np.float64)
     return {"mean": float(e.mean()), "median": float(np.median(e)),
             "under_10": float(100.0 * np.mean(e < 10.0)), "count": int(e.size)}
+
+
+def uncertainty_summary(kappa: np.ndarray, errors_deg: np.ndarray) -> dict[str, float]:
+    """How far (N,) vMF concentrations can be trusted on (N,) angular errors (degrees):
+    ``spearman``, the rank correlation of the stated uncertainty with the error;
+    ``nll``, the mean vMF negative log-likelihood of the errors; ``stated`` and ``actual``
+    mean errors (degrees, the stated one from
+    :func:`~lambertian.learn.light_models.kappa_to_degrees`); ``inside_90``, the
+    percentage of errors inside the stated 90% cone (``1 - cos t = ln 10 / kappa``, the
+    vMF's tail ``exp(-kappa (1 - cos t))``)."""
+    from scipy.stats import spearmanr
+
+    from lambertian.learn.light_models import kappa_to_degrees, vmf_nll
+
+    k = torch.as_tensor(np.asarray(kappa, dtype=np.float64))
+    e = np.asarray(errors_deg, dtype=np.float64)
+    cos = torch.cos(torch.deg2rad(torch.from_numpy(e)))
+    mu = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(len(k), 3)
+    target = torch.stack([torch.sqrt((1 - cos * cos).clamp_min(0)), 0 * cos, cos], 1)
+    stated = kappa_to_degrees(k).numpy()
+    return {"spearman": float(spearmanr(stated, e)[0]),
+            "nll": float(vmf_nll(mu, k, target).mean()),
+            "stated": float(stated.mean()), "actual": float(e.mean()),
+            "inside_90": float(100 * np.mean((1 - cos).numpy() < np.log(10) / k.numpy()))}
+
+
+def format_uncertainty(name: str, u: dict[str, float]) -> str:
+    """One line of :func:`uncertainty_summary`."""
+    return (f"{name}: spearman(uncertainty, error) {u['spearman']:.3f}, vMF NLL "
+            f"{u['nll']:.3f}, mean uncertainty {u['stated']:.2f} vs error {u['actual']:.2f} "
+            f"deg, {u['inside_90']:.1f}% inside the 90% cone")

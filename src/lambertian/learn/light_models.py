@@ -10,6 +10,10 @@ ambient in normalised image units.
 
 Losses (:func:`light_loss`): cosine ``1 - mu . l`` and MSE ``|mu - l|^2`` on unit vectors,
 and the vMF negative log-likelihood that trains ``kappa``.
+A network's own ``kappa`` ranks its errors poorly on faces it has not seen (Spearman 0.2);
+:func:`spread_kappa` instead derives kappa from how far an ensemble's answers over
+several test-time views disagree, with one temperature fitted on held-out subjects
+(:func:`fit_spread_temperature`).
 
 The three models follow the seed's recipe (a fully connected regressor on flattened
 images, a CNN, and transfer learning from a pretrained backbone). The backbone here is
@@ -134,13 +138,41 @@ class EnsembleRegressor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> LightOutput:
         outs = [m(x) for m in self.members]
-        d = torch.stack([o.direction for o in outs])  # (M, B, 3)
-        k = torch.stack([o.kappa for o in outs])  # (M, B)
-        mean = F.normalize((k[..., None] * d).sum(0), dim=1, eps=1e-6)
-        agree = d.mean(0).norm(dim=1)
-        return LightOutput(mean, k.mean(0) * agree,
+        mean, kappa = combine_members(torch.stack([o.direction for o in outs]),
+                                      torch.stack([o.kappa for o in outs]))
+        return LightOutput(mean, kappa,
                            torch.stack([o.intensity for o in outs]).mean(0),
                            torch.stack([o.ambient for o in outs]).mean(0))
+
+
+def combine_members(directions: torch.Tensor, kappa: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The :class:`EnsembleRegressor` rule on (M, ..., 3) unit member directions and their
+    (M, ...) kappa: the vMF-weighted mean direction (..., 3) and the mean kappa times the
+    members' mean resultant length (...)."""
+    mean = F.normalize((kappa[..., None] * directions).sum(0), dim=-1, eps=1e-6)
+    return mean, kappa.mean(0) * directions.mean(0).norm(dim=-1)
+
+
+# Bounds of :func:`spread_kappa`: agreeing answers still leave the error of the whole
+# family (the rig's light grid, the face's relief), so kappa is capped (1e4: ~0.7 deg).
+KAPPA_MAX = 1e4
+
+
+def spread_kappa(directions: torch.Tensor, temperature: float) -> torch.Tensor:
+    """A vMF concentration from the spread of several answers for the same image.
+
+    directions : (S, ..., 3) unit answers (ensemble members x test-time views);
+    temperature : ``T`` fitted by maximum vMF likelihood on held-out errors
+    (``benchmarks/light_faces_cv.py --calibrate``). Returns (...) kappa
+    ``1 / (T (1 - R))``, ``R`` the mean resultant length of the answers: for a vMF,
+    ``E[1 - mu . l] ~ 1 / kappa``, and ``1 - R`` is that same quantity for the answers
+    around their mean, which ``T`` scales to the error around the truth (a deep-ensemble
+    spread, Lakshminarayanan et al. 2017, with a temperature as in Guo et al., "On
+    calibration of modern neural networks", ICML 2017).
+    """
+    spread = (1 - directions.mean(0).norm(dim=-1)).clamp_min(0)
+    return (1 / (temperature * spread).clamp_min(1 / KAPPA_MAX)).clamp_min(KAPPA_MIN)
 
 
 def build_model(kind: str, **kwargs: Any) -> nn.Module:
@@ -194,6 +226,28 @@ def light_loss(out: LightOutput, direction: torch.Tensor,
         parts["ambient"] = F.mse_loss(out.ambient, ambient)
         loss = loss + 0.1 * parts["ambient"]
     return loss, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def fit_spread_temperature(spread: torch.Tensor, errors_deg: torch.Tensor) -> float:
+    """The temperature ``T`` of :func:`spread_kappa` that maximises the vMF likelihood of
+    held-out errors: spread (N,) ``1 - R`` of each image's answers, errors_deg (N,) the
+    angle between each combined answer and the true light. A 1-D bounded search over
+    ``log T`` (scipy)."""
+    from scipy.optimize import minimize_scalar
+
+    s = torch.as_tensor(spread, dtype=torch.float64)
+    cos = torch.cos(torch.deg2rad(torch.as_tensor(errors_deg, dtype=torch.float64)))
+    mu = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(len(s), 3)
+    # a target at the measured angle from mu: only mu . l enters the likelihood
+    target = torch.stack([torch.sqrt((1 - cos * cos).clamp_min(0)), torch.zeros_like(cos),
+                          cos], 1)
+
+    def nll(log_t: float) -> float:
+        kappa = (1 / (math.exp(log_t) * s).clamp_min(1 / KAPPA_MAX)).clamp_min(KAPPA_MIN)
+        return float(vmf_nll(mu, kappa, target).mean())
+
+    return float(math.exp(minimize_scalar(nll, bounds=(-5.0, 10.0), method="bounded",
+                                          options={"xatol": 1e-6}).x))
 
 
 def kappa_to_degrees(kappa: torch.Tensor | float) -> torch.Tensor:
