@@ -110,6 +110,9 @@ def main() -> int:
     if root is not None:
         sets = [root / "diligent" / o for o in ("ball", "bear", "reading")]
         sets += [root / "diligent_test" / o for o in ("buddha", "pot2")]
+        # UW psm: real objects with known lights that no estimator was chosen on; the auto
+        # rule's threshold (AGREE_DEG) is checked there.
+        sets += [root / "psm" / o for o in ("buddha", "cat", "horse", "owl", "rock", "gray")]
         if "--no-yaleb" not in argv and (root / "yaleb").is_dir():
             sets += sorted(p for p in (root / "yaleb").iterdir() if p.is_dir())
     net = load_light_net(weights)
@@ -118,20 +121,22 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     means: dict[str, list[float]] = {m: [] for m in METHODS}
     synth_means: dict[str, list[float]] = {m: [] for m in METHODS}
+    psm_means: dict[str, list[float]] = {m: [] for m in METHODS}
     for folder in sets:
         if not folder.is_dir():
             continue
         cap = read_capture(folder)
         truth_e = (cap.intensities @ GREY if cap.intensities.shape[1] == 3
                    else cap.intensities[:, 0])
-        diligent = folder.parent.name.startswith("diligent")
+        table = {"diligent": means, "diligent_test": means, "psm": psm_means}
         evaluate(f"{folder.parent.name}/{folder.name}", cap.images, cap.mask, cap.lights,
-                 truth_e, net, weights, means if diligent else None)
+                 truth_e, net, weights, table.get(folder.parent.name))
     for seed in range(synthetic):
         cap = make_capture(size=128, num_lights=32, noise=0.005, seed=seed)
         evaluate(f"synth.make_capture seed {seed}", cap.images, cap.mask, cap.lights,
                  cap.intensities @ GREY, net, weights, synth_means)
-    for label, table in (("DiLiGenT", means), ("generated captures", synth_means)):
+    for label, table in (("DiLiGenT", means), ("UW psm", psm_means),
+                         ("generated captures", synth_means)):
         for method, v in table.items():
             if v:
                 print(f"\n{label}: average of per-object mean direction errors, {method}: "

@@ -211,7 +211,7 @@ def validate(net: LightSetNet, objects: int = 48, lights: int = 32,
     return {"raw": float(raw.mean()), "guided": float(np.mean(guided))}
 
 
-def train_light_set_net(steps: int = 4000, objects: int = 6, lights: int = 32,
+def train_light_set_net(steps: int = 12000, objects: int = 6, lights: int = 32,
                         seed: int = 0, lr: float = 2e-3, size: int = INPUT_SIZE,
                         width: int = 16, feat: int = 128, out: str | Path | None = None,
                         log: Callable[[str], None] | None = print, every: int = 50,
