@@ -25,8 +25,13 @@ import numpy as np
 import torch
 from scipy.optimize import least_squares
 
-from lambertian.core.metrics import angular_error_deg, scale_invariant_intensity_error
-from lambertian.io import data_root, read_capture
+from lambertian.bench.lights import ps_with_estimated_lights
+from lambertian.core.metrics import (
+    angular_error_deg,
+    normal_error_stats,
+    scale_invariant_intensity_error,
+)
+from lambertian.io import Capture, data_root, read_capture
 from lambertian.lights.factorisation import rank3_factorise
 from lambertian.lights.gbr import gbr_matrix, unit
 from lambertian.lights.integrability import integrable_basis
@@ -74,30 +79,12 @@ def best_gbr_deg(images: np.ndarray, mask: np.ndarray, lights: np.ndarray) -> fl
     return best
 
 
-def normals_vs_calibrated_deg(images: np.ndarray, mask: np.ndarray, lights: np.ndarray,
-                              intensities: np.ndarray, est_lights: np.ndarray,
-                              est_intensities: np.ndarray) -> float:
-    """Mean angle over the mask between the robust solver's normals with the estimated
-    lights (and intensities) and with the calibrated ones (the issue's 2-degree check)."""
-    from lambertian.core.metrics import normal_error_stats
-    from lambertian.ps.robust import robust
-
-    def solve(L: np.ndarray, e: np.ndarray) -> np.ndarray:
-        scale = e.reshape(len(e), 1, 1, -1)
-        return robust(images / scale, L, mask).normals
-
-    calibrated = solve(lights, intensities)
-    ours = solve(est_lights, np.asarray(est_intensities, np.float64)[:, None])
-    return float(normal_error_stats(ours, calibrated, mask)["mean"])
-
-
 def evaluate(name: str, images: np.ndarray, mask: np.ndarray, lights: np.ndarray,
              truth_e: np.ndarray, net, weights: str | None,
-             means: dict[str, list[float]] | None,
-             intensities: np.ndarray | None = None) -> None:
+             means: dict[str, list[float]] | None, cap: Capture | None = None) -> None:
     """Print one row per method for one capture (and add its mean error to ``means``);
-    with ``intensities`` (K, C) the auto row also compares the normals (see
-    :func:`normals_vs_calibrated_deg`)."""
+    with ``cap`` the auto row also compares the robust solver's normals with the
+    estimated and with the calibrated lights."""
     d_raw, _ = predict_lights(to_grey(check_images(images)), mask, net)
     raw = float(angular_error_deg(d_raw, lights).mean())
     oracle = best_gbr_deg(images, mask, lights)
@@ -110,10 +97,9 @@ def evaluate(name: str, images: np.ndarray, mask: np.ndarray, lights: np.ndarray
         if means is not None:
             means[method].append(float(err.mean()))
         nrm = ""
-        if intensities is not None and method == "auto":
-            d = normals_vs_calibrated_deg(images, mask, lights, intensities,
-                                          est.directions, est.intensities)
-            nrm = f"{d:.2f}"
+        if cap is not None and method == "auto":
+            mine, ref = ps_with_estimated_lights(cap, est.directions, est.intensities)
+            nrm = f"{normal_error_stats(mine, ref, mask)['mean']:.2f}"
         print(f"| {name} | {method} | {err.mean():.2f} | {err.max():.2f} | {ie:.3f} | "
               f"{est.resolved} | {raw:.2f} | {oracle:.2f} | {nrm} | {sec:.1f} |", flush=True)
 
@@ -158,7 +144,7 @@ def main() -> int:
         table = {"diligent": means, "diligent_test": means, "psm": psm_means}
         evaluate(f"{folder.parent.name}/{folder.name}", cap.images, cap.mask, cap.lights,
                  truth_e, net, weights, table.get(folder.parent.name),
-                 cap.intensities if folder.parent.name.startswith("diligent") else None)
+                 cap if folder.parent.name.startswith("diligent") else None)
     for seed in range(synthetic):
         cap = make_capture(size=128, num_lights=32, noise=0.005, seed=seed)
         evaluate(f"synth.make_capture seed {seed}", cap.images, cap.mask, cap.lights,

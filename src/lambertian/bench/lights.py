@@ -81,6 +81,18 @@ def lights_suite(data_root: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def ps_with_estimated_lights(cap: Any, directions: np.ndarray, intensities: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Robust photometric stereo normals of a capture with estimated lights (directions
+    (K, 3), relative intensities (K,)) and with its calibrated ones: (H, W, 3) each."""
+    from lambertian.ps.robust import robust
+
+    ref = robust(cap.normalized_images(), cap.lights, cap.mask).normals
+    scale = np.asarray(intensities, np.float32)[:, None, None, None]
+    mine = robust(cap.images / scale, directions, cap.mask).normals
+    return mine, ref
+
+
 def uncalibrated_rows(root: Path, yaleb: bool = True,
                       normals_check: bool = True) -> list[dict[str, Any]]:
     """Uncalibrated photometric stereo (all images of one object at once) on DiLiGenT
@@ -90,7 +102,6 @@ def uncalibrated_rows(root: Path, yaleb: bool = True,
     ones (``ps_mean_deg`` / ``calibrated_ps_mean_deg`` against the ground truth)."""
     from lambertian.io import read_capture
     from lambertian.lights.uncalibrated import uncalibrated_lights
-    from lambertian.ps.robust import robust
 
     rows: list[dict[str, Any]] = []
     sets = [root / "diligent" / o for o in ("ball", "bear", "reading")]
@@ -107,9 +118,7 @@ def uncalibrated_rows(root: Path, yaleb: bool = True,
         extra: dict[str, Any] = {"resolved": est.resolved,
                                  "bisector_median_deg": est.info.get("bisector_median_deg")}
         if normals_check and cap.normals is not None:
-            ref = robust(cap.normalized_images(), cap.lights, cap.mask).normals
-            mine = robust(cap.images / est.intensities[:, None, None, None].astype(np.float32),
-                          est.directions, cap.mask).normals
+            mine, ref = ps_with_estimated_lights(cap, est.directions, est.intensities)
             extra["ps_vs_calibrated_deg"] = normal_error_stats(mine, ref, cap.mask)["mean"]
             extra["ps_mean_deg"] = normal_error_stats(mine, cap.normals, cap.mask)["mean"]
             extra["calibrated_ps_mean_deg"] = normal_error_stats(ref, cap.normals,
