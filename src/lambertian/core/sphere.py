@@ -28,8 +28,9 @@ def fit_circle(mask: np.ndarray, source: str = "mask",
         raise InputError(source, "mask is empty: no sphere to fit")
     if m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any():
         # The centroid and area of a cut disc are not its centre and radius.
-        raise InputError(source, "mask touches the image border: a sphere cut by the frame "
-                                 "needs the perspective model (give the camera)")
+        raise InputError(source, "mask touches the image border: the sphere is cut by the "
+                                 "frame, so its circle cannot be fitted (a chrome sphere "
+                                 "calibrates with the camera's intrinsics instead)")
     rows, cols = np.nonzero(m)
     cy, cx = rows.mean(), cols.mean()
     r = float(np.sqrt(rows.size / np.pi))

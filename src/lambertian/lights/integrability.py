@@ -89,7 +89,7 @@ def integrable_basis(E: np.ndarray, valid: np.ndarray, source: str = "images",
     # is arbitrary and can be badly skewed; in the basis where the pseudo-normals have
     # identity covariance the solution no longer depends on that arbitrary choice
     # (measured on DiLiGenT, benchmarks/bench_uncalibrated.py: the best GBR after this step
-    # went from 16-25 degrees to 3-10 on bear, reading, buddha and pot2).
+    # went from 16-25 degrees to 3-11 on bear, reading, buddha and pot2).
     v0 = valid & np.any(E != 0, axis=-1)
     if v0.sum() < 3:
         raise InputError(source, "no pseudo-normals to apply the integrability constraint to")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lambertian.core.frames import project_to_opencv
 from lambertian.core.sphere import pixel_rays
 from lambertian.synth.mitsuba_setup import load_mitsuba
 
@@ -123,11 +124,12 @@ def render_mirror_sphere_perspective(
     images = _render(mi, sensor, lights, centre, alpha, emitter_deg)
     f = (width / 2) / np.tan(np.deg2rad(fov_deg) / 2)
     K = np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
-    # The mask by ray casting (camera frame: OpenCV, so the sphere's centre is at
-    # (x, -y, distance)): a pixel is on the sphere when its centre ray meets it.
+    # The mask by ray casting in the camera's (OpenCV) frame, whose axes are the project
+    # frame's flipped (camera at (0, 0, distance) looking down -z, +y up): a pixel is on
+    # the sphere when its centre ray meets it.
     rows, cols = np.mgrid[0:height, 0:width]
     d = pixel_rays(rows, cols, K)
-    c = np.array([centre[0], -centre[1], distance])
+    c = np.asarray(project_to_opencv(centre - np.array([0.0, 0.0, distance])))
     b = d @ c
     mask = b * b - c @ c + 1.0 > 0
     return images, mask, K
