@@ -34,9 +34,12 @@ from lambertian.core.metrics import (
 from lambertian.io import Capture, data_root, read_capture
 from lambertian.lights.factorisation import rank3_factorise
 from lambertian.lights.gbr import gbr_matrix, unit
-from lambertian.lights.integrability import integrable_basis
 from lambertian.lights.light_net import load_light_net, predict_lights
-from lambertian.lights.uncalibrated import MIN_INLIERS, uncalibrated_lights
+from lambertian.lights.uncalibrated import (
+    integrable_member,
+    uncalibrated_lights,
+    usable_pixels,
+)
 from lambertian.ps.inputs import check_images, to_grey
 from lambertian.synth.capture import make_capture
 
@@ -51,13 +54,7 @@ def best_gbr_deg(images: np.ndarray, mask: np.ndarray, lights: np.ndarray) -> fl
     grey = to_grey(check_images(images))
     I = grey[:, mask].astype(np.float64)
     E, S, inl = rank3_factorise(I)
-    usable = (inl.sum(axis=0) >= MIN_INLIERS) & np.any(E != 0, axis=1)
-    grid = np.zeros(mask.shape + (3,))
-    grid[mask] = E
-    valid = np.zeros(mask.shape, bool)
-    valid[mask] = usable
-    P, _ = integrable_basis(grid, valid)
-    s0 = S @ np.linalg.inv(P)
+    _, s0, _, _ = integrable_member(E, S, mask, usable_pixels(E, inl))
     best = np.inf
     for flip in (1.0, -1.0):  # the sign of the basis and the convex/concave member
         L = lights * np.array([flip, flip, 1.0])

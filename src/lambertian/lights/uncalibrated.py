@@ -174,7 +174,7 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                                  "degenerate data): lights are not identifiable")
 
     E, S, inliers = rank3_factorise(I, sample=sample, seed=seed)
-    usable = (inliers.sum(axis=0) >= MIN_INLIERS) & np.any(E != 0, axis=1)
+    usable = usable_pixels(E, inliers)
     net_lights = None
     no_net = None
     if method in ("network", "auto"):
@@ -186,15 +186,7 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
             no_net = str(err)
         if method == "network":
             return _network_result(E, S, m, usable, net_lights, t0)
-    grid = np.zeros((h, w, 3))
-    grid[m] = E
-    valid = np.zeros((h, w), bool)
-    valid[m] = usable
-    P, gap = integrable_basis(grid, valid, source)
-    b0 = E @ P.T
-    s0 = S @ np.linalg.inv(P)
-    if np.median(b0[usable, 2]) < 0:  # a common sign: normals face the camera
-        b0, s0 = -b0, -s0
+    b0, s0, valid, gap = integrable_member(E, S, m, usable, source)
     t_fact = time.perf_counter() - t0
 
     # The GBR: albedo entropy (every pixel votes) decides; the specular highlights, an
@@ -267,6 +259,32 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
     out.info["network_agreement_deg"] = agree
     out.info["entropy_resolved"] = resolved
     return out
+
+
+def usable_pixels(E: np.ndarray, inliers: np.ndarray) -> np.ndarray:
+    """(P,) bool pixels of the factorisation with a reliable pseudo-normal: enough inlier
+    observations (``MIN_INLIERS``) and a non-zero fit."""
+    return (inliers.sum(axis=0) >= MIN_INLIERS) & np.any(E != 0, axis=1)
+
+
+def integrable_member(E: np.ndarray, S: np.ndarray, mask: np.ndarray, usable: np.ndarray,
+                      source: str = "images"
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Step 2: the factorisation (``E`` (P, 3) over the mask's pixels, ``S`` (K, 3)) moved
+    to an integrable basis. Returns pseudo-normals b0 (P, 3) and lights s0 (K, 3) (one GBR
+    away from the truth; normals facing the camera), the (H, W) bool pixels used, and the
+    integrability gap (see :func:`integrable_basis`)."""
+    h, w = mask.shape
+    grid = np.zeros((h, w, 3))
+    grid[mask] = E
+    valid = np.zeros((h, w), bool)
+    valid[mask] = usable
+    P, gap = integrable_basis(grid, valid, source)
+    b0 = E @ P.T
+    s0 = S @ np.linalg.inv(P)
+    if np.median(b0[usable, 2]) < 0:  # a common sign: normals face the camera
+        b0, s0 = -b0, -s0
+    return b0, s0, valid, gap
 
 
 def _network_lights(grey: np.ndarray, m: np.ndarray, S: np.ndarray, weights: str | None,
