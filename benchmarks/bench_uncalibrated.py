@@ -10,7 +10,9 @@ network's own lights before the projection (``net_raw_deg``) and the best GBR me
 the integrability step (``best_gbr_deg``, what a perfect GBR criterion would reach), and
 for DiLiGenT the robust solver's normals with the ``auto`` lights against its normals with
 the calibrated lights (``normals_vs_calibrated_deg``; the issue asks for 2 degrees).
-Ground-truth lights are used for the errors and that diagnostic only. ``--synthetic N``
+Ground-truth lights are used for the errors and that diagnostic only. A light left
+unknown (an image with no usable observation) counts as 90 degrees off and is left out of
+the intensity error. ``--synthetic N``
 adds N generated captures (``synth.make_capture``, seeds 0..N-1: Lambertian, cast shadows,
 patchy albedo), data the estimators were not chosen on.
 """
@@ -90,7 +92,8 @@ def evaluate(name: str, images: np.ndarray, mask: np.ndarray, lights: np.ndarray
         est = uncalibrated_lights(images, mask, method=method, weights=weights, source=name)
         sec = time.perf_counter() - t
         err = angular_error_deg(est.directions, lights)
-        ie = scale_invariant_intensity_error(est.intensities, truth_e)
+        known = np.isfinite(est.intensities)  # a black image's light is left unknown
+        ie = scale_invariant_intensity_error(est.intensities[known], truth_e[known])
         if means is not None:
             means[method].append(float(err.mean()))
         nrm = ""

@@ -153,6 +153,25 @@ def test_uncalibrated_on_diligent_ball():
     assert scale_invariant_intensity_error(est.intensities, cap.intensities @ GREY) < 0.04
 
 
+def test_black_image_gets_no_light_and_no_warning():
+    """An all-black image carries no information about its light: null, not a guess, and
+    the other images' lights are estimated as without it."""
+    import warnings
+
+    cap = make_capture(size=96, num_lights=20, noise=0.0, seed=3)
+    img = cap.images.copy()
+    img[5] = 0.0
+    keep = np.arange(20) != 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = uncalibrated_lights(img, cap.mask, method="entropy", source="synthetic")
+    ref = uncalibrated_lights(img[keep], cap.mask, method="entropy", source="synthetic")
+    assert np.isnan(est.directions[5]).all() and np.isnan(est.intensities[5])
+    assert np.isfinite(est.directions[keep]).all()
+    assert angular_error_deg(est.directions[keep], ref.directions).max() < 0.5
+    assert np.nanmean(est.intensities) == pytest.approx(1.0)
+
+
 def test_fewer_than_three_images_is_an_error():
     img = np.ones((2, 16, 16), np.float32)
     with pytest.raises(InputError, match="uncalibrated estimation needs at least 3 images"):

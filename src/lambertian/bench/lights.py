@@ -20,12 +20,17 @@ GREY = np.array([0.2989, 0.5870, 0.1140])
 def _row(estimator: str, dataset: str, est: np.ndarray, truth: np.ndarray,
          seconds: float, ints: np.ndarray | None = None,
          true_ints: np.ndarray | None = None, **extra: Any) -> dict[str, Any]:
+    # A light an estimator leaves unknown (NaN, e.g. a black image's) counts as 90 degrees
+    # off (the metric's zero vector) and is left out of the intensity error.
     err = angular_error_deg(est, truth)
+    ie = None
+    if ints is not None and true_ints is not None:
+        known = np.isfinite(ints)
+        ie = float(scale_invariant_intensity_error(ints[known], true_ints[known]))
     row = {"estimator": estimator, "dataset": dataset, "lights": int(len(err)),
+           "unknown_lights": int(np.sum(~np.all(np.isfinite(est), axis=1))),
            "dir_mean_deg": float(np.mean(err)), "dir_max_deg": float(np.max(err)),
-           "intensity_rel_err": (float(scale_invariant_intensity_error(ints, true_ints))
-                                 if ints is not None and true_ints is not None else None),
-           "seconds": float(seconds)}
+           "intensity_rel_err": ie, "seconds": float(seconds)}
     row.update(extra)
     return row
 

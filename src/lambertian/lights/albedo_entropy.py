@@ -52,7 +52,8 @@ def albedo_entropy(params: np.ndarray, b: np.ndarray) -> float:
 def _lights_in_front(params: np.ndarray, s: np.ndarray) -> bool:
     mu, nu, loglam = params
     _, sl = apply_gbr((mu, nu, float(np.exp(loglam))), np.zeros((1, 3)), s)
-    return bool(np.all(unit(sl)[:, 2] > MIN_LZ))
+    lit = np.linalg.norm(sl, axis=1) > 0  # a black image's zero light is nowhere
+    return bool(np.all(unit(sl[lit])[:, 2] > MIN_LZ))
 
 
 def resolve_gbr_entropy(b: np.ndarray, s: np.ndarray, *, sample: int = 20000,

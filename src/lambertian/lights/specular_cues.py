@@ -16,6 +16,8 @@ stereo?", ICCV 2005.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.optimize import least_squares
 
@@ -56,7 +58,10 @@ def highlight_peaks(I: np.ndarray, E: np.ndarray, S: np.ndarray, usable: np.ndar
     peak = np.argmax(resid, axis=1)
     top = resid[np.arange(len(peak)), peak]
     lit = np.where(pred > 0, pred, np.nan)
-    level = np.nanmedian(np.where(usable[None, :], lit, np.nan), axis=1)
+    with warnings.catch_warnings():
+        # A black image has no lit pixel: its level is NaN and it gets no highlight.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level = np.nanmedian(np.where(usable[None, :], lit, np.nan), axis=1)
     strength = top / np.maximum(level, 1e-12)
     peak = np.where(strength >= min_strength, peak, -1)
     return peak, strength

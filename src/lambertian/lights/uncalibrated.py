@@ -74,8 +74,10 @@ RANK_RCOND = 1e-3
 class UncalibratedLights:
     """Result of :func:`uncalibrated_lights`.
 
-    directions : (K, 3) unit light directions, project frame.
-    intensities : (K,) relative intensities (mean 1: the global scale is unknown).
+    directions : (K, 3) unit light directions, project frame (NaN rows for images with
+        no usable observation, e.g. black ones: their light is unknown, not guessed).
+    intensities : (K,) relative intensities (mean 1 over the lit images: the global scale
+        is unknown; NaN where the direction is).
     normals : (H, W, 3) unit normals of the factorisation in the same frame (zeros where
         unknown); albedo : (H, W) relative albedo.
     resolved : whether the GBR found by albedo entropy is confirmed by the highlights
@@ -113,12 +115,21 @@ def _maps(b: np.ndarray, s: np.ndarray, m: np.ndarray, keep: np.ndarray
     """Relative intensities (mean 1), and normal and albedo maps from pseudo-normals ``b``
     (P, 3) at the mask's pixels and lights ``s`` (K, 3); normals are zero outside ``keep``."""
     inten = np.linalg.norm(s, axis=1)
+    lit = inten > 0  # an image with no usable observation (black) has no light
+    scale = float(inten[lit].mean()) if lit.any() else 1.0
     normals = np.zeros((*m.shape, 3))
     albedo = np.zeros(m.shape)
     normals[m] = unit(b)
-    albedo[m] = np.linalg.norm(b, axis=1) * inten.mean()
+    albedo[m] = np.linalg.norm(b, axis=1) * scale
     normals[~keep] = 0.0
-    return inten / inten.mean(), normals, albedo
+    return np.where(lit, inten / scale, np.nan), normals, albedo
+
+
+def _directions(s: np.ndarray) -> np.ndarray:
+    """Unit light directions (K, 3); NaN rows for images without a light (see _maps)."""
+    d = unit(s)
+    d[np.linalg.norm(s, axis=1) == 0] = np.nan
+    return d
 
 
 def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
@@ -240,13 +251,13 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                  "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
                  "factorisation_seconds": t_fact,
                  "seconds": time.perf_counter() - t0})
-    result = UncalibratedLights(unit(s), inten, normals, albedo, resolved,
+    result = UncalibratedLights(_directions(s), inten, normals, albedo, resolved,
                                 (float(params[0]), float(params[1]), float(params[2])), info)
     if net_lights is None:
         if no_net is not None:
             result.info["network"] = no_net
         return result
-    agree = float(np.mean(np.degrees(np.arccos(np.clip(
+    agree = float(np.nanmean(np.degrees(np.arccos(np.clip(
         np.sum(result.directions * net_lights[0], axis=1), -1.0, 1.0)))))
     if agree <= AGREE_DEG:
         # the network does not contradict the physical cues: keep the entropy lights
@@ -317,4 +328,4 @@ def _network_result(E: np.ndarray, S: np.ndarray, m: np.ndarray, usable: np.ndar
             "network_residual_median_deg": float(np.median(resid)),
             "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
             "seconds": time.perf_counter() - t0}
-    return UncalibratedLights(unit(s), inten, normals, albedo, False, (0.0, 0.0, 1.0), info)
+    return UncalibratedLights(_directions(s), inten, normals, albedo, False, (0.0, 0.0, 1.0), info)
