@@ -159,6 +159,17 @@ def test_cli_lights_and_light(tmp_path):
     rows = json.loads((tmp_path / "lights.json").read_text())
     assert [r["file"] for r in rows] == [f"gray.{i}.tga" for i in range(12)]
     assert all(abs(np.linalg.norm(r["direction"]) - 1) < 1e-9 for r in rows)
+    # The perspective model with intrinsics; the same lights file format. psm's focal
+    # length is not published: 1500 px is one plausible value (README's sensitivity rows).
+    (tmp_path / "K.txt").write_text("1500 0 255.5\n0 1500 169.5\n0 0 1\n")
+    persp = tmp_path / "persp"
+    assert main(["lights", str(gray), "--chrome", str(chrome), "--camera",
+                 str(tmp_path / "K.txt"), "--out", str(persp)]) == 0
+    rows_p = json.loads((persp / "lights.json").read_text())
+    diff = angular_error_deg([r["direction"] for r in rows_p], [r["direction"] for r in rows])
+    assert 0.1 < diff.mean() < 3.0  # the model matters, by degrees at most at this focal
+    assert main(["lights", str(gray), "--camera", str(tmp_path / "K.txt"),
+                 "--out", str(tmp_path / "y")]) == 2  # --camera without --chrome
     # Without a calibration object the lights are estimated uncalibrated, one per image.
     assert main(["lights", str(need_data("psm", "cat")), "--out", str(tmp_path / "x")]) == 0
     assert len(json.loads((tmp_path / "x" / "lights.json").read_text())) == 12

@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
 
+    if args.camera and not args.chrome:
+        raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
+                                      "only (give --chrome)")
     cap = read_capture(args.dir)
     out = Path(args.out)
     if out.resolve() == Path(args.dir).resolve():
