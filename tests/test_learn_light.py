@@ -317,15 +317,22 @@ def test_spread_kappa_and_its_temperature_fit():
     assert fit_spread_temperature(s, err) == pytest.approx(temp, rel=0.05)
 
 
-def test_test_time_views_map_the_light_back():
-    folder = need_data("yaleb", "yaleB23")
+def _face_inputs(subject: str):
+    """A Yale B subject, the shipped face model and its (K, 1, H, W) inputs."""
     from lambertian.io import read_yaleb
-    from lambertian.learn.train_light import predict_all, prepare_for_model, tta_views
+    from lambertian.learn.train_light import prepare_for_model
 
-    cap = read_yaleb(folder)
+    cap = read_yaleb(need_data("yaleb", subject))
     model, size = load_model(shipped_weights("faces"))
     x = torch.cat([prepare_for_model(cap.images[k, ..., 0], size, None, model.norm)[0]
                    for k in range(cap.num_images)])
+    return cap, model, x
+
+
+def test_test_time_views_map_the_light_back():
+    from lambertian.learn.train_light import predict_all, tta_views
+
+    cap, model, x = _face_inputs("yaleB23")
     d = predict_all(model, x, views=tta_views(rotate=10.0))[0]
     # views: identity, +10 deg, -10 deg, each then mirrored; 3 members
     assert d.shape == (6, 3, cap.num_images, 3)
@@ -340,15 +347,10 @@ def test_test_time_views_map_the_light_back():
 
 
 def test_calibrated_uncertainty_on_validation_subject():
-    folder = need_data("yaleb", "yaleB28")
-    from lambertian.io import read_yaleb
     from lambertian.learn.faces import uncertainty_summary
-    from lambertian.learn.train_light import CALIBRATION, predict_calibrated, prepare_for_model
+    from lambertian.learn.train_light import CALIBRATION, predict_calibrated
 
-    cap = read_yaleb(folder)
-    model, size = load_model(shipped_weights("faces"))
-    x = torch.cat([prepare_for_model(cap.images[k, ..., 0], size, None, model.norm)[0]
-                   for k in range(cap.num_images)])
+    cap, model, x = _face_inputs("yaleB28")
     cal = CALIBRATION["faces"]
     plain, calibrated = predict(model, x), predict_calibrated(model, x, **cal)
     # the calibration changes kappa only: the direction is the mirrored pair's
