@@ -18,6 +18,8 @@ ambiguity by entropy minimization", CVPR 2007.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.optimize import minimize
 
@@ -57,20 +59,28 @@ def _lights_in_front(params: np.ndarray, s: np.ndarray) -> bool:
 
 
 def resolve_gbr_entropy(b: np.ndarray, s: np.ndarray, *, sample: int = 20000,
-                        seed: int = 0) -> tuple[np.ndarray, float]:
+                        seed: int = 0,
+                        extra_cost: Callable[[np.ndarray], float] | None = None
+                        ) -> tuple[np.ndarray, float]:
     """GBR parameters (mu, nu, lam > 0) minimising the albedo entropy (Alldrin et al.
     2007), by a coarse grid over the GBRs that keep every light in front, then a
     Nelder-Mead refinement.
 
     b : (P, 3) pseudo-normals in an integrable basis (rows with a reliable fit);
     s : (K, 3) lights in the same basis; sample : pixels used (seeded subsample);
-    seed : seed of the subsample.
-    Returns the parameters and the entropy reached (nats). Returns the identity GBR and
-    ``inf`` when no GBR on the grid keeps all lights in front.
+    seed : seed of the subsample; extra_cost : another cue's cost of (mu, nu, log lam)
+    added to the entropy (nats), e.g. the diffuse maxima's.
+    Returns the parameters and the entropy reached (nats, without ``extra_cost``).
+    Returns the identity GBR and ``inf`` when no GBR on the grid keeps all lights in
+    front.
     """
     rng = np.random.default_rng(seed)
     if len(b) > sample:
         b = b[np.sort(rng.choice(len(b), size=sample, replace=False))]
+
+    def objective(p: np.ndarray) -> float:
+        return albedo_entropy(p, b) + (extra_cost(p) if extra_cost is not None else 0.0)
+
     best, best_cost = None, np.inf
     for mu in GRID_MU:
         for nu in GRID_MU:
@@ -78,7 +88,7 @@ def resolve_gbr_entropy(b: np.ndarray, s: np.ndarray, *, sample: int = 20000,
                 p = np.array([mu, nu, t])
                 if not _lights_in_front(p, s):
                     continue
-                c = albedo_entropy(p, b)
+                c = objective(p)
                 if c < best_cost:
                     best, best_cost = p, c
     if best is None:
@@ -86,9 +96,9 @@ def resolve_gbr_entropy(b: np.ndarray, s: np.ndarray, *, sample: int = 20000,
 
     def cost(p: np.ndarray) -> float:
         # Leaving the feasible set costs more than any entropy (bounded by log(BINS + 2)).
-        return albedo_entropy(p, b) if _lights_in_front(p, s) else 1e3
+        return objective(p) if _lights_in_front(p, s) else 1e3
 
     fit = minimize(cost, best, method="Nelder-Mead",
                    options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 400})
     x = fit.x if fit.fun <= best_cost else best
-    return np.array([x[0], x[1], float(np.exp(x[2]))]), float(min(fit.fun, best_cost))
+    return np.array([x[0], x[1], float(np.exp(x[2]))]), albedo_entropy(x, b)

@@ -29,18 +29,31 @@ from lambertian.core.errors import InputError
 # that survived the factorisation, texture edges).
 TRIM_ROUNDS = 3
 TRIM_FACTOR = 3.0
-# Gaussian smoothing (pixels) of the unit pseudo-normal field before differencing:
-# finite differences of a noisy field bias the homogeneous least squares.
-SMOOTH_SIGMA = 3.0
+# Gaussian smoothing of the unit pseudo-normal field before differencing: finite
+# differences of a noisy field bias the homogeneous least squares, and smoothing across
+# creases biases it too. A width in pixels means a different scale on the object at each
+# resolution, so it is a share of the object's linear size (sqrt of its pixel count):
+# 0.015 gives 1.6 px on the 128 px generated captures, 2.9 on UW psm cat, 3.1 on
+# DiLiGenT bear. Chosen on the selection data (UW psm, generated Lambertian and glossy
+# captures, benchmarks/bench_uncalibrated.py): mean light error over them 7.01 with the
+# former fixed 3 px, 7.19 / 6.60 / 6.70 / 7.03 with shares 0.01 / 0.015 / 0.02 / 0.025.
+SMOOTH_SHARE = 0.015
 # Smallest / second smallest singular value above which no null vector stands out (a
 # plane gives only noise equations): an error rather than a guess.
 NULL_GAP = 0.9
 
 
-def smooth_field(E: np.ndarray, valid: np.ndarray, sigma: float = SMOOTH_SIGMA
+def smoothing_sigma(valid: np.ndarray) -> float:
+    """Smoothing width in pixels for an object covering the (H, W) bool ``valid`` pixels:
+    ``SMOOTH_SHARE`` of its linear size."""
+    return SMOOTH_SHARE * float(np.sqrt(np.count_nonzero(valid)))
+
+
+def smooth_field(E: np.ndarray, valid: np.ndarray, sigma: float
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-normalised (H, W, 3) field smoothed by a masked (normalised) Gaussian, and the
-    valid pixels eroded by ``sigma`` (whose smoothing window is mostly valid)."""
+    """Unit-normalised (H, W, 3) field smoothed by a masked (normalised) Gaussian of
+    ``sigma`` pixels, and the valid pixels eroded by ``sigma`` (whose smoothing window is
+    mostly valid)."""
     n = np.linalg.norm(E, axis=-1, keepdims=True)
     v = valid & (n[..., 0] > 0)
     e = np.divide(E, n, out=np.zeros_like(E, dtype=np.float64), where=n > 0) * v[..., None]
@@ -73,12 +86,13 @@ def integrability_equations(E: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def integrable_basis(E: np.ndarray, valid: np.ndarray, source: str = "images",
-                     sigma: float = SMOOTH_SIGMA) -> tuple[np.ndarray, float]:
+                     sigma: float | None = None) -> tuple[np.ndarray, float]:
     """3x3 P such that ``P e`` is an integrable pseudo-normal field, unique up to a GBR
     transformation and sign (Yuille & Snow 1997; see the module docstring).
 
     E : (H, W, 3) factorised pseudo-normals; valid : (H, W) bool pixels to use;
-    sigma : smoothing before differencing (see :func:`smooth_field`).
+    sigma : smoothing in pixels before differencing (see :func:`smooth_field`);
+        :func:`smoothing_sigma` of the valid pixels when None.
     Returns P (3, 3) and the ratio of the two smallest singular values of the equations
     (near 1: the null vector is poorly determined; the caller reports it).
     Raises InputError when the field gives too few equations or no clear null vector
@@ -98,6 +112,8 @@ def integrable_basis(E: np.ndarray, valid: np.ndarray, source: str = "images",
         raise InputError(source, "the pseudo-normals do not span three dimensions: lights "
                                  "are not identifiable")
     W = V @ np.diag(ev ** -0.5) @ V.T  # symmetric: e_white = W e
+    if sigma is None:
+        sigma = smoothing_sigma(v0)
     A = integrability_equations(*smooth_field(E @ W, valid, sigma))
     if A.shape[0] < 50:
         raise InputError(source, f"only {A.shape[0]} pixels with valid neighbours: too few to "

@@ -9,9 +9,12 @@ images alone.
    whitened gauge so the answer does not depend on the factorisation's arbitrary basis
    (:mod:`lambertian.lights.integrability`).
 3. The GBR parameters by minimising the entropy of the albedo distribution (Alldrin,
-   Mallick, Kriegman 2007) (:mod:`lambertian.lights.albedo_entropy`), checked by the
-   specular highlights: at each highlight peak the normal should bisect the light and
-   the viewer (Drbohlav & Chantler 2005) (:mod:`lambertian.lights.specular_cues`).
+   Mallick, Kriegman 2007) (:mod:`lambertian.lights.albedo_entropy`) plus, with weight
+   ``MAXIMA_WEIGHT``, the misalignment of normals and lights at the local diffuse
+   reflectance maxima (Papadhimitri & Favaro 2013)
+   (:mod:`lambertian.lights.diffuse_maxima`), checked by the specular highlights: at
+   each highlight peak the normal should bisect the light and the viewer (Drbohlav &
+   Chantler 2005) (:mod:`lambertian.lights.specular_cues`).
 4. The convex/concave flip, which no shading or specular cue resolves, from the
    occluding boundary: there the normals point out of the silhouette.
 
@@ -39,6 +42,7 @@ from scipy.ndimage import binary_erosion
 
 from lambertian.core.errors import InputError
 from lambertian.lights.albedo_entropy import resolve_gbr_entropy
+from lambertian.lights.diffuse_maxima import diffuse_maxima, maxima_cost
 from lambertian.lights.factorisation import rank3_factorise
 from lambertian.lights.gbr import apply_gbr, flip_convex_concave, unit
 from lambertian.lights.integrability import integrable_basis
@@ -53,6 +57,16 @@ MIN_HIGHLIGHTS = 4
 # two cues disagree (a poor integrable basis, a wrong entropy minimum, or peaks that are
 # not highlights): the result is flagged as unresolved.
 MAX_BISECTOR_DEG = 10.0
+# Weight of the diffuse-maxima cost (mean Cauchy misalignment per maximum) added to the
+# albedo entropy (nats). Chosen on the selection data (UW psm, generated Lambertian and
+# glossy captures; benchmarks/bench_uncalibrated.py --synthetic 6 --glossy 6): mean light
+# error over them 6.60 deg with entropy alone, 5.91 / 5.73 / 6.50 with weights 0.05 / 0.1 /
+# 0.2 (and worse at 0.3 and 1, where the maxima's pixel-level noise takes over). Not every
+# capture gains: UW psm buddha went 2.2 -> 4.2 deg, DiLiGenT pot2 16.3 -> 19.1.
+MAXIMA_WEIGHT = 0.1
+# Fewest images with a diffuse maximum for that cue to be used (each gives two equations
+# for the three GBR parameters).
+MIN_MAXIMA = 3
 # Pixels need this many inlier observations for a reliable pseudo-normal.
 MIN_INLIERS = 6
 # Width in pixels of the band inside the silhouette used for the convex/concave choice.
@@ -148,7 +162,8 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
         ``"network"`` (the factorisation's full 3x3 ambiguity chosen by the learned light
         prior, :mod:`lambertian.lights.light_net`), or ``"auto"``: the entropy result
         unless the network's lights contradict it (mean angle above ``AGREE_DEG``: the
-        physical path failed), then the network-guided one (flagged unresolved).
+        physical path failed) or the integrability step cannot be solved, then the
+        network-guided one (flagged unresolved).
     weights : light-network weights file (the shipped ones when None).
     sample : pixels used to fit the lights in the factorisation (seeded sample).
     seed : seed of every random choice.
@@ -197,18 +212,35 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
             no_net = str(err)
         if method == "network":
             return _network_result(E, S, m, usable, net_lights, t0)
-    b0, s0, valid, gap = integrable_member(E, S, m, usable, source)
+    try:
+        b0, s0, valid, gap = integrable_member(E, S, m, usable, source)
+    except InputError as err:
+        if net_lights is None:
+            raise
+        # "auto": the network's prior still answers where integrability cannot (a mask
+        # too thin or broken for derivatives, a scene too flat); flagged unresolved
+        out = _network_result(E, S, m, usable, net_lights, t0)
+        out.info["integrability"] = str(err)
+        return out
     t_fact = time.perf_counter() - t0
 
-    # The GBR: albedo entropy (every pixel votes) decides; the specular highlights, an
-    # independent cue, only check it. Measured on DiLiGenT (see the report): the peak
-    # normals of the factorisation are biased on broad lobes, the entropy is not.
-    params, entropy = resolve_gbr_entropy(b0[usable], s0, seed=seed)
+    # The GBR: albedo entropy (every pixel votes) with the diffuse maxima decides; the
+    # specular highlights, an independent cue, only check it. Measured on DiLiGenT (see the
+    # report): the peak normals of the factorisation are biased on broad lobes, the
+    # entropy is not.
+    maxima_pix, maxima_img = diffuse_maxima(E, S, b0, m, usable)
+    extra = None
+    if len(maxima_img) >= MIN_MAXIMA:
+        def extra(p: np.ndarray) -> float:
+            return MAXIMA_WEIGHT * maxima_cost(p, b0[maxima_pix], s0[maxima_img])
+    params, entropy = resolve_gbr_entropy(b0[usable], s0, seed=seed, extra_cost=extra)
     peak, strength = highlight_peaks(I, E, S, usable)
     have = peak >= 0
     info: dict[str, Any] = {"method": "uncalibrated (factorisation + integrability + "
-                                      "albedo-entropy GBR, checked by specular highlights)",
-                            "highlights": int(have.sum()), "albedo_entropy": entropy}
+                                      "albedo-entropy GBR with diffuse maxima, checked by "
+                                      "specular highlights)",
+                            "highlights": int(have.sum()), "albedo_entropy": entropy,
+                            "diffuse_maxima": int(len(maxima_img)) if extra is not None else 0}
     if not np.isfinite(entropy):
         params, resolved = np.array([0.0, 0.0, 1.0]), False
         ambiguity = ("GBR NOT resolved: no generalised bas-relief transformation keeps "
@@ -219,7 +251,8 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
         resolved = bis_err <= MAX_BISECTOR_DEG
         info["bisector_median_deg"] = bis_err
         if resolved:
-            ambiguity = ("GBR resolved by albedo entropy (Alldrin et al. 2007), confirmed "
+            ambiguity = ("GBR resolved by albedo entropy (Alldrin et al. 2007) and "
+                         "diffuse maxima (Papadhimitri & Favaro 2013), confirmed "
                          "by specular highlights (Drbohlav & Chantler 2005); convex/concave "
                          "by the occluding boundary; intensities and albedo share one "
                          "unknown global scale")
@@ -230,7 +263,8 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                          "bas-relief transformation")
     else:
         resolved = False
-        ambiguity = (f"GBR NOT confirmed: albedo entropy chose it but only "
+        ambiguity = (f"GBR NOT confirmed: albedo entropy (and diffuse maxima) chose it "
+                     f"but only "
                      f"{int(have.sum())} highlight(s) were found ({MIN_HIGHLIGHTS} needed "
                      "to check it); the lights may be off by a generalised bas-relief "
                      "transformation and a global scale")
