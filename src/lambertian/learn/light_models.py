@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -107,15 +108,24 @@ class CNNRegressor(nn.Module):
     The same class serves as the seed's CNN (trained from scratch) and as the
     "pretrained backbone" model (backbone trained on the synthetic corpus, then loaded
     and fine-tuned with a fresh head; see :func:`lambertian.learn.train_light`).
+
+    input_power : the network sees ``x ** input_power`` of its normalised input (1: the
+    linear image). A power below 1 compresses the range, so the faint shading of images
+    lit from behind (near-black once divided by their 99th percentile) is not lost in the
+    lowest few grey levels; it is part of the model (saved in its weights file's config),
+    so every caller keeps feeding linear normalised images.
     """
 
-    def __init__(self, width: int = 16, hidden: int = 128) -> None:
+    def __init__(self, width: int = 16, hidden: int = 128, input_power: float = 1.0) -> None:
         super().__init__()
+        self.input_power = float(input_power)
         self.backbone = Backbone(width)
         self.head = nn.Sequential(nn.Linear(self.backbone.features, hidden), nn.ReLU(),
                                   nn.Linear(hidden, OUTPUTS))
 
     def forward(self, x: torch.Tensor) -> LightOutput:
+        if self.input_power != 1.0:
+            x = x.clamp_min(0) ** self.input_power
         return split_outputs(self.head(self.backbone(x)))
 
 
@@ -132,9 +142,12 @@ class EnsembleRegressor(nn.Module):
     predictive uncertainty estimation using deep ensembles", NeurIPS 2017.
     """
 
-    def __init__(self, members: int = 3, width: int = 16, hidden: int = 128) -> None:
+    def __init__(self, members: int = 3, width: int = 16, hidden: int = 128,
+                 input_power: float = 1.0) -> None:
         super().__init__()
-        self.members = nn.ModuleList(CNNRegressor(width, hidden) for _ in range(members))
+        self.input_power = float(input_power)
+        self.members = nn.ModuleList(CNNRegressor(width, hidden, input_power)
+                                     for _ in range(members))
 
     def forward(self, x: torch.Tensor) -> LightOutput:
         outs = [m(x) for m in self.members]
@@ -247,6 +260,29 @@ def fit_spread_temperature(spread: torch.Tensor, errors_deg: torch.Tensor) -> fl
         return float(vmf_nll(mu, kappa, target).mean())
 
     return float(math.exp(minimize_scalar(nll, bounds=(-5.0, 10.0), method="bounded",
+                                          options={"xatol": 1e-6}).x))
+
+
+def fit_kappa_scale(kappa: torch.Tensor | np.ndarray, errors_deg: torch.Tensor | np.ndarray
+                    ) -> float:
+    """The factor ``s`` on a network's own concentrations that maximises the vMF likelihood
+    of held-out errors: kappa (N,) as the network states them, errors_deg (N,) the angle
+    between each answer and the true light. A scale keeps the ranking of the stated
+    uncertainties and only corrects their size (temperature scaling, Guo et al., ICML
+    2017). A 1-D bounded search over ``log s`` (scipy)."""
+    from scipy.optimize import minimize_scalar
+
+    k = torch.as_tensor(np.asarray(kappa), dtype=torch.float64)
+    cos = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(errors_deg), dtype=torch.float64)))
+    mu = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(len(k), 3)
+    target = torch.stack([torch.sqrt((1 - cos * cos).clamp_min(0)), torch.zeros_like(cos),
+                          cos], 1)
+
+    def nll(log_s: float) -> float:
+        return float(vmf_nll(mu, (k * math.exp(log_s)).clamp(KAPPA_MIN, KAPPA_MAX),
+                             target).mean())
+
+    return float(math.exp(minimize_scalar(nll, bounds=(-5.0, 5.0), method="bounded",
                                           options={"xatol": 1e-6}).x))
 
 
