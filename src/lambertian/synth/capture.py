@@ -107,6 +107,21 @@ def cast_shadows(height: np.ndarray, lights: np.ndarray, eps: float = 0.05) -> n
     return out
 
 
+def disc_normals(dh_dc: np.ndarray, dh_dr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit normals (H, W, 3), project frame, of a height field given its derivatives along
+    columns and rows, zero outside the centred disc every generated capture shows; and
+    that disc (H, W) bool."""
+    # x = column, y = -row: n ~ (-dh/dx, -dh/dy, 1) = (-dh/dcol, +dh/drow, 1).
+    n = np.stack([-dh_dc, dh_dr, np.ones_like(dh_dc)], axis=-1)
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    size = dh_dc.shape[0]
+    rows, cols = np.mgrid[0:size, 0:size]
+    c = (size - 1) / 2.0
+    mask = (rows - c) ** 2 + (cols - c) ** 2 <= (0.46 * size) ** 2
+    n[~mask] = 0.0
+    return n, mask
+
+
 def make_capture(size: int = 128, num_lights: int = 32, noise: float = 0.002,
                  seed: int = 0) -> SyntheticCapture:
     """Render a synthetic capture (see the module docstring).
@@ -120,13 +135,7 @@ def make_capture(size: int = 128, num_lights: int = 32, noise: float = 0.002,
     """
     rng = np.random.default_rng(seed)
     h, dh_dc, dh_dr = _bumps(size, rng)
-    # x = column, y = -row: n ~ (-dh/dx, -dh/dy, 1) = (-dh/dcol, +dh/drow, 1).
-    n = np.stack([-dh_dc, dh_dr, np.ones_like(h)], axis=-1)
-    n /= np.linalg.norm(n, axis=-1, keepdims=True)
-    rows, cols = np.mgrid[0:size, 0:size]
-    c = (size - 1) / 2.0
-    mask = (rows - c) ** 2 + (cols - c) ** 2 <= (0.46 * size) ** 2
-    n[~mask] = 0.0
+    n, mask = disc_normals(dh_dc, dh_dr)
     albedo = _patchy_albedo(size, rng) * mask[..., None]
     lights = upper_hemisphere_lights(num_lights, rng)
     intensities = rng.uniform(0.7, 1.0, size=(num_lights, 3))

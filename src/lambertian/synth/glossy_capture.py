@@ -28,6 +28,7 @@ from lambertian.synth.capture import (
     _bumps,
     _patchy_albedo,
     cast_shadows,
+    disc_normals,
     upper_hemisphere_lights,
 )
 
@@ -70,13 +71,8 @@ def make_glossy_capture(size: int = 128, num_lights: int = 32, noise: float = 0.
     rng = np.random.default_rng(seed)
     hb, dcb, drb = _bumps(size, rng)
     hp, dcp, drp = _pyramid(size, rng)
-    h, dh_dc, dh_dr = hb + hp, dcb + dcp, drb + drp
-    n = np.stack([-dh_dc, dh_dr, np.ones_like(h)], axis=-1)
-    n /= np.linalg.norm(n, axis=-1, keepdims=True)
-    rows, cols = np.mgrid[0:size, 0:size]
-    c = (size - 1) / 2.0
-    mask = (rows - c) ** 2 + (cols - c) ** 2 <= (0.46 * size) ** 2
-    n[~mask] = 0.0
+    h = hb + hp
+    n, mask = disc_normals(dcb + dcp, drb + drp)
     albedo = _patchy_albedo(size, rng) * mask[..., None]
     lights = upper_hemisphere_lights(num_lights, rng)
     intensities = rng.uniform(0.7, 1.0, size=(num_lights, 3))
