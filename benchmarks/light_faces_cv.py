@@ -92,6 +92,12 @@ splits the subjects into other folds (albedo, one member: 6.16 / 4.59; folds 7.1
   better than 3.2e-2 on all three folds; seed 1 5.45 / 3.83 (6.59 / 4.22 / 5.53;
   13.55 / 4.54), worse than 3.2e-2's 5.43 and on two of three folds. The rate has
   levelled off: not adopted (no longer better on both splits).
+- ``lr32`` at 160 epochs instead of 80 (``--epochs 160``), one member: seed 0 5.42 / 3.96
+  (6.26 / 5.43 / 4.56; 13.29 / 4.53), seed 1 5.18 / 3.63 (6.44 / 4.10 / 4.98; 13.30 / 4.27),
+  against 5.67 and 5.43 at 80: better on both splits and all six folds, so the shipped
+  recipe doubles its epochs too (160 -> 320, ``train_light.FACE_RECIPE``). Its
+  temperature stays the one fitted on the 80-epoch five-member CV models (6.26): refitting
+  it at 160 epochs needs 15 more networks, left for a later session.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "yaleb)")
     p.add_argument("--backbone", help="objects weights to fine-tune for faces (default: the "
                                       "shipped objects model)")
-    p.add_argument("--epochs", type=int, help="epochs (default 30 objects, 160 faces)")
+    p.add_argument("--epochs", type=int, help="epochs (default 30 objects, 320 faces)")
     p.add_argument("--cache", help="faces: folder to keep the training subjects' photometric "
                                    "stereo in between runs")
     p.set_defaults(func=run)
