@@ -58,6 +58,14 @@ def _lights_in_front(params: np.ndarray, s: np.ndarray) -> bool:
     return bool(np.all(unit(sl[lit])[:, 2] > MIN_LZ))
 
 
+def sample_rows(n: int, sample: int, seed: int) -> np.ndarray:
+    """Sorted indices of the seeded subsample of at most ``sample`` of ``n`` rows that the
+    GBR search uses (all rows when there are no more than ``sample``)."""
+    if n <= sample:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
+
+
 def resolve_gbr_entropy(b: np.ndarray, s: np.ndarray, *, sample: int = 20000,
                         seed: int = 0,
                         extra_cost: Callable[[np.ndarray], float] | None = None
@@ -74,9 +82,7 @@ def resolve_gbr_entropy(b: np.ndarray, s: np.ndarray, *, sample: int = 20000,
     Returns the identity GBR and ``inf`` when no GBR on the grid keeps all lights in
     front.
     """
-    rng = np.random.default_rng(seed)
-    if len(b) > sample:
-        b = b[np.sort(rng.choice(len(b), size=sample, replace=False))]
+    b = b[sample_rows(len(b), sample, seed)]
 
     def objective(p: np.ndarray) -> float:
         return albedo_entropy(p, b) + (extra_cost(p) if extra_cost is not None else 0.0)

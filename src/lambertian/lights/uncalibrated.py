@@ -44,7 +44,7 @@ from scipy.ndimage import binary_erosion
 
 from lambertian.core.errors import InputError
 from lambertian.lights.albedo_chromaticity import group_spread_cost, paint_groups
-from lambertian.lights.albedo_entropy import resolve_gbr_entropy
+from lambertian.lights.albedo_entropy import resolve_gbr_entropy, sample_rows
 from lambertian.lights.diffuse_maxima import diffuse_maxima, maxima_cost
 from lambertian.lights.factorisation import rank3_factorise
 from lambertian.lights.gbr import apply_gbr, flip_convex_concave, unit
@@ -249,11 +249,7 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
     # entropy is not.
     maxima_pix, maxima_img = diffuse_maxima(E, S, b0, m, usable)
     b_use = b0[usable]
-    if len(b_use) > GBR_SAMPLE:  # the search's seeded sample, drawn here to share it
-        rng = np.random.default_rng(seed)
-        pick = np.sort(rng.choice(len(b_use), size=GBR_SAMPLE, replace=False))
-    else:
-        pick = np.arange(len(b_use))
+    pick = sample_rows(len(b_use), GBR_SAMPLE, seed)  # the search's sample, shared by the cues
     costs = []
     if len(maxima_img) >= MIN_MAXIMA:
         def maxima_term(p: np.ndarray) -> float:
