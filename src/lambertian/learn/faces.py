@@ -276,16 +276,14 @@ def uncertainty_summary(kappa: np.ndarray, errors_deg: np.ndarray) -> dict[str, 
     vMF's tail ``exp(-kappa (1 - cos t))``)."""
     from scipy.stats import spearmanr
 
-    from lambertian.learn.light_models import kappa_to_degrees, vmf_nll
+    from lambertian.learn.light_models import error_nll, kappa_to_degrees
 
     k = torch.as_tensor(np.asarray(kappa, dtype=np.float64))
     e = np.asarray(errors_deg, dtype=np.float64)
     cos = torch.cos(torch.deg2rad(torch.from_numpy(e)))
-    mu = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(len(k), 3)
-    target = torch.stack([torch.sqrt((1 - cos * cos).clamp_min(0)), 0 * cos, cos], 1)
     stated = kappa_to_degrees(k).numpy()
     return {"spearman": float(spearmanr(stated, e)[0]),
-            "nll": float(vmf_nll(mu, k, target).mean()),
+            "nll": float(error_nll(k, e).mean()),
             "stated": float(stated.mean()), "actual": float(e.mean()),
             "inside_90": float(100 * np.mean((1 - cos).numpy() < np.log(10) / k.numpy()))}
 

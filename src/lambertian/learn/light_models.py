@@ -241,26 +241,38 @@ def light_loss(out: LightOutput, direction: torch.Tensor,
     return loss, {k: float(v.detach()) for k, v in parts.items()}
 
 
+def error_nll(kappa: torch.Tensor, errors_deg: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """(N,) vMF negative log-likelihood of angular errors (degrees) under concentrations
+    ``kappa`` (N,): :func:`vmf_nll` of a target at the measured angle from the mean (only
+    ``mu . l`` enters the likelihood)."""
+    k = torch.as_tensor(kappa, dtype=torch.float64)
+    cos = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(errors_deg), dtype=torch.float64)))
+    mu = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(len(cos), 3)
+    target = torch.stack([torch.sqrt((1 - cos * cos).clamp_min(0)), torch.zeros_like(cos),
+                          cos], 1)
+    return vmf_nll(mu, k, target)
+
+
+def _fit_log_factor(nll: Any, bounds: tuple[float, float]) -> float:
+    """``exp`` of the bounded 1-D minimiser (scipy) of ``nll(log factor)``."""
+    from scipy.optimize import minimize_scalar
+
+    return float(math.exp(minimize_scalar(nll, bounds=bounds, method="bounded",
+                                          options={"xatol": 1e-6}).x))
+
+
 def fit_spread_temperature(spread: torch.Tensor, errors_deg: torch.Tensor) -> float:
     """The temperature ``T`` of :func:`spread_kappa` that maximises the vMF likelihood of
     held-out errors: spread (N,) ``1 - R`` of each image's answers, errors_deg (N,) the
     angle between each combined answer and the true light. A 1-D bounded search over
     ``log T`` (scipy)."""
-    from scipy.optimize import minimize_scalar
-
     s = torch.as_tensor(spread, dtype=torch.float64)
-    cos = torch.cos(torch.deg2rad(torch.as_tensor(errors_deg, dtype=torch.float64)))
-    mu = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(len(s), 3)
-    # a target at the measured angle from mu: only mu . l enters the likelihood
-    target = torch.stack([torch.sqrt((1 - cos * cos).clamp_min(0)), torch.zeros_like(cos),
-                          cos], 1)
 
     def nll(log_t: float) -> float:
         kappa = (1 / (math.exp(log_t) * s).clamp_min(1 / KAPPA_MAX)).clamp_min(KAPPA_MIN)
-        return float(vmf_nll(mu, kappa, target).mean())
+        return float(error_nll(kappa, errors_deg).mean())
 
-    return float(math.exp(minimize_scalar(nll, bounds=(-5.0, 10.0), method="bounded",
-                                          options={"xatol": 1e-6}).x))
+    return _fit_log_factor(nll, (-5.0, 10.0))
 
 
 def fit_kappa_scale(kappa: torch.Tensor | np.ndarray, errors_deg: torch.Tensor | np.ndarray
@@ -270,20 +282,13 @@ def fit_kappa_scale(kappa: torch.Tensor | np.ndarray, errors_deg: torch.Tensor |
     between each answer and the true light. A scale keeps the ranking of the stated
     uncertainties and only corrects their size (temperature scaling, Guo et al., ICML
     2017). A 1-D bounded search over ``log s`` (scipy)."""
-    from scipy.optimize import minimize_scalar
-
     k = torch.as_tensor(np.asarray(kappa), dtype=torch.float64)
-    cos = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(errors_deg), dtype=torch.float64)))
-    mu = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(len(k), 3)
-    target = torch.stack([torch.sqrt((1 - cos * cos).clamp_min(0)), torch.zeros_like(cos),
-                          cos], 1)
 
     def nll(log_s: float) -> float:
-        return float(vmf_nll(mu, (k * math.exp(log_s)).clamp(KAPPA_MIN, KAPPA_MAX),
-                             target).mean())
+        return float(error_nll((k * math.exp(log_s)).clamp(KAPPA_MIN, KAPPA_MAX),
+                               errors_deg).mean())
 
-    return float(math.exp(minimize_scalar(nll, bounds=(-5.0, 5.0), method="bounded",
-                                          options={"xatol": 1e-6}).x))
+    return _fit_log_factor(nll, (-5.0, 5.0))
 
 
 def kappa_to_degrees(kappa: torch.Tensor | float) -> torch.Tensor:
