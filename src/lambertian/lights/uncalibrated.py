@@ -277,6 +277,9 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                             "diffuse_maxima": (int(len(maxima_img))
                                                if len(maxima_img) >= MIN_MAXIMA else 0),
                             "chromaticity_groups": chroma_groups}
+    cues = ("albedo entropy (Alldrin et al. 2007)" + (
+        ", diffuse maxima (Papadhimitri & Favaro 2013)" if info["diffuse_maxima"] else "") + (
+        ", chromaticity groups (Klinker et al. 1990)" if chroma_groups else ""))
     if not np.isfinite(entropy):
         params, resolved = np.array([0.0, 0.0, 1.0]), False
         ambiguity = ("GBR NOT resolved: no generalised bas-relief transformation keeps "
@@ -287,20 +290,18 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
         resolved = bis_err <= MAX_BISECTOR_DEG
         info["bisector_median_deg"] = bis_err
         if resolved:
-            ambiguity = ("GBR resolved by albedo entropy (Alldrin et al. 2007) and "
-                         "diffuse maxima (Papadhimitri & Favaro 2013), confirmed "
+            ambiguity = (f"GBR resolved by {cues}, confirmed "
                          "by specular highlights (Drbohlav & Chantler 2005); convex/concave "
                          "by the occluding boundary; intensities and albedo share one "
                          "unknown global scale")
         else:
             ambiguity = (f"GBR NOT reliably resolved: the highlights disagree with the "
-                         f"albedo-entropy GBR (median bisector error {bis_err:.1f} deg > "
+                         f"GBR of {cues} (median bisector error {bis_err:.1f} deg > "
                          f"{MAX_BISECTOR_DEG:g}); the lights may be off by a generalised "
                          "bas-relief transformation")
     else:
         resolved = False
-        ambiguity = (f"GBR NOT confirmed: albedo entropy (and diffuse maxima) chose it "
-                     f"but only "
+        ambiguity = (f"GBR NOT confirmed: {cues} chose it but only "
                      f"{int(have.sum())} highlight(s) were found ({MIN_HIGHLIGHTS} needed "
                      "to check it); the lights may be off by a generalised bas-relief "
                      "transformation and a global scale")

@@ -39,7 +39,7 @@ class SyntheticCapture:
     cast_shadow: np.ndarray
 
 
-def _bumps(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bump_height(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Height (pixels) and its analytic derivatives along columns and rows."""
     rows, cols = np.mgrid[0:size, 0:size].astype(np.float64)
     c = (size - 1) / 2.0
@@ -59,7 +59,7 @@ def _bumps(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray,
     return h, dh_dc, dh_dr
 
 
-def _patchy_albedo(size: int, rng: np.random.Generator, patches: int = 9) -> np.ndarray:
+def patchy_albedo(size: int, rng: np.random.Generator, patches: int = 9) -> np.ndarray:
     """Voronoi patches of random colours: piecewise-constant RGB albedo in [0.2, 0.9]."""
     seeds = rng.uniform(0, size, size=(patches, 2))
     colours = rng.uniform(0.2, 0.9, size=(patches, 3))
@@ -134,9 +134,9 @@ def make_capture(size: int = 128, num_lights: int = 32, noise: float = 0.002,
     seed : every random choice (shape, albedo, lights, intensities, noise) follows it.
     """
     rng = np.random.default_rng(seed)
-    h, dh_dc, dh_dr = _bumps(size, rng)
+    h, dh_dc, dh_dr = bump_height(size, rng)
     n, mask = disc_normals(dh_dc, dh_dr)
-    albedo = _patchy_albedo(size, rng) * mask[..., None]
+    albedo = patchy_albedo(size, rng) * mask[..., None]
     lights = upper_hemisphere_lights(num_lights, rng)
     intensities = rng.uniform(0.7, 1.0, size=(num_lights, 3))
     shadow = cast_shadows(h, lights) & mask

@@ -25,10 +25,10 @@ import numpy as np
 from lambertian.core.shading import render_lambertian
 from lambertian.synth.capture import (
     SyntheticCapture,
-    _bumps,
-    _patchy_albedo,
+    bump_height,
     cast_shadows,
     disc_normals,
+    patchy_albedo,
     upper_hemisphere_lights,
 )
 
@@ -69,11 +69,11 @@ def make_glossy_capture(size: int = 128, num_lights: int = 32, noise: float = 0.
     ``normals`` and ``albedo`` are the diffuse ground truth).
     """
     rng = np.random.default_rng(seed)
-    hb, dcb, drb = _bumps(size, rng)
+    hb, dcb, drb = bump_height(size, rng)
     hp, dcp, drp = _pyramid(size, rng)
     h = hb + hp
     n, mask = disc_normals(dcb + dcp, drb + drp)
-    albedo = _patchy_albedo(size, rng) * mask[..., None]
+    albedo = patchy_albedo(size, rng) * mask[..., None]
     lights = upper_hemisphere_lights(num_lights, rng)
     intensities = rng.uniform(0.7, 1.0, size=(num_lights, 3))
     shininess = float(np.exp(rng.uniform(np.log(10.0), np.log(200.0))))
