@@ -1,5 +1,5 @@
-"""``lambertian train-light --model faces|objects [--seed S] [--out FILE]``: reproduce the
-shipped single-image light models."""
+"""``lambertian train-light --model faces|objects [--seed S] [--out FILE] [--workers N]``:
+reproduce the shipped single-image light models."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "yaleb)")
     p.add_argument("--backbone", help="objects weights to fine-tune for faces (default: the "
                                       "shipped objects model)")
-    p.add_argument("--epochs", type=int, help="epochs (default 30 objects, 320 faces)")
+    p.add_argument("--epochs", type=int, help="epochs (default 30 objects, 1280 faces)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="faces: ensemble members trained at once, one process and one thread "
+                        "each (default 2; the weights do not depend on it)")
     p.add_argument("--cache", help="faces: folder to keep the training subjects' photometric "
                                    "stereo in between runs")
     p.set_defaults(func=run)
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.learn.train_light import (
+        CALIBRATION,
         FACE_RECIPE,
         LightTrainConfig,
         direction_errors,
@@ -46,13 +50,19 @@ def run(args: argparse.Namespace) -> int:
         train_objects,
     )
 
+    if args.workers < 1:
+        raise InputError("--workers", f"must be at least 1, got {args.workers}")
+    if args.epochs is not None and args.epochs < 1:
+        raise InputError("--epochs", f"must be at least 1, got {args.epochs}")
     torch.set_num_threads(1)  # deterministic, and fastest for these small nets
     out = Path(args.out or f"{args.model}.pt")
     if args.model == "objects":
         cfg = objects_config(args.seed, args.epochs or 30)
         model, info = train_objects(cfg)
+        # the recipe's calibration travels with the file, so the file alone answers as
+        # the shipped model does (fitted for this recipe, see CALIBRATION)
         save_model(out, model, "cnn", cfg.size, {"seconds": info["seconds"], "seed": args.seed},
-                   norm=(cfg.norm_percentile, cfg.norm_clip))
+                   norm=(cfg.norm_percentile, cfg.norm_clip), calibration=CALIBRATION["objects"])
         print(f"objects model -> {out} ({info['seconds']:.0f} s)")
         return 0
 
@@ -87,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = LightTrainConfig(epochs=args.epochs or FACE_RECIPE["epochs"], seed=args.seed,
                            lr=FACE_RECIPE["lr"], size=size,
                            angle_weight=FACE_RECIPE["angle_weight"])
-    model, info = train_face_ensemble(train, cfg, backbone, FACE_RECIPE["members"], extra=extra)
+    model, info = train_face_ensemble(train, cfg, backbone, FACE_RECIPE["members"], extra=extra,
+                                      workers=args.workers)
     seconds = time.perf_counter() - t0
     err = direction_errors(model, val.images, val.directions)
     stats = error_summary(err)
@@ -97,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
           f"the {int(val.near_black.sum())} near-black: mean {stats_lit['mean']:.2f}")
     save_model(out, model, "ensemble", size,
                {"seconds": seconds, "seed": args.seed, "validation": stats,
-                "validation_not_near_black": stats_lit})
+                "validation_not_near_black": stats_lit}, calibration=CALIBRATION["faces"])
     write_json(out.with_suffix(".json"), {"validation": stats,
                                           "validation_not_near_black": stats_lit,
                                           "seconds": seconds})
