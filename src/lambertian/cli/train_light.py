@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "yaleb)")
     p.add_argument("--backbone", help="objects weights to fine-tune for faces (default: the "
                                       "shipped objects model)")
-    p.add_argument("--epochs", type=int, help="epochs (default 30 objects, 1280 faces)")
+    p.add_argument("--epochs", type=int, help="epochs (default 30 objects, 2560 faces)")
     p.add_argument("--workers", type=int, default=2,
                    help="faces: ensemble members trained at once, one process and one thread "
                         "each (default 2; the weights do not depend on it)")
