@@ -164,11 +164,9 @@ def fold_model(models: Path | None, name: str, members: int, train: object,
     epochs, seed and fold that has it (member ``i`` is seeded ``seed + i`` whatever the
     ensemble's size, so a 5-member run reuses a 3-member run's networks), and the model
     is kept as ``NAME_m{members}_...``. The members still to train are trained
-    ``workers`` at a time (``train_light._train_member``: the same weights as one by
+    ``workers`` at a time (``train_light.train_members``: the same weights as one by
     one)."""
-    from concurrent.futures import ProcessPoolExecutor
     from dataclasses import asdict
-    from multiprocessing import get_context
 
     from lambertian.learn import train_light as tl
     from lambertian.learn.light_models import EnsembleRegressor
@@ -178,7 +176,7 @@ def fold_model(models: Path | None, name: str, members: int, train: object,
         return tl.load_model(path)[0]
     cfg = tl.LightTrainConfig(**{**asdict(cfg), **options})
     model = EnsembleRegressor(members, input_power=cfg.input_power)
-    todo = []
+    todo = {}
     for i in range(members):
         kept = [models / name.format(m=m) for m in range(i + 1, 17)] if models else []
         kept = [p for p in kept if p.is_file()]
@@ -187,15 +185,10 @@ def fold_model(models: Path | None, name: str, members: int, train: object,
             net = net.members[i] if hasattr(net, "members") else net
             model.members[i].load_state_dict(net.state_dict())
         else:
-            todo.append((i, train, tl.LightTrainConfig(**{**asdict(cfg), "seed": cfg.seed + i}),
-                         backbone, augment, extra, False))
-    if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=get_context("spawn")) as pool:
-            states = list(pool.map(tl._train_member, todo))
-    else:
-        states = [tl._train_member(job) for job in todo]
-    for job, (state, _) in zip(todo, states, strict=True):
-        model.members[job[0]].load_state_dict(state)
+            todo[i] = tl.LightTrainConfig(**{**asdict(cfg), "seed": cfg.seed + i})
+    for i, (state, _) in tl.train_members(train, todo, backbone, augment, extra, workers,
+                                          log=None).items():
+        model.members[i].load_state_dict(state)
     model.eval()
     if members == 1:
         model = model.members[0]

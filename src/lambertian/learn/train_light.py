@@ -343,6 +343,50 @@ def _train_member(job: tuple[Any, ...]) -> tuple[dict[str, torch.Tensor], list[f
     return model.state_dict(), info["loss"]
 
 
+def train_members(train: Any, configs: dict[int, LightTrainConfig], backbone: nn.Module,
+                  augment: Callable[[torch.Tensor, torch.Tensor, torch.Generator],
+                                    tuple[torch.Tensor, torch.Tensor]],
+                  extra: tuple[torch.Tensor, torch.Tensor] | None = None, workers: int = 1,
+                  log: Callable[[str], None] | None = print
+                  ) -> dict[int, tuple[dict[str, torch.Tensor], list[float]]]:
+    """Train the pretrained-recipe members ``configs`` (member index -> its config) on
+    ``train``: {index: (state dict, loss per epoch)}.
+
+    workers : members trained at once, each in its own single-threaded process (the
+        members are independent; one thread per small network is faster than two).
+        The weights do not depend on it. With ``workers > 1`` and a ``log``, the
+        workers print their epochs (prefixed ``member i:``) and ``log`` gets the
+        members as they finish.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    t0 = time.perf_counter()
+    out: dict[int, tuple[dict[str, torch.Tensor], list[float]]] = {}
+
+    def done(i: int, result: tuple[dict[str, torch.Tensor], list[float]]) -> None:
+        out[i] = result
+        if log is not None:
+            log(f"member {i + 1} done ({len(out)}/{len(configs)} after "
+                f"{time.perf_counter() - t0:.0f} s)")
+
+    if workers <= 1 or len(configs) <= 1:
+        for i, cfg in configs.items():
+            model, info = train_faces("pretrained", train, cfg, backbone=backbone,
+                                      augment=augment, extra=extra, log=log)
+            done(i, (model.state_dict(), info["loss"]))
+        return out
+    # spawn, not fork: forking a process whose torch has started its thread pools can
+    # deadlock
+    with ProcessPoolExecutor(min(workers, len(configs)), mp_context=get_context("spawn")) as pool:
+        jobs = {pool.submit(_train_member, (i, train, cfg, backbone, augment, extra,
+                                            log is not None)): i
+                for i, cfg in configs.items()}
+        for job in as_completed(jobs):
+            done(jobs[job], job.result())
+    return out
+
+
 def train_face_ensemble(train: Any, cfg: LightTrainConfig, backbone: nn.Module,
                         members: int = 3, augment: FaceAugment | None = None,
                         extra: tuple[torch.Tensor, torch.Tensor] | None = None,
@@ -354,50 +398,25 @@ def train_face_ensemble(train: Any, cfg: LightTrainConfig, backbone: nn.Module,
     ``FACE_RECIPE["augment"]``), member ``i`` seeded ``cfg.seed + i``, joined in an
     :class:`~lambertian.learn.light_models.EnsembleRegressor`. ``options``: the
     :class:`LightTrainConfig` fields the recipe sets over ``cfg`` (by default
-    ``FACE_RECIPE["options"]``).
-
-    workers : members trained at once, each in its own single-threaded process (the
-        members are independent; one thread per small network is faster than two).
-        The weights do not depend on it. With ``workers > 1`` and a ``log``, the
-        workers print their epochs (prefixed ``member i:``) and ``log`` gets the
-        members as they finish.
+    ``FACE_RECIPE["options"]``); ``workers``: members trained at once (see
+    :func:`train_members`; the weights do not depend on it).
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
     from lambertian.learn.light_models import EnsembleRegressor
 
     t0 = time.perf_counter()
     opts = FACE_RECIPE.get("options", {}) if options is None else options
     cfg = LightTrainConfig(**{**asdict(cfg), **opts})
-    augment = augment or FaceAugment(**FACE_RECIPE["augment"])
-    configs = [LightTrainConfig(**{**asdict(cfg), "seed": cfg.seed + i}) for i in range(members)]
+    configs = {i: LightTrainConfig(**{**asdict(cfg), "seed": cfg.seed + i})
+               for i in range(members)}
+    trained = train_members(train, configs, backbone,
+                            augment or FaceAugment(**FACE_RECIPE["augment"]), extra,
+                            workers, log)
     ens = EnsembleRegressor(members, input_power=cfg.input_power)
-    losses: list[list[float]] = [[] for _ in range(members)]
-
-    def done(i: int, state: dict[str, torch.Tensor], loss: list[float], count: int) -> None:
+    for i, (state, _) in trained.items():
         ens.members[i].load_state_dict(state)
-        losses[i] = loss
-        if log is not None:
-            log(f"member {i + 1}/{members} done ({count}/{members} after "
-                f"{time.perf_counter() - t0:.0f} s)")
-
-    if workers <= 1 or members == 1:
-        for i, member_cfg in enumerate(configs):
-            model, info = train_faces("pretrained", train, member_cfg, backbone=backbone,
-                                      augment=augment, extra=extra, log=log)
-            done(i, model.state_dict(), info["loss"], i + 1)
-    else:
-        # spawn, not fork: forking a process whose torch has started its thread pools
-        # can deadlock
-        with ProcessPoolExecutor(min(workers, members), mp_context=get_context("spawn")) as pool:
-            jobs = {pool.submit(_train_member, (i, train, c, backbone, augment, extra,
-                                                log is not None)): i
-                    for i, c in enumerate(configs)}
-            for count, job in enumerate(as_completed(jobs), 1):
-                done(jobs[job], *job.result(), count)
     ens.eval()
-    return ens, {"loss": losses, "seconds": time.perf_counter() - t0, "config": asdict(cfg)}
+    return ens, {"loss": [trained[i][1] for i in range(members)],
+                 "seconds": time.perf_counter() - t0, "config": asdict(cfg)}
 
 
 def view_directions(directions: torch.Tensor, view: tuple[float, float, float, float],
