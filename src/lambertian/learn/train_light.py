@@ -111,7 +111,8 @@ def objects_config(seed: int = 0, epochs: int = 30) -> LightTrainConfig:
 # 4.71 / 4.64, 1280 4.51 / 4.45 deg). Members are worth less than epochs: one member at
 # CV's 640 beats five at 160 (5.23), one at 1280 beats four at 640 (4.59). The 30-minute
 # budget on 2 cores (members train two at a time, :func:`train_face_ensemble`'s
-# ``workers``) holds 4 members at 1280 epochs or 2 at 2560 (about 21 minutes either way);
+# ``workers``) holds 4 members at 1280 epochs or 2 at 2560 (the same work; 21 and 25 min
+# measured on a shared machine);
 # CV's counterparts (seed 0): 4 members at 640 4.59 (folds 5.26 / 4.70 / 3.82), 2 members
 # at 1280 4.39 (5.07 / 4.53 / 3.57), so the shipped recipe is 2 members at 2560 epochs.
 FACE_RECIPE: dict[str, Any] = {"size": (64, 56), "epochs": 2560, "lr": 3.2e-2, "members": 2,
