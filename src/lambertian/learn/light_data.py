@@ -89,7 +89,7 @@ def normalize_image(img: torch.Tensor, mask: torch.Tensor | None = None,
     flat = img.reshape(b, -1)
     if mask is not None:
         flat = torch.where(mask.reshape(b, -1), flat, torch.full_like(flat, float("nan")))
-    if mask is None and not bool(flat.isnan().any()):
+    if not bool(flat.isnan().any()):  # no mask, or one that keeps every pixel
         scale = row_quantile(flat, percentile)
     else:
         scale = torch.nanquantile(flat, percentile, dim=1)

@@ -668,7 +668,7 @@ def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "f
     dict with ``direction`` (unit, project frame), ``intensity`` and ``ambient`` (albedo-
     weighted, in image units), ``kappa`` (vMF concentration: small means do not trust
     it), ``uncertainty_deg`` (the expected angular error it implies) and ``model``.
-    With a calibration (:data:`CALIBRATION` for the shipped models) kappa is the
+    With the file's calibration (:data:`CALIBRATION` in the shipped ones) kappa is the
     calibrated spread of every member's answer over test-time views
     (:func:`predict_calibrated`; faces) or the network's own kappa times a fitted scale
     (objects).
@@ -677,7 +677,7 @@ def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "f
 
     path = shipped_weights(str(model)) if str(model) in WEIGHTS else Path(model)
     net, size = load_model(path)
-    cal = CALIBRATION.get(str(model)) if str(model) in WEIGHTS else net.calibration
+    cal = net.calibration  # every weights file carries its recipe's (train-light)
     x, scale = prepare_for_model(image, size, mask, net.norm)
     if cal and "temperature" in cal:
         out = predict_calibrated(net, x, cal.get("shift", 0.0), cal["temperature"])
