@@ -141,3 +141,43 @@ def test_diligent_ball_real_data():
     assert stats["mean"] < 2.5  # least squares: 4.1; this solver measured 2.08
     assert res.inliers.shape == (*cap.mask.shape, 96)
     assert np.all(res.albedo[cap.mask] >= 0)
+
+
+def _metal_sphere(alpha: float, diffuse: float):
+    """A coloured metal sphere (GGX lobe, no or little diffuse) under DiLiGenT-like lights:
+    broad, non-sparse specular reflectance."""
+    import torch
+
+    from lambertian.synth.reflectance import ggx_specular, lambert
+
+    size = 48
+    yy, xx = np.mgrid[0:size, 0:size]
+    x, y = (xx - size / 2 + 0.5) / (size / 2), -(yy - size / 2 + 0.5) / (size / 2)
+    mask = x * x + y * y < 0.9
+    n = np.zeros((size, size, 3))
+    n[..., 0], n[..., 1] = x, y
+    n[..., 2] = np.sqrt(np.clip(1 - x * x - y * y, 0, None))
+    n[~mask] = (0, 0, 1)
+    rng = np.random.default_rng(4)
+    L = rng.normal(size=(40, 3)) * [0.35, 0.35, 0] + [0, 0, 1]
+    L /= np.linalg.norm(L, axis=1, keepdims=True)
+    nt = torch.from_numpy(n).float().reshape(-1, 1, 3)
+    lt = torch.from_numpy(L).float()
+    rad = ggx_specular(nt, lt, alpha, 0.9) + diffuse * lambert(nt, lt)  # (P, K)
+    img = rad.T.reshape(40, size, size, 1).numpy() * np.array([0.8, 0.4, 0.2], np.float32)
+    return img.astype(np.float32), L, mask, n
+
+
+def test_robust_detects_broad_specular_and_is_not_worse_than_least_squares():
+    img, L, mask, n = _metal_sphere(alpha=0.3, diffuse=0.0)
+    res = robust(img, L, mask)
+    ls = least_squares(img, L, mask)
+    assert res.info["broad_specular"] is True
+    assert res.info["bright_share_median"] > 0.15
+    np.testing.assert_array_equal(res.normals, ls.normals)
+    # a Lambertian object is not mistaken for one
+    from lambertian.synth.capture import make_capture
+
+    cap = make_capture(size=48, num_lights=20, seed=1)
+    res = robust(cap.images, cap.lights, cap.mask)
+    assert res.info["broad_specular"] is False

@@ -9,20 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lambertian.ps.least_squares import least_squares
+from lambertian.ps.net import net
 from lambertian.ps.result import PSResult
 from lambertian.ps.robust import robust
 
 DEFAULT_METHOD = "robust"
-METHODS = ("ls", "robust")
+_SOLVERS: dict[str, Callable[..., PSResult]] = {
+    "ls": least_squares, "robust": robust, "net": net}
+METHODS = tuple(_SOLVERS)
 
 
 def get_solver(name: str) -> Callable[..., PSResult]:
-    """The solver behind a method name (``ls`` or ``robust``)."""
-    if name == "ls":
-        return least_squares
-    if name == "robust":
-        return robust
-    raise ValueError(f"unknown photometric-stereo method {name!r}; choose from {METHODS}")
+    """The solver behind a method name (one of :data:`METHODS`)."""
+    try:
+        return _SOLVERS[name]
+    except KeyError:
+        raise ValueError(f"unknown photometric-stereo method {name!r}; "
+                         f"choose from {METHODS}") from None
 
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "PSResult", "get_solver", "least_squares", "robust"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "PSResult", "get_solver", "least_squares", "net",
+           "robust"]

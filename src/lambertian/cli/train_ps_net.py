@@ -1,0 +1,60 @@
+"""``lambertian train-ps-net [--steps N] [--seed S] [--out FILE]``: reproduce the shipped
+weights of the learned photometric-stereo solver (``lambertian ps --method net``)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from lambertian.learn.ps_net_recipe import RECIPE
+
+    p = sub.add_parser(
+        "train-ps-net", help="train the learned photometric-stereo network (--method net)",
+        description="Train the per-pixel set network of `lambertian ps --method net` on "
+                    "observations generated on the fly (lambertian.synth.pixel_observations: "
+                    "Lambertian, Oren-Nayar, GGX dielectrics and metals, paints, blends, "
+                    "cast shadows, interreflection, noise, 8/16-bit quantisation). With the "
+                    "default settings this reproduces the shipped weights (one thread).")
+    p.add_argument("--steps", type=int, default=RECIPE["steps"],
+                   help=f"optimiser steps (default {RECIPE['steps']})")
+    p.add_argument("--batch", type=int, default=RECIPE["batch"],
+                   help=f"generated pixels per step (default {RECIPE['batch']})")
+    p.add_argument("--seed", type=int, default=RECIPE["seed"],
+                   help=f"seed of every random choice (default {RECIPE['seed']})")
+    p.add_argument("--out", default="ps_net.pt", help="weights file to write (default ps_net.pt)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    import torch
+
+    from lambertian.core.errors import InputError
+    from lambertian.learn.ps_net_recipe import RECIPE
+    from lambertian.learn.ps_net_training import train_ps_net, validate
+    from lambertian.ps.net import save_ps_net
+
+    for name in ("steps", "batch"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name}", f"must be at least 1, got {getattr(args, name)}")
+    out = Path(args.out)
+    if out.is_dir():
+        raise InputError(out, "is a folder; --out names the weights file to write")
+    torch.set_num_threads(1)  # deterministic, and fastest for this small network
+    kw = {k: v for k, v in RECIPE.items() if k not in ("steps", "batch", "seed")}
+    net = train_ps_net(steps=args.steps, batch=args.batch, seed=args.seed, **kw,
+                       log=lambda s: print(s, flush=True), every=500)
+    held = validate(net)
+    print("held-out generated pixels: " + ", ".join(
+        f"{k} lights {e:.2f} deg" for k, e in held.items()), flush=True)
+    # written beside OUT, then renamed: an interrupted run leaves an earlier file as it was
+    tmp = out.with_name(f".{out.name}.partial")
+    save_ps_net(net, tmp, {"steps": args.steps, "batch": args.batch, "seed": args.seed,
+                           **kw, "held_out_deg": {str(k): round(e, 3)
+                                                  for k, e in held.items()}})
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,213 @@
+"""Learned per-pixel photometric stereo: a set network over (light, observation) pairs.
+
+Each pixel's K observations under known lights are a *set* of tokens, one per image:
+the light direction, its half vector with the view (where a specular lobe peaks when it
+equals the normal, Cook & Torrance 1982), and the observation normalised by the pixel's
+maximum and by its mean (the albedo and exposure cancel; the two views keep both the
+diffuse shading's shape and the highlight's position visible). A small transformer
+encoder lets the tokens see each other (a shadowed or specular observation is only an
+outlier relative to the rest), attention pooling with a learned query and max pooling
+summarise the set, and a head regresses the normal. The set form makes the answer
+independent of the order of the images and defined for any number of lights, as the
+set encoders of Chen et al. (PS-FCN, ECCV 2018) and Ikehata (PS-Transformer, BMVC 2021),
+evaluated per pixel as CNN-PS (Ikehata, ECCV 2018) and PX-Net (Logothetis et al., ICCV
+2021) do. It is trained only on per-pixel renders of a wide family of reflectances
+(:mod:`lambertian.synth.pixel_observations`, :mod:`lambertian.learn.ps_net_training`).
+
+Frame: project frame (x right, y up, z toward the camera; lights toward the light).
+"""
+
+from __future__ import annotations
+
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lambertian.core.errors import InputError
+from lambertian.ps.inputs import check_images, check_lights, check_mask, to_grey
+from lambertian.ps.least_squares import albedo_from_normals, pixel_chunks
+from lambertian.ps.result import PSResult
+
+WEIGHTS_NAME = "ps_net.pt"
+# Fewest lights the network is trained for (the generator draws 6 and up).
+MIN_LIGHTS = 6
+# Features per token (see :func:`token_features`).
+TOKEN_FEATURES = 9
+# Pixels per forward pass: bounds the attention memory (P x heads x K x K floats).
+CHUNK = 1024
+# Floor of the per-pixel normalisers: keeps a black pixel's tokens finite (and each pixel's
+# tokens independent of the other pixels in its chunk).
+NORM_FLOOR = 1e-12
+
+
+def token_features(obs: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
+    """(P, K, TOKEN_FEATURES) tokens from observations (P, K) and lights (P, K, 3) or (K, 3).
+
+    Features: light (3), half vector of light and view (3), observation / pixel maximum,
+    observation / pixel mean, and log(observation / pixel mean + 0.05).
+    """
+    obs = obs.clamp_min(0.0)
+    if lights.dim() == 2:
+        lights = lights.unsqueeze(0).expand(obs.shape[0], -1, -1)
+    half = F.normalize(lights + torch.tensor([0.0, 0.0, 1.0], dtype=lights.dtype), dim=-1)
+    mx = obs.amax(1, keepdim=True).clamp_min(NORM_FLOOR)
+    mean = obs.mean(1, keepdim=True).clamp_min(NORM_FLOOR)
+    rel = obs / mean
+    return torch.cat([lights, half, (obs / mx).unsqueeze(-1), rel.unsqueeze(-1),
+                      torch.log(rel + 0.05).unsqueeze(-1)], -1)
+
+
+class _Block(nn.Module):
+    """Pre-norm transformer encoder block over the K tokens of each pixel."""
+
+    def __init__(self, width: int, heads: int, hidden: int):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.norm2 = nn.LayerNorm(width)
+        self.ffn = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p, k, c = x.shape
+        q, kk, v = self.qkv(self.norm1(x)).view(p, k, 3, self.heads, c // self.heads).permute(
+            2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, kk, v).transpose(1, 2).reshape(p, k, c)
+        x = x + self.proj(a)
+        return x + self.ffn(self.norm2(x))
+
+
+class PixelSetNet(nn.Module):
+    """Normal of one pixel from its set of tokens (module docstring).
+
+    forward: tokens (P, K, TOKEN_FEATURES) -> (P, 3) unit normals.
+    """
+
+    def __init__(self, width: int = 32, heads: int = 2, blocks: int = 2, hidden: int = 96):
+        super().__init__()
+        self.config = {"width": width, "heads": heads, "blocks": blocks, "hidden": hidden}
+        self.embed = nn.Sequential(nn.Linear(TOKEN_FEATURES, width), nn.GELU(),
+                                   nn.Linear(width, width))
+        self.blocks = nn.ModuleList([_Block(width, heads, hidden) for _ in range(blocks)])
+        self.norm = nn.LayerNorm(width)
+        self.query = nn.Parameter(torch.randn(1, 1, width) / width ** 0.5)
+        self.head = nn.Sequential(nn.Linear(2 * width, hidden), nn.GELU(),
+                                  nn.Linear(hidden, 3))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.embed(tokens)
+        for block in self.blocks:
+            x = block(x)
+        x = self.norm(x)
+        pooled = F.scaled_dot_product_attention(
+            self.query.expand(x.shape[0], 1, -1), x, x)[:, 0]
+        out = self.head(torch.cat([pooled, x.amax(1)], -1))
+        # the normal faces the camera: fold the z component
+        out = torch.cat([out[:, :2], F.softplus(out[:, 2:]) + 1e-4], -1)
+        return F.normalize(out, dim=-1)
+
+
+def weights_path() -> Path:
+    """Location of the shipped weights (inside the installed package)."""
+    return Path(str(resources.files("lambertian.learn") / "weights" / WEIGHTS_NAME))
+
+
+def load_ps_net(path: str | Path | None = None) -> PixelSetNet:
+    """The trained :class:`PixelSetNet`, loaded with ``torch.load(weights_only=True)``.
+
+    A file that is not this project's weights (a pickle with code, another model's
+    tensors) raises InputError; nothing is unpickled beyond tensors and plain containers.
+    """
+    p = Path(path) if path is not None else weights_path()
+    if not p.is_file():
+        raise InputError(str(p), "photometric-stereo network weights not found (train them "
+                                 "with `lambertian train-ps-net`)")
+    try:
+        blob = torch.load(p, map_location="cpu", weights_only=True)
+        if not isinstance(blob, dict) or blob.get("kind") != "lambertian.ps_net":
+            raise ValueError("not tagged as lambertian.ps_net")
+        net = PixelSetNet(**{k: int(v) for k, v in blob["config"].items()})
+        net.load_state_dict(blob["state"])
+    except Exception as err:  # any unpickling or shape problem: the file is not ours
+        raise InputError(str(p), "not a lambertian photometric-stereo weights file "
+                                 f"({type(err).__name__})") from None
+    return net.eval()
+
+
+def save_ps_net(net: PixelSetNet, path: str | Path, info: dict[str, Any] | None = None) -> None:
+    """Write ``{"kind", "config", "state", "info"}`` (tensors and plain values only)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"kind": "lambertian.ps_net", "config": net.config,
+                "state": net.state_dict(), "info": info or {}}, path)
+
+
+def predict_normals(net: PixelSetNet, obs: torch.Tensor, lights: torch.Tensor,
+                    rotations: int = 1) -> torch.Tensor:
+    """(P, 3) normals from observations (P, K) under lights (K, 3) or (P, K, 3).
+
+    rotations : average the answers for this many rotations of the lights about the
+    viewing axis (each mapped back): the physics is equivariant, the network only roughly.
+    """
+    with torch.no_grad():
+        acc = torch.zeros(obs.shape[0], 3)
+        for r in range(rotations):
+            a = 2 * np.pi * r / rotations
+            c, s = float(np.cos(a)), float(np.sin(a))
+            R = torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+            n = net(token_features(obs, lights @ R.T))
+            acc += n @ R  # rotate back
+        return F.normalize(acc, dim=-1)
+
+
+def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, *,
+        weights: str | Path | None = None, rotations: int = 1, chunk: int = CHUNK,
+        source: str = "images", progress: bool = False) -> PSResult:
+    """Per-pixel normals by the learned set network, albedo by least squares on them.
+
+    Parameters
+    ----------
+    images : (K, H, W) or (K, H, W, C) linear images divided by the light intensities
+        (8- or 16-bit captures alike; the grey image, 0.2989 R + 0.5870 G + 0.1140 B,
+        is what the network sees).
+    lights : (K, 3) light directions, project frame; K >= MIN_LIGHTS, any order.
+    mask : (H, W) bool pixels to solve (all when None).
+    weights : a weights file (default: the shipped ``ps_net.pt``).
+    rotations : test-time rotations of the light set (see :func:`predict_normals`).
+    chunk : pixels per forward pass.
+
+    Returns
+    -------
+    PSResult with (H, W, 3) normals and (H, W, C) albedo (each channel fitted to the
+    network's normal over the observations it lights, ``max(0, n . l)``).
+    """
+    t0 = time.perf_counter()
+    img = check_images(images, source)
+    k, h, w, c = img.shape
+    L = check_lights(lights, k, source)
+    if k < MIN_LIGHTS:
+        raise InputError(source, f"{k} lights: the network needs at least {MIN_LIGHTS}")
+    m = check_mask(mask, (h, w), source)
+    model = load_ps_net(weights)
+    idx = np.flatnonzero(m.ravel())
+    grey = to_grey(img).reshape(k, -1)
+    colour = img.reshape(k, -1, c)
+    Lt = torch.from_numpy(L).float()
+    normals = np.zeros((h * w, 3), np.float32)
+    albedo = np.zeros((h * w, c), np.float32)
+    for sl in pixel_chunks(idx.size, chunk, progress, "net"):
+        pix = idx[sl]
+        obs = torch.from_numpy(np.ascontiguousarray(grey[:, pix].T))
+        n = predict_normals(model, obs, Lt, rotations)
+        col = torch.from_numpy(np.ascontiguousarray(colour[:, pix].transpose(1, 0, 2)))
+        normals[pix] = n.numpy()
+        albedo[pix] = albedo_from_normals(col, (n @ Lt.T).clamp_min(0.0)).numpy()
+    return PSResult(normals.reshape(h, w, 3), albedo.reshape(h, w, c), m,
+                    info={"method": "net", "rotations": rotations,
+                          "seconds": time.perf_counter() - t0})

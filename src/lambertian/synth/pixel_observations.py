@@ -1,0 +1,221 @@
+"""Per-pixel training data for learned photometric stereo, generated on the fly.
+
+One sample is one surface point: a normal, a material, K distant lights, and the K
+observations a camera would record, after everything a real capture does to them. As in
+PX-Net (Logothetis et al., "PX-NET: Simple and efficient pixel-wise training of
+photometric stereo networks", ICCV 2021), every sample is rendered independently (no
+images, no meshes): the network that learns from them is per pixel, so the only thing
+that matters is the joint distribution of (normal, lights, observations), and that can be
+made far wider than any rendered object collection.
+
+What a sample draws (each choice from the torch.Generator it is given):
+
+- normal: uniform over the visible hemisphere by solid angle for half the samples, and
+  uniform in the polar angle (more grazing normals: object outlines) for the other half;
+  polar angle at most :data:`MAX_NORMAL_DEG`.
+- lights: K directions uniform by area in a cone around a slightly tilted viewing axis
+  (half-angle :data:`CONE_DEG` drawn per sample), as on dome and ring rigs.
+- material (:mod:`lambertian.synth.reflectance`): diffuse (Lambert or Oren-Nayar);
+  dielectric (diffuse + a GGX lobe with F0 0.02-0.08 and a strength factor for coatings);
+  metal (GGX with F0 0.5-1 and almost no diffuse); a two-lobe paint (diffuse + a broad
+  GGX lobe + a sharp clear coat, as metallic paints); or a blend of two of these (a pixel
+  that straddles two materials, spatially varying roughness).
+- cast shadows: a random horizon in the tangent plane (an occluder over a range of
+  azimuths, up to some elevation) removes the direct light there.
+- interreflection: an ambient term proportional to the point's mean direct radiance.
+- capture: per-light source intensities, an exposure that may saturate the brightest
+  observations, Gaussian and shot noise, 8- or 16-bit quantisation (or none), then the
+  division by calibrated intensities that are slightly wrong (a few %), and sometimes a
+  subset of images whose gain is off (damaged images, DiLiGenT bear's first 20).
+
+The observations are returned divided by the calibrated light intensities, as the package's
+readers return them (``Capture.normalized_images``). Frame: project frame (x right, y up,
+z toward the camera; lights toward the light).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
+
+# Largest polar angle of a sampled normal (a normal at 90 degrees is seen edge on).
+MAX_NORMAL_DEG = 87.0
+# Half-angle of the light cone, drawn per sample (DiLiGenT's lights reach 43 degrees, UW
+# psm's about 50; ring lights and domes go wider).
+CONE_DEG = (15.0, 75.0)
+# Largest tilt of the cone's axis from the viewing axis.
+TILT_DEG = 15.0
+# Material families and their probabilities: diffuse, dielectric, metal, two-lobe paint,
+# blend of two.
+MATERIAL_PROBS = (0.15, 0.35, 0.15, 0.2, 0.15)
+# GGX alpha ranges (drawn log-uniformly).
+ALPHA = (0.02, 0.8)
+ALPHA_SHARP = (0.01, 0.1)
+ALPHA_BROAD = (0.15, 0.7)
+SHADOW_PROB = 0.4
+AMBIENT_PROB = 0.5
+AMBIENT_MAX = 0.2
+DAMAGED_PROB = 0.1
+
+
+@dataclass
+class PixelBatch:
+    """B samples of K observations.
+
+    obs : (B, K) observations divided by the (calibrated) light intensities, >= 0.
+    lights : (B, K, 3) unit light directions, project frame.
+    normals : (B, 3) unit normals, project frame.
+    """
+
+    obs: torch.Tensor
+    lights: torch.Tensor
+    normals: torch.Tensor
+
+
+def _u(shape, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
+    return lo + (hi - lo) * torch.rand(shape, generator=g)
+
+
+def _log_u(shape, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
+    return torch.exp(_u(shape, math.log(lo), math.log(hi), g))
+
+
+def _rotate_from_z(v: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
+    """Rotate vectors v (B, K, 3) given about +z onto the frame whose z is ``axis`` (B, 3)
+    (Rodrigues' formula for the rotation taking +z to axis)."""
+    z = torch.tensor([0.0, 0.0, 1.0])
+    c = axis[:, 2].clamp(-1.0, 1.0)
+    k = torch.linalg.cross(z.expand_as(axis), axis)
+    s = k.norm(dim=-1)
+    k = k / s.clamp_min(1e-12).unsqueeze(-1)
+    kv = torch.linalg.cross(k.unsqueeze(1).expand_as(v), v)
+    kdv = (k.unsqueeze(1) * v).sum(-1, keepdim=True)
+    out = v * c[:, None, None] + kv * s[:, None, None] + k.unsqueeze(1) * kdv * (1 - c)[:, None, None]
+    return torch.where((s > 1e-9)[:, None, None], out, v)
+
+
+def random_normals(b: int, g: torch.Generator) -> torch.Tensor:
+    """(B, 3) unit normals in the visible hemisphere (module docstring)."""
+    cmin = math.cos(math.radians(MAX_NORMAL_DEG))
+    z_area = 1.0 - (1.0 - cmin) * torch.rand(b, generator=g)
+    z_theta = torch.cos(torch.rand(b, generator=g) * math.radians(MAX_NORMAL_DEG))
+    z = torch.where(torch.rand(b, generator=g) < 0.5, z_area, z_theta)
+    phi = 2 * math.pi * torch.rand(b, generator=g)
+    s = torch.sqrt((1 - z * z).clamp_min(0.0))
+    return torch.stack([s * torch.cos(phi), s * torch.sin(phi), z], -1)
+
+
+def random_lights(b: int, k: int, g: torch.Generator) -> torch.Tensor:
+    """(B, K, 3) unit light directions: uniform by area in a per-sample cone."""
+    half = torch.deg2rad(_u(b, *CONE_DEG, g))
+    cmin = torch.cos(half)[:, None]
+    z = 1.0 - (1.0 - cmin) * torch.rand(b, k, generator=g)
+    phi = 2 * math.pi * torch.rand(b, k, generator=g)
+    s = torch.sqrt((1 - z * z).clamp_min(0.0))
+    local = torch.stack([s * torch.cos(phi), s * torch.sin(phi), z], -1)
+    tilt = torch.deg2rad(_u(b, 0.0, TILT_DEG, g))
+    tphi = 2 * math.pi * torch.rand(b, generator=g)
+    axis = torch.stack([torch.sin(tilt) * torch.cos(tphi), torch.sin(tilt) * torch.sin(tphi),
+                        torch.cos(tilt)], -1)
+    return _rotate_from_z(local, axis)
+
+
+FAMILIES = ("diffuse", "dielectric", "metal", "paint")
+
+
+def _material(n: torch.Tensor, l: torch.Tensor, g: torch.Generator,
+              family: str | None = None) -> torch.Tensor:
+    """(B, K) radiance of one random material per sample (families of the docstring,
+    blends excluded); ``family`` forces one of :data:`FAMILIES`."""
+    b = n.shape[0]
+    n1 = n.unsqueeze(1)
+    kind = torch.multinomial(torch.tensor(MATERIAL_PROBS[:4]), b, replacement=True,
+                             generator=g)
+    if family is not None:
+        kind = torch.full((b,), FAMILIES.index(family))
+    rho = _u((b, 1), 0.05, 1.0, g)
+    sigma = torch.where(torch.rand(b, 1, generator=g) < 0.5, _u((b, 1), 0.0, 0.6, g),
+                        torch.zeros(b, 1))
+    diffuse = oren_nayar(n1, l, sigma, rho)
+    alpha = _log_u((b, 1), *ALPHA, g)
+    f0_diel = _u((b, 1), 0.02, 0.08, g) * _log_u((b, 1), 0.3, 3.0, g)
+    dielectric = diffuse + ggx_specular(n1, l, alpha, f0_diel)
+    f0_metal = _u((b, 1), 0.5, 1.0, g)
+    metal = ggx_specular(n1, l, alpha, f0_metal) + 0.1 * torch.rand(b, 1, generator=g) * diffuse
+    broad = ggx_specular(n1, l, _log_u((b, 1), *ALPHA_BROAD, g), _u((b, 1), 0.05, 0.5, g))
+    sharp = ggx_specular(n1, l, _log_u((b, 1), *ALPHA_SHARP, g), _u((b, 1), 0.02, 0.06, g))
+    paint = diffuse + broad + sharp
+    choices = torch.stack([diffuse, dielectric, metal, paint], 0)
+    return choices[kind, torch.arange(b)]
+
+
+def _horizon_shadow(n: torch.Tensor, l: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """(B, K) bool, True where a random occluder on the local horizon blocks the light: an
+    azimuth range (width 30-240 degrees) up to an elevation (5-60 degrees) above the
+    tangent plane, for :data:`SHADOW_PROB` of the samples."""
+    b = n.shape[0]
+    # a tangent frame (t1, t2, n)
+    helper = torch.where(n[:, 2:3].abs() < 0.9, torch.tensor([[0.0, 0.0, 1.0]]),
+                         torch.tensor([[1.0, 0.0, 0.0]]))
+    t1 = torch.nn.functional.normalize(torch.linalg.cross(helper, n), dim=-1)
+    t2 = torch.linalg.cross(n, t1)
+    elev = torch.asin((l * n.unsqueeze(1)).sum(-1).clamp(-1, 1))
+    az = torch.atan2((l * t2.unsqueeze(1)).sum(-1), (l * t1.unsqueeze(1)).sum(-1))
+    centre = _u((b, 1), -math.pi, math.pi, g)
+    width = torch.deg2rad(_u((b, 1), 30.0, 240.0, g))
+    height = torch.deg2rad(_u((b, 1), 5.0, 60.0, g))
+    d_az = torch.remainder(az - centre + math.pi, 2 * math.pi) - math.pi
+    blocked = (d_az.abs() < width / 2) & (elev < height)
+    return blocked & (torch.rand(b, 1, generator=g) < SHADOW_PROB)
+
+
+def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
+                      lights: torch.Tensor | None = None, family: str | None = None,
+                      blend: bool = True) -> PixelBatch:
+    """``batch`` samples of ``num_lights`` observations each (module docstring).
+
+    lights : optional (K, 3) unit directions shared by every sample (a fixed rig) instead
+    of a random cone per sample. family : force one of :data:`FAMILIES` (and no blend);
+    blend : allow blends of two materials.
+    """
+    b, k = batch, num_lights
+    n = random_normals(b, g)
+    if lights is None:
+        l = random_lights(b, k, g)
+    else:
+        l = torch.as_tensor(lights, dtype=torch.float32).expand(b, k, 3)
+    rad = _material(n, l, g, family)
+    second = _material(n, l, g, family)
+    p_blend = MATERIAL_PROBS[4] if blend and family is None else 0.0
+    w = torch.where(torch.rand(b, 1, generator=g) < p_blend,
+                    torch.rand(b, 1, generator=g), torch.zeros(b, 1))
+    rad = (1 - w) * rad + w * second
+    rad = torch.where(_horizon_shadow(n, l, g), torch.zeros_like(rad), rad)
+    amb = torch.where(torch.rand(b, 1, generator=g) < AMBIENT_PROB,
+                      _u((b, 1), 0.0, AMBIENT_MAX, g), torch.zeros(b, 1))
+    rad = rad + amb * rad.mean(1, keepdim=True)
+    # capture: source intensities, exposure (may saturate), noise, quantisation
+    source = _u((b, k), 0.4, 1.0, g)
+    raw = rad * source
+    peak = raw.amax(1, keepdim=True).clamp_min(1e-6)
+    exposure = _log_u((b, 1), 0.05, 2.0, g) / peak
+    raw = raw * exposure
+    read = _u((b, 1), 0.0, 0.004, g)
+    shot = _u((b, 1), 0.0, 0.01, g)
+    raw = raw + torch.randn(b, k, generator=g) * (read + shot * raw.clamp_min(0).sqrt())
+    raw = raw.clamp(0.0, 1.0)
+    bits = torch.multinomial(torch.tensor([0.2, 0.3, 0.5]), b, replacement=True,
+                             generator=g)  # none, 8, 16
+    levels = torch.tensor([0.0, 255.0, 65535.0])[bits].unsqueeze(1)
+    raw = torch.where(levels > 0, torch.round(raw * levels) / levels.clamp_min(1), raw)
+    # division by calibrated intensities that are a few % off, and damaged images
+    calib = source * torch.exp(torch.randn(b, k, generator=g) * _u((b, 1), 0.0, 0.04, g))
+    damaged = (torch.rand(b, 1, generator=g) < DAMAGED_PROB) & (
+        torch.rand(b, k, generator=g) < _u((b, 1), 0.05, 0.25, g))
+    calib = torch.where(damaged, calib * _u((b, 1), 0.7, 1.4, g), calib)
+    obs = raw / calib / exposure
+    return PixelBatch(obs.float(), l.float(), n.float())

@@ -1,0 +1,147 @@
+"""The learned photometric-stereo solver, its training data generator and its training."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from lambertian.core.errors import InputError
+from lambertian.learn.ps_net_training import angular_loss, train_ps_net
+from lambertian.ps import get_solver, least_squares
+from lambertian.ps.net import PixelSetNet, load_ps_net, net, save_ps_net, token_features
+from lambertian.synth.pixel_observations import FAMILIES, observation_batch
+from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
+from tests.conftest import need_data
+
+
+def _deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1)))
+
+
+def test_oren_nayar_reduces_to_lambert_and_brightens_back_lighting():
+    n = torch.tensor([[0.3, 0.1, 0.95]])
+    n = n / n.norm()
+    l = torch.nn.functional.normalize(torch.randn(50, 3, generator=torch.Generator().manual_seed(0))
+                                      + torch.tensor([0.0, 0.0, 1.5]), dim=-1)
+    assert torch.allclose(oren_nayar(n, l, 0.0), lambert(n, l), atol=1e-6)
+    # rough surfaces are flatter than Lambert under back-lighting (l = v): relative to
+    # Lambert, a normal tilted 60 degrees away is brighter than one tilted 10 degrees
+    v = torch.tensor([[0.0, 0.0, 1.0]])
+
+    def ratio(deg: float) -> float:
+        t = np.radians(deg)
+        m = torch.tensor([[np.sin(t), 0.0, np.cos(t)]], dtype=torch.float32)
+        return float(oren_nayar(m, v, 0.5) / lambert(m, v))
+
+    assert ratio(60.0) > 1.2 * ratio(10.0)
+
+
+def test_ggx_lobe_peaks_at_the_mirror_direction():
+    n = torch.nn.functional.normalize(torch.tensor([0.2, -0.1, 1.0]), dim=0)
+    v = torch.tensor([0.0, 0.0, 1.0])
+    mirror = 2 * (n @ v) * n - v
+    g = torch.Generator().manual_seed(1)
+    others = torch.nn.functional.normalize(mirror + 0.3 * torch.randn(200, 3, generator=g), dim=-1)
+    others = others[others[:, 2] > 0.1]
+    peak = ggx_specular(n, mirror[None], 0.1, 0.04)
+    assert float(peak) > float(ggx_specular(n, others, 0.1, 0.04).max())
+    # a metal reflects more than a dielectric, and a lobe never reaches below the horizon
+    assert float(ggx_specular(n, mirror[None], 0.1, 0.9)) > float(peak)
+    below = torch.nn.functional.normalize(-n + 0.1 * v, dim=0)[None]
+    assert float(ggx_specular(n, below, 0.3, 0.9)) == 0.0
+
+
+def test_generator_is_seeded_and_lambertian_samples_follow_the_model():
+    a = observation_batch(64, 12, torch.Generator().manual_seed(5))
+    b = observation_batch(64, 12, torch.Generator().manual_seed(5))
+    assert torch.equal(a.obs, b.obs) and torch.equal(a.lights, b.lights)
+    assert a.obs.shape == (64, 12) and a.lights.shape == (64, 12, 3)
+    assert torch.allclose(a.normals.norm(dim=-1), torch.ones(64), atol=1e-5)
+    assert bool((a.normals[:, 2] > 0).all()) and bool((a.obs >= 0).all())
+    # the diffuse family, lights near the view (every observation lit) and few shadows:
+    # least squares is within a few degrees on most pixels (Oren-Nayar, noise, ambient)
+    L = torch.nn.functional.normalize(torch.tensor(
+        [[np.cos(t) * 0.4, np.sin(t) * 0.4, 1.0] for t in np.linspace(0, 6, 20)]), dim=-1)
+    d = observation_batch(512, 20, torch.Generator().manual_seed(2), lights=L,
+                          family="diffuse")
+    facing = d.normals[:, 2] > 0.9
+    g = torch.linalg.lstsq(L.float().expand(512, 20, 3), d.obs.unsqueeze(-1)).solution[..., 0]
+    err = _deg(torch.nn.functional.normalize(g, dim=-1).numpy(), d.normals.numpy())
+    assert np.median(err[facing.numpy()]) < 5.0
+    assert set(FAMILIES) == {"diffuse", "dielectric", "metal", "paint"}
+
+
+def test_training_is_deterministic_and_learns():
+    a = train_ps_net(steps=30, batch=64, seed=3, log=None)
+    b = train_ps_net(steps=30, batch=64, seed=3, log=None)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)
+    batch = observation_batch(256, 32, torch.Generator().manual_seed(99))
+    torch.manual_seed(3)
+    fresh = PixelSetNet()  # the same initialisation, untrained
+    with torch.no_grad():
+        trained_err = float(angular_loss(a(token_features(batch.obs, batch.lights)),
+                                         batch.normals))
+        fresh_err = float(angular_loss(fresh(token_features(batch.obs, batch.lights)),
+                                       batch.normals))
+    assert trained_err < fresh_err
+
+
+def _ball_crop():
+    from lambertian.io import read_capture
+
+    cap = read_capture(need_data("diligent", "ball"))
+    ys, xs = np.nonzero(cap.mask)
+    cy, cx = int(ys.mean()), int(xs.mean())
+    sl = (slice(cy - 24, cy + 24), slice(cx - 24, cx + 24))
+    img = cap.normalized_images()[:, sl[0], sl[1]]
+    return img, cap.lights, cap.mask[sl], cap.normals[sl]
+
+
+def test_net_on_real_ball_beats_least_squares_and_ignores_light_order():
+    img, L, mask, gt = _ball_crop()
+    res = get_solver("net")(img, L, mask)
+    err = _deg(res.normals[mask], gt[mask])
+    ls = least_squares(img, L, mask)
+    assert err.mean() < 3.0
+    assert err.mean() < _deg(ls.normals[mask], gt[mask]).mean()
+    perm = np.random.default_rng(0).permutation(len(L))
+    res2 = net(img[perm], L[perm], mask)
+    assert np.abs(res2.normals - res.normals).max() < 1e-4
+    # six of the 96 lights still give an answer, five are refused
+    pick = np.array([0, 13, 37, 50, 71, 94])
+    few = net(img[pick], L[pick], mask)
+    assert _deg(few.normals[mask], gt[mask]).mean() < 15.0
+    with pytest.raises(InputError, match="at least 6"):
+        net(img[pick[:5]], L[pick[:5]], mask)
+
+
+def test_net_refuses_coplanar_lights_and_foreign_weights(tmp_path):
+    img = np.random.default_rng(0).random((8, 4, 4)).astype(np.float32)
+    flat = np.stack([np.cos(np.arange(8)), np.sin(np.arange(8)), np.zeros(8)], 1)
+    with pytest.raises(InputError, match="coplanar"):
+        net(img, flat, None)
+    # a pickle that would run code, and a plain tensor file: neither is unpickled as ours
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps(_Evil()))
+    with pytest.raises(InputError, match="not a lambertian"):
+        load_ps_net(evil)
+    other = tmp_path / "other.pt"
+    torch.save({"state": {"w": torch.zeros(3)}}, other)
+    with pytest.raises(InputError, match="not a lambertian"):
+        load_ps_net(other)
+    # and our own format round-trips
+    mine = tmp_path / "mine.pt"
+    a = train_ps_net(steps=2, batch=16, seed=0, log=None)
+    save_ps_net(a, mine)
+    b = load_ps_net(mine)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                  b.state_dict().values(), strict=True))
+
+
+class _Evil:
+    def __reduce__(self):
+        return (exec, ("raise SystemExit('unpickled code ran')",))
