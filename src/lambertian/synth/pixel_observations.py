@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
+from lambertian.synth.reflectance import ggx_specular, oren_nayar
 
 # Largest polar angle of a sampled normal (a normal at 90 degrees is seen edge on).
 MAX_NORMAL_DEG = 87.0
@@ -94,7 +94,8 @@ def _rotate_from_z(v: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
     k = k / s.clamp_min(1e-12).unsqueeze(-1)
     kv = torch.linalg.cross(k.unsqueeze(1).expand_as(v), v)
     kdv = (k.unsqueeze(1) * v).sum(-1, keepdim=True)
-    out = v * c[:, None, None] + kv * s[:, None, None] + k.unsqueeze(1) * kdv * (1 - c)[:, None, None]
+    c3, s3 = c[:, None, None], s[:, None, None]
+    out = v * c3 + kv * s3 + k.unsqueeze(1) * kdv * (1 - c3)
     return torch.where((s > 1e-9)[:, None, None], out, v)
 
 
