@@ -78,3 +78,20 @@ def test_streamed_robust_equals_in_memory_robust_with_damaged_images(tmp_path):
               band_bytes=16 * 64 * 3 * 4 * 10)  # 10-row bands
     np.testing.assert_array_equal(np.load(tmp_path / "out" / "normals.npy"), ref.normals)
     np.testing.assert_array_equal(np.load(tmp_path / "out" / "albedo.npy"), ref.albedo)
+
+
+def test_streamed_net_equals_in_memory_net_with_damaged_images(tmp_path):
+    from lambertian.ps import net
+
+    synth = make_capture(size=48, num_lights=16, seed=6)
+    synth.images[[3, 9]] = np.clip(synth.images[[3, 9]] * 1.3, 0, 1)  # "damaged"
+    folder = tmp_path / "cap"
+    write_capture(folder, synth)
+    cap = read_capture(folder)
+    ref = net(cap.normalized_images(), cap.lights, cap.mask)
+    assert ref.info["dropped_images"] == [3, 9]
+    files = [folder / f for f in cap.files]
+    stream_ps(files, cap.lights, cap.intensities, cap.mask, tmp_path / "out", method="net",
+              band_bytes=16 * 48 * 3 * 4 * 10)  # 10-row bands
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "normals.npy"), ref.normals,
+                               atol=1e-6)

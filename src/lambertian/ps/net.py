@@ -33,6 +33,7 @@ from lambertian.core.errors import InputError
 from lambertian.ps.inputs import check_images, check_lights, check_mask, to_grey
 from lambertian.ps.least_squares import albedo_from_normals, pixel_chunks
 from lambertian.ps.result import PSResult
+from lambertian.ps.robust import image_check_sample, robust_image_check
 
 WEIGHTS_NAME = "ps_net.pt"
 # Fewest lights the network is trained for (the generator draws 6 and up).
@@ -167,8 +168,9 @@ def predict_normals(net: PixelSetNet, obs: torch.Tensor, lights: torch.Tensor,
 
 
 def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, *,
-        weights: str | Path | None = None, rotations: int = 1, chunk: int = CHUNK,
-        source: str = "images", progress: bool = False) -> PSResult:
+        weights: str | Path | None = None, rotations: int = 1, image_check: bool = True,
+        chunk: int = CHUNK, source: str = "images", progress: bool = False,
+        kept_images: np.ndarray | None = None) -> PSResult:
     """Per-pixel normals by the learned set network, albedo by least squares on them.
 
     Parameters
@@ -180,7 +182,12 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
     mask : (H, W) bool pixels to solve (all when None).
     weights : a weights file (default: the shipped ``ps_net.pt``).
     rotations : test-time rotations of the light set (see :func:`predict_normals`).
+    image_check : first drop the images whose gain disagrees with the others' (damaged
+        images, wrong calibrated intensities), by :func:`lambertian.ps.robust.robust_image_check`
+        on its pixel sample (a physical check the per-pixel network cannot make).
     chunk : pixels per forward pass.
+    kept_images : (K,) bool, that check's answer computed beforehand (for solving a
+        capture in parts with the same result).
 
     Returns
     -------
@@ -196,18 +203,38 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
     m = check_mask(mask, (h, w), source)
     model = load_ps_net(weights)
     idx = np.flatnonzero(m.ravel())
-    grey = to_grey(img).reshape(k, -1)
     colour = img.reshape(k, -1, c)
+    keep = np.ones(k, bool)
+    if kept_images is not None:
+        keep = np.asarray(kept_images, bool)
+    elif image_check:
+        sample = colour[:, image_check_sample(idx)]
+        keep = robust_image_check(sample, L, colour=False, broad_check=False)["grey"]
+    if keep.sum() < MIN_LIGHTS or not check_lights_ok(L[keep]):
+        keep = np.ones(k, bool)
+    grey = to_grey(img[keep]).reshape(int(keep.sum()), -1)
+    Lk = torch.from_numpy(L[keep]).float()
     Lt = torch.from_numpy(L).float()
     normals = np.zeros((h * w, 3), np.float32)
     albedo = np.zeros((h * w, c), np.float32)
     for sl in pixel_chunks(idx.size, chunk, progress, "net"):
         pix = idx[sl]
         obs = torch.from_numpy(np.ascontiguousarray(grey[:, pix].T))
-        n = predict_normals(model, obs, Lt, rotations)
+        n = predict_normals(model, obs, Lk, rotations)
         col = torch.from_numpy(np.ascontiguousarray(colour[:, pix].transpose(1, 0, 2)))
         normals[pix] = n.numpy()
-        albedo[pix] = albedo_from_normals(col, (n @ Lt.T).clamp_min(0.0)).numpy()
+        weights_k = torch.from_numpy(keep).float().expand(len(pix), k)
+        albedo[pix] = albedo_from_normals(col, (n @ Lt.T).clamp_min(0.0), weights_k).numpy()
     return PSResult(normals.reshape(h, w, 3), albedo.reshape(h, w, c), m,
                     info={"method": "net", "rotations": rotations,
+                          "dropped_images": np.flatnonzero(~keep).tolist(),
                           "seconds": time.perf_counter() - t0})
+
+
+def check_lights_ok(lights: np.ndarray) -> bool:
+    """Whether a subset of lights still spans 3D (see :func:`check_lights`)."""
+    try:
+        check_lights(lights, len(lights))
+    except InputError:
+        return False
+    return True

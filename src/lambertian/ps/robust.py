@@ -370,13 +370,16 @@ def robust_image_check(sample: np.ndarray, lights: np.ndarray, *, image_check: b
                        colour: bool = True, low: float = 0.1, high: float = 0.1,
                        shadow_level: float = 1e-4, image_z: float = 4.0,
                        image_min_dev: float = 0.05, tau: float = 0.2,
-                       min_shading: float = 0.0, iters: int = 4) -> dict[str, np.ndarray]:
+                       min_shading: float = 0.0, iters: int = 4,
+                       broad_check: bool = True) -> dict[str, np.ndarray]:
     """The images :func:`robust` keeps, from the pixels :func:`image_check_sample` picks.
 
     Parameters
     ----------
     sample : (K, P, C) intensity-divided observations of those pixels, in their order.
     lights : (K, 3) light directions.
+    broad_check : also decide whether the reflectance is broadly specular (robust's
+        fallback to least squares), which costs one robust solve of the sample.
     The other settings are :func:`robust`'s (use the same values).
 
     Returns
@@ -395,10 +398,10 @@ def robust_image_check(sample: np.ndarray, lights: np.ndarray, *, image_check: b
     out = {"grey": ones, "specular_free": ones}
     if image_check:
         out["grey"] = _check_images(grey, L, settings).numpy()
-    # the broad-specular decision, on the same pixels and kept images as robust's own
-    _, _, _, bright, _ = _solve_representation(grey, np.arange(p), L, settings, p,
-                                               keep=out["grey"])
-    out["broad_specular"] = np.asarray(float(np.median(bright)) > BROAD_SPECULAR_SHARE)
+    if broad_check:  # on the same pixels and kept images as robust's own decision
+        _, _, _, bright, _ = _solve_representation(grey, np.arange(p), L, settings, p,
+                                                   keep=out["grey"])
+        out["broad_specular"] = np.asarray(float(np.median(bright)) > BROAD_SPECULAR_SHARE)
     if not image_check:
         return out
     if colour and c == 3:

@@ -30,7 +30,7 @@ from lambertian.ps.inputs import check_lights
 from lambertian.ps.robust import image_check_sample, robust_image_check
 from lambertian.scale.npy_bands import NpyBandWriter, read_npy_rows
 
-STREAMABLE_METHODS = ("ls", "robust")
+STREAMABLE_METHODS = ("ls", "robust", "net")
 DEFAULT_BAND_BYTES = 32 << 20  # image data per band; the solver needs about 2x this
 
 
@@ -108,10 +108,10 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     intensities : (K, C) or (K, 1) light intensities (images are divided by them).
     mask : (H, W) bool object pixels, or None for all.
     out : output folder (created).
-    method : ``ls`` or ``robust``. Both solve each pixel on its own, except robust's
-        check of whole images against each other, which runs on its pixel sample as the
-        images are staged and is then handed to every band, so the answer is the
-        in-memory one.
+    method : ``ls``, ``robust`` or ``net``. Each solves each pixel on its own, except the
+        check of whole images against each other (robust, net) and robust's
+        broad-specular decision, which run on their pixel sample as the images are staged
+        and are then handed to every band, so the answer is the in-memory one.
     band_bytes : image data held per band (sets the peak memory).
     workdir : where the staging file goes (default: a temporary folder inside ``out``).
 
@@ -132,14 +132,16 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     try:
         staging = tmp / "images.f32"
         sample_of = None
-        if method == "robust":  # its global image check, on the pixels it would use
+        if method in ("robust", "net"):  # their global image check, on the same pixels
             def sample_of(m: np.ndarray) -> np.ndarray:
                 return image_check_sample(np.flatnonzero(m.ravel()))
         h, w, c, depth, mask, sample = _stage(files, e, staging, progress, mask, source,
                                               sample_of)
         kwargs = {}
         if sample is not None:
-            kwargs["kept_images"] = robust_image_check(sample, L)
+            kwargs["kept_images"] = (robust_image_check(sample, L) if method == "robust" else
+                                     robust_image_check(sample, L, colour=False,
+                                                        broad_check=False)["grey"])
             del sample
         solver = get_solver(method)
         rows = band_rows(len(files), w, c, band_bytes)
