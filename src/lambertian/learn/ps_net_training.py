@@ -60,8 +60,7 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
 def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: int = 0,
                  width: int = 32, blocks: int = 2, out: str | Path | None = None,
                  log: Callable[[str], None] | None = print, every: int = 100,
-                 validate_every: int = 0, save_every: int = 0,
-                 interreflection: bool = False) -> PixelSetNet:
+                 validate_every: int = 0, save_every: int = 0) -> PixelSetNet:
     """Train :class:`PixelSetNet` on generated pixels (module docstring); with ``out`` the
     weights are saved for ``torch.load(weights_only=True)`` (also every ``save_every``
     steps when > 0)."""
@@ -77,11 +76,10 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     t0 = time.perf_counter()
     run = None
-    info = {"steps": steps, "batch": batch, "lr": lr, "seed": seed,
-            "interreflection": interreflection}
+    info = {"steps": steps, "batch": batch, "lr": lr, "seed": seed}
     for i in range(steps):
         g = torch.Generator().manual_seed(seed * 1_000_003 + i)
-        b = observation_batch(batch, _num_lights(g), g, interreflection=interreflection)
+        b = observation_batch(batch, _num_lights(g), g)
         loss = angular_loss(net(token_features(b.obs, b.lights)), b.normals)
         opt.zero_grad()
         loss.backward()

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
+from lambertian.synth.reflectance import ggx_specular, oren_nayar
 
 # Largest polar angle of a sampled normal (a normal at 90 degrees is seen edge on).
 MAX_NORMAL_DEG = 87.0
@@ -57,11 +57,6 @@ ALPHA = (0.02, 0.8)
 ALPHA_SHARP = (0.01, 0.1)
 ALPHA_BROAD = (0.15, 0.7)
 SHADOW_PROB = 0.4
-# Directional interreflection (``interreflection=True``): light reflected by a facing facet
-# (a V-groove, a fold) adds the Lambertian shading of that facet's normal, up to this
-# fraction of the point's own diffuse level, for INTERREFLECTION_PROB of the samples.
-INTERREFLECTION_PROB = 0.3
-INTERREFLECTION_MAX = 0.5
 AMBIENT_PROB = 0.5
 AMBIENT_MAX = 0.2
 DAMAGED_PROB = 0.1
@@ -179,28 +174,14 @@ def _horizon_shadow(n: torch.Tensor, l: torch.Tensor, g: torch.Generator) -> tor
     return blocked & (torch.rand(b, 1, generator=g) < SHADOW_PROB)
 
 
-def _facing_facet(n: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """(B, 3) normals of a facet facing the point across a groove: ``n`` mirrored about a
-    groove bisector 15-60 degrees from it (30-120 degrees between the two), kept visible."""
-    b = n.shape[0]
-    t = torch.nn.functional.normalize(torch.randn(b, 3, generator=g), dim=-1)
-    t = torch.nn.functional.normalize(t - (t * n).sum(-1, keepdim=True) * n, dim=-1)
-    ang = torch.deg2rad(_u((b, 1), 15.0, 60.0, g))
-    a = n * torch.cos(ang) + t * torch.sin(ang)
-    n2 = 2 * (n * a).sum(-1, keepdim=True) * a - n
-    n2 = torch.where(n2[:, 2:] < 0, n2 * torch.tensor([1.0, 1.0, -1.0]), n2)
-    return torch.nn.functional.normalize(n2, dim=-1)
-
-
 def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
                       lights: torch.Tensor | None = None, family: str | None = None,
-                      blend: bool = True, interreflection: bool = False) -> PixelBatch:
+                      blend: bool = True) -> PixelBatch:
     """``batch`` samples of ``num_lights`` observations each (module docstring).
 
     lights : optional (K, 3) unit directions shared by every sample (a fixed rig) instead
     of a random cone per sample. family : force one of :data:`FAMILIES` (and no blend);
-    blend : allow blends of two materials. interreflection : add the directional
-    interreflection of a facing facet (:data:`INTERREFLECTION_PROB`).
+    blend : allow blends of two materials.
     """
     b, k = batch, num_lights
     n = random_normals(b, g)
@@ -215,12 +196,6 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
                     torch.rand(b, 1, generator=g), torch.zeros(b, 1))
     rad = (1 - w) * rad + w * second
     rad = torch.where(_horizon_shadow(n, l, g), torch.zeros_like(rad), rad)
-    if interreflection:
-        level = rad.mean(1, keepdim=True) / lambert(n.unsqueeze(1), l).mean(
-            1, keepdim=True).clamp_min(0.05)
-        beta = torch.where(torch.rand(b, 1, generator=g) < INTERREFLECTION_PROB,
-                           _u((b, 1), 0.0, INTERREFLECTION_MAX, g), torch.zeros(b, 1))
-        rad = rad + beta * level * lambert(_facing_facet(n, g).unsqueeze(1), l)
     amb = torch.where(torch.rand(b, 1, generator=g) < AMBIENT_PROB,
                       _u((b, 1), 0.0, AMBIENT_MAX, g), torch.zeros(b, 1))
     rad = rad + amb * rad.mean(1, keepdim=True)
