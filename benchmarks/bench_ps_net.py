@@ -1,0 +1,73 @@
+"""The learned photometric-stereo solver against least squares and robust, on the
+selection data: generated pixels of every material family (a fixed 96-light rig, the
+lights of DiLiGenT ball), the real DiLiGenT crops in ../shared/data, and UW psm gray;
+plus the inference time of ``net`` on a 96-image DiLiGenT object, one thread, as a ratio
+to least squares in the same process.
+
+    python benchmarks/bench_ps_net.py [--weights FILE] [--pixels N] [--rotations R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from lambertian.core.metrics import normal_error_stats
+from lambertian.io import read_capture
+from lambertian.io.data_root import data_root
+from lambertian.ps import get_solver
+from lambertian.synth.pixel_observations import FAMILIES, observation_batch
+
+METHODS = ("ls", "robust", "net")
+
+
+def _deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1)))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--pixels", type=int, default=4000, help="generated pixels per family")
+    ap.add_argument("--rotations", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    root = data_root()
+    kw = {"net": {"weights": args.weights, "rotations": args.rotations}}
+    print("| data | " + " | ".join(METHODS) + " |")
+    print("|---|" + "---|" * len(METHODS))
+    if root is not None:
+        L = np.loadtxt(root / "diligent" / "ball" / "light_directions.txt")
+        L /= np.linalg.norm(L, axis=1, keepdims=True)
+        for fam in (*FAMILIES, None):
+            b = observation_batch(args.pixels, len(L), torch.Generator().manual_seed(7),
+                                  lights=torch.from_numpy(L).float(), family=fam)
+            img = b.obs.numpy().T[:, None, :]
+            errs = [_deg(get_solver(m)(img, L, **kw.get(m, {})).normals[0],
+                         b.normals.numpy()).mean() for m in METHODS]
+            name = f"generated: {fam or 'every family, blends'}"
+            print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
+        for rel in ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray"):
+            cap = read_capture(root / rel)
+            img = cap.normalized_images()
+            errs, secs = [], {}
+            for m in METHODS:
+                t = time.perf_counter()
+                res = get_solver(m)(img, cap.lights, cap.mask, **kw.get(m, {}))
+                secs[m] = time.perf_counter() - t
+                errs.append(normal_error_stats(res.normals, cap.normals, cap.mask)["mean"])
+            print(f"| {rel} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
+            if rel == "diligent/bear":
+                px = int(cap.mask.sum())
+                print(f"\nbear, {cap.num_images} images, {px} pixels, one thread: net "
+                      f"{secs['net']:.1f} s ({secs["net"] / px * 1e3:.3f} s per 1000 px); "
+                      f"{secs['net'] / secs['ls']:.0f}x least squares, "
+                      f"{secs['net'] / secs['robust']:.1f}x robust\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
