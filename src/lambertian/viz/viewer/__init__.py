@@ -249,6 +249,7 @@ def write_viewer(out: str | os.PathLike[str], model: RelightModel, *,
     grid = _depth_grid(depth)
     tmp = Path(tempfile.mkdtemp(prefix=f".{o.name}.partial-", dir=o.parent))
     try:
+        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the viewer from a static server
         here = Path(__file__).parent
         for name in ASSETS:
             shutil.copyfile(here / name, tmp / name)
