@@ -110,3 +110,18 @@ def test_normals_mode_shows_the_models_normals(browser, viewers):
     want = np.round(255 * (model.normals + 1) / 2).astype(int)
     want[~model.mask] = 0
     assert np.abs(drawn(browser) - want).max() <= 1
+
+
+def test_zoom_and_pan_show_the_right_pixels(browser, viewers):
+    open_viewer(browser, viewers["hsh9"])
+    model, _ = read_viewer(viewers["hsh9"])
+    light = np.array(browser.execute_script("return window.viewer.state.light"))
+    ref = display(relight(model, light)).astype(int)
+    zoom, pan = 2.0, (-10.0, -6.0)
+    browser.execute_script("window.viewer.setView(arguments[0], arguments[1])", zoom, pan)
+    got = drawn(browser)
+    # canvas pixel (row j, column i) shows image pixel floor((centre - pan) / zoom)
+    rows = np.floor((np.arange(SIZE) + 0.5 - pan[1]) / zoom).astype(int)
+    cols = np.floor((np.arange(SIZE) + 0.5 - pan[0]) / zoom).astype(int)
+    assert np.abs(got - ref[rows][:, cols]).max() <= 2
+    browser.execute_script("window.viewer.setView(1, [0, 0])")

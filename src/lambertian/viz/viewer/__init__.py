@@ -158,6 +158,14 @@ def _layout(t: int, h: int, w: int) -> tuple[int, int]:
                            f"of {MAX_ATLAS} pixels a side; crop or downscale the capture")
 
 
+def _bbox(mask: np.ndarray) -> list[int]:
+    """[x0, y0, x1, y1) of the mask's pixels (the whole image when it is empty)."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return [0, 0, int(mask.shape[1]), int(mask.shape[0])]
+    return [int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1]
+
+
 def _depth_grid(depth: np.ndarray | None) -> dict[str, Any] | None:
     if depth is None or not np.isfinite(depth).any():
         return None
@@ -244,6 +252,7 @@ def write_viewer(out: str | os.PathLike[str], model: RelightModel, *,
         "scale": data.scale.tolist(), "bias": data.bias.tolist(),
         "shininess": list(SHININESS) if model.kind == "ours" else [],
         "display_gamma": 2.2,
+        "bbox": _bbox(model.mask),
         "info": info or {},
     }
     grid = _depth_grid(depth)

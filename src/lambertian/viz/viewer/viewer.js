@@ -20,7 +20,7 @@
   var W = M.width, H = M.height;
   var canvas = document.getElementById('view');
   canvas.width = W; canvas.height = H;
-  var gl = canvas.getContext('webgl', { preserveDrawingBuffer: true, antialias: false,
+  var gl = canvas.getContext('webgl', { preserveDrawingBuffer: false, antialias: false,
                                          premultipliedAlpha: false, alpha: false });
   if (!gl) { api.error = 'this browser has no WebGL'; say(api.error); return; }
   document.getElementById('title').textContent = M.title + '  (' + M.kind + ', ' +
@@ -150,9 +150,25 @@
 
   function halfVector(l) { return normalize([l[0], l[1], l[2] + 1]); }
 
+  // Only the mask's bounding box is shaded (a CPU rasteriser pays for every fragment);
+  // the rest of the image is black, as the shader would draw it, and the canvas outside
+  // the image grey.
+  function scissorTo(x0, y0, x1, y1) {   // image-pixel box -> canvas scissor (GL: y up)
+    var cx0 = Math.max(0, Math.floor(state.pan[0] + x0 * state.zoom));
+    var cy0 = Math.max(0, Math.floor(state.pan[1] + y0 * state.zoom));
+    var cx1 = Math.min(W, Math.ceil(state.pan[0] + x1 * state.zoom));
+    var cy1 = Math.min(H, Math.ceil(state.pan[1] + y1 * state.zoom));
+    gl.scissor(cx0, H - Math.max(cy0, cy1), Math.max(0, cx1 - cx0), Math.max(0, cy1 - cy0));
+  }
   function drawImage() {
     gl.useProgram(prog);
     gl.viewport(0, 0, W, H);
+    gl.disable(gl.SCISSOR_TEST);
+    gl.clearColor(0.07, 0.07, 0.07, 1); gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.enable(gl.SCISSOR_TEST);
+    scissorTo(0, 0, W, H);
+    gl.clearColor(0, 0, 0, 1); gl.clear(gl.COLOR_BUFFER_BIT);
+    scissorTo(M.bbox[0], M.bbox[1], M.bbox[2], M.bbox[3]);
     gl.bindBuffer(gl.ARRAY_BUFFER, quad);
     var loc = gl.getAttribLocation(prog, 'a_pos');
     gl.enableVertexAttribArray(loc);
@@ -176,6 +192,7 @@
     gl.uniform2f(U(prog, 'u_pan'), state.pan[0], state.pan[1]);
     gl.uniform1f(U(prog, 'u_zoom'), state.zoom);
     gl.drawArrays(gl.TRIANGLES, 0, 3);
+    gl.disable(gl.SCISSOR_TEST);
   }
 
   // ---- shaded 3D view of the integrated depth --------------------------------------------
@@ -321,7 +338,8 @@
   };
   api.setExposure = function (e) { state.exposure = e; draw(); };
   api.setView = function (zoom, pan) { state.zoom = zoom; state.pan = pan; draw(); };
-  api.pixels = function () {   // RGB, top row first, base64
+  api.pixels = function () {   // RGB, top row first, base64 (redrawn: no preserved buffer)
+    draw();
     var px = new Uint8Array(W * H * 4);
     gl.readPixels(0, 0, W, H, gl.RGBA, gl.UNSIGNED_BYTE, px);
     var out = new Uint8Array(W * H * 3), x, y;
