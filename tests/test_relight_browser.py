@@ -73,14 +73,14 @@ def viewers(tmp_path_factory):
     cap = make_capture(size=SIZE, num_lights=20, noise=0.002, seed=5)
     folder = write_capture(root / "capture", cap)
     out = {}
-    for kind in ("ours", "hsh9", "ptm"):
+    for kind in ("ours", "hsh9", "hsh16", "ptm"):
         out[kind] = root / f"view_{kind}"
         assert main(["relight", str(folder), "--out", str(out[kind]), "--model", kind,
                      "--method", "ls"]) == 0
     return out
 
 
-@pytest.mark.parametrize("kind", ["ours", "hsh9", "ptm"])
+@pytest.mark.parametrize("kind", ["ours", "hsh9", "hsh16", "ptm"])
 def test_dragging_the_light_draws_what_python_relights(browser, viewers, kind):
     from selenium.webdriver.common.action_chains import ActionChains
 
