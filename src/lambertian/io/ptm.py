@@ -18,7 +18,9 @@ Coefficient ``i`` of a pixel is ``(byte - bias_i) * scale_i``; the order is
   bytes (R, G, B) per pixel; the colour is ``L(lu, lv) * RGB / 255``.
 - ``PTM_FORMAT_RGB``: three blocks, red, green, blue, each of 6 bytes per pixel.
 
-Only the uncompressed formats are written and read (not the JPEG ones).
+Only the uncompressed formats are written and read (not the JPEG ones). This module moves
+numbers, not units: RTIViewer evaluates the polynomial in 8-bit units (0-255), which
+:mod:`lambertian.relight.files` takes care of.
 
 Reference: T. Malzbender, D. Gelb, H. Wolters, B. Zuckerman, "Enhancement of Shape
 Perception by Surface Reflectance Transformation", HP Labs HPL-2000-38R1; "PTM File Format

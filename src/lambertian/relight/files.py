@@ -2,6 +2,12 @@
 
 The byte layouts live in :mod:`lambertian.io.ptm` and :mod:`lambertian.io.rti`; this
 module converts between them and :class:`RelightModel`.
+
+Units: our models are linear with 1.0 the top of the photos' range. RTIViewer evaluates a
+PTM's polynomial in 8-bit units (it casts the decoded coefficients to integers and shows
+``clamp(L, 0, 255)``, or ``rgb * L / 255`` for LRGB), so PTM coefficients are written times
+:data:`PTM_UNITS` and divided by it on reading; HSH ``.rti`` files are evaluated in [0, 1]
+(``clamp(value, 0, 1) * 255``) and keep our units. No gamma is applied either way.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from lambertian.io.rti import read_rti, write_rti
 from lambertian.relight.model import RelightModel
 
 GREY = np.array([0.2989, 0.5870, 0.1140])
+
+#: PTM polynomials are evaluated in 8-bit display units by RTIViewer.
+PTM_UNITS = 255.0
 
 
 def ptm_lrgb(coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +51,7 @@ def save_ptm(path: str | os.PathLike[str], model: RelightModel, lrgb: bool = Fal
     (6 + 3 bytes per pixel, the form PTMfitter writes) else ``PTM_FORMAT_RGB``."""
     if model.kind != "ptm" or model.coefficients is None or model.channels != 3:
         raise ValueError("a .ptm file holds an RGB PTM model (kind 'ptm', 3 channels)")
-    c = np.where(model.mask[..., None, None], model.coefficients, 0.0)
+    c = np.where(model.mask[..., None, None], model.coefficients, 0.0) * PTM_UNITS
     if lrgb:
         lum, rgb = ptm_lrgb(c)
         return write_ptm(path, lum, rgb)
@@ -65,6 +74,7 @@ def load_ptm(path: str | os.PathLike[str]) -> RelightModel:
     else:
         coef = f.coefficients
     h, w = coef.shape[:2]
+    coef = coef / PTM_UNITS
     return RelightModel("ptm", np.ones((h, w), bool), coefficients=coef.astype(np.float32),
                         info={"file": str(path), "format": f.format})
 
