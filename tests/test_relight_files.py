@@ -103,3 +103,17 @@ def test_unknown_format_and_truncation_are_one_line_errors(tmp_path):
     (tmp_path / "p.rti").write_bytes(rti.replace(b"\n3\n", b"\n1\n", 1))
     with pytest.raises(InputError, match="unknown format line '1'"):
         read_rti(tmp_path / "p.rti")
+
+
+def test_grey_models_are_written_as_three_equal_channels(tmp_path):
+    cap = make_capture(size=16, num_lights=12, noise=0.0, seed=8)
+    grey = cap.images.mean(-1)
+    for kind, save, load, name in (("ptm", save_ptm, load_ptm, "g.ptm"),
+                                   ("hsh9", save_rti, load_rti, "g.rti")):
+        model = fit_model(kind, grey, cap.lights, cap.mask)
+        back = load(save(tmp_path / name, model))
+        assert back.channels == 3
+        light = np.array([0.1, 0.2, 0.97])
+        a = relight(model, light)[cap.mask]
+        b = relight(back, light)[cap.mask]
+        assert np.abs(b - a).max() < 0.02 and np.allclose(b[:, 0], b[:, 2])

@@ -27,6 +27,12 @@ GREY = np.array([0.2989, 0.5870, 0.1140])
 PTM_UNITS = 255.0
 
 
+def _rgb(coefficients: np.ndarray) -> np.ndarray:
+    """(H, W, C, n) with C = 1 (grey) repeated to 3 channels: the files are colour."""
+    c = np.asarray(coefficients)
+    return np.repeat(c, 3, axis=2) if c.shape[2] == 1 else c
+
+
 def ptm_lrgb(coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel PTM coefficients (H, W, 3, 6) -> LRGB: luminance (H, W, 6), colour
     (H, W, 3) uint8 with ``channel ~ luminance * colour / 255``.
@@ -47,11 +53,12 @@ def ptm_lrgb(coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def save_ptm(path: str | os.PathLike[str], model: RelightModel, lrgb: bool = False) -> Path:
-    """Write a PTM model (RGB, 3 channels) as ``.ptm``, ``PTM_FORMAT_LRGB`` when ``lrgb``
-    (6 + 3 bytes per pixel, the form PTMfitter writes) else ``PTM_FORMAT_RGB``."""
-    if model.kind != "ptm" or model.coefficients is None or model.channels != 3:
-        raise ValueError("a .ptm file holds an RGB PTM model (kind 'ptm', 3 channels)")
-    c = np.where(model.mask[..., None, None], model.coefficients, 0.0) * PTM_UNITS
+    """Write a PTM model as ``.ptm``: ``PTM_FORMAT_LRGB`` when ``lrgb`` (6 + 3 bytes per
+    pixel, the form PTMfitter writes), else ``PTM_FORMAT_RGB``; a grey model becomes three
+    equal channels."""
+    if model.kind != "ptm" or model.coefficients is None:
+        raise ValueError("a .ptm file holds a PTM model (kind 'ptm')")
+    c = np.where(model.mask[..., None, None], _rgb(model.coefficients), 0.0) * PTM_UNITS
     if lrgb:
         lum, rgb = ptm_lrgb(c)
         return write_ptm(path, lum, rgb)
@@ -59,11 +66,11 @@ def save_ptm(path: str | os.PathLike[str], model: RelightModel, lrgb: bool = Fal
 
 
 def save_rti(path: str | os.PathLike[str], model: RelightModel) -> Path:
-    """Write an HSH model (RGB) as an ``.rti`` file."""
-    if model.kind not in ("hsh9", "hsh16") or model.coefficients is None \
-            or model.channels != 3:
-        raise ValueError("an .rti file holds an RGB HSH model (kind 'hsh9' or 'hsh16')")
-    return write_rti(path, np.where(model.mask[..., None, None], model.coefficients, 0.0))
+    """Write an HSH model (grey models as three equal channels) as an ``.rti`` file."""
+    if model.kind not in ("hsh9", "hsh16") or model.coefficients is None:
+        raise ValueError("an .rti file holds an HSH model (kind 'hsh9' or 'hsh16')")
+    return write_rti(path, np.where(model.mask[..., None, None], _rgb(model.coefficients),
+                                    0.0))
 
 
 def load_ptm(path: str | os.PathLike[str]) -> RelightModel:

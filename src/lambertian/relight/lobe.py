@@ -25,6 +25,7 @@ import time
 import numpy as np
 import torch
 
+from lambertian.core.errors import InputError
 from lambertian.ps import DEFAULT_METHOD, get_solver
 from lambertian.ps.inputs import check_images, check_lights, check_mask
 from lambertian.ps.least_squares import DEFAULT_CHUNK, pixel_chunks
@@ -130,6 +131,9 @@ def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = N
     idx = np.flatnonzero(m.ravel())
     obs_all = img.reshape(k, h * w, c)
     if valid is not None:
+        if np.shape(valid) != (k, h, w):
+            raise InputError(source, f"valid must be {k} x {h} x {w} like the images, got "
+                                     f"{np.shape(valid)}")
         valid_all = np.asarray(valid, bool).reshape(k, h * w)
     Lt = torch.from_numpy(L.astype(np.float32))
     Ht = torch.from_numpy(half_vectors(L).astype(np.float32))
