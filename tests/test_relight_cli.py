@@ -11,6 +11,7 @@ from lambertian.cli.main import main
 from lambertian.relight import display, relight
 from lambertian.synth.capture import make_capture, write_capture
 from lambertian.viz.viewer import read_viewer
+from tests.conftest import need_data
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,19 @@ def test_refuses_to_replace_an_input_or_a_foreign_folder(capture_dir, tmp_path, 
     assert "holds the input" in err and "is not a lambertian viewer" in err
     assert (other / "thesis.txt").read_text() == "keep me"
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_lights_from_a_chrome_sphere(tmp_path):
+    psm = need_data("psm")
+    out = tmp_path / "view"
+    assert main(["relight", str(psm / "gray"), "--chrome", str(psm / "chrome"), "--out",
+                 str(out), "--model", "hsh9", "--method", "ls"]) == 0
+    meta = json.loads((out / "lambertian-viewer.json").read_text())
+    assert meta["info"]["lights"] == "chrome sphere" and meta["info"]["images"] == 12
+    model, _ = read_viewer(out)
+    # psm/gray is a matte sphere: lit from the camera, its centre is brighter than its rim.
+    img = relight(model, np.array([0.0, 0.0, 1.0])).mean(-1)
+    ys, xs = np.nonzero(model.mask)
+    centre = img[int(ys.mean()), int(xs.mean())]
+    rim = img[ys[np.argmin(xs)], xs.min() + 2]
+    assert centre > 2 * rim
