@@ -17,7 +17,7 @@ from lambertian.core.errors import InputError
 
 # Order is the order shown by --help.
 COMMANDS = ("demo", "ps", "lights", "light", "fit", "integrate", "spheres", "train_light",
-            "train_ps_net", "batch", "bench")
+            "train_ps_net", "batch", "bench", "relight")
 
 
 def build_parser() -> argparse.ArgumentParser:

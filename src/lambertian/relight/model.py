@@ -1,0 +1,57 @@
+"""What every relighting fit returns, and how many numbers per pixel it keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Model kinds: PTM (6 per channel), hemispherical harmonics (9 or 16 per channel), and
+#: this project's physical model (normal, albedo, a specular lobe).
+KINDS = ("ptm", "hsh9", "hsh16", "ours")
+
+
+@dataclass
+class RelightModel:
+    """A per-pixel relighting model of one capture.
+
+    kind : one of :data:`KINDS`.
+    mask : (H, W) bool, pixels that were fitted (the rest relight to 0).
+    coefficients : polynomial kinds only: (H, W, C, n) float32, channel ``c`` under light
+        ``l`` is ``basis(l) @ coefficients[..., c, :]`` (:mod:`lambertian.relight.basis`).
+    normals : ``ours``: (H, W, 3) float32 unit normals, project frame.
+    albedo : ``ours``: (H, W, C) float32 diffuse albedo (times the light scale).
+    specular : ``ours``: (H, W, C) float32 strength of the Blinn-Phong lobe.
+    shininess : ``ours``: (H, W) float32 Blinn-Phong exponent, one of
+        :data:`lambertian.relight.lobe.SHININESS`.
+    info : method, settings, timings.
+    """
+
+    kind: str
+    mask: np.ndarray
+    coefficients: np.ndarray | None = None
+    normals: np.ndarray | None = None
+    albedo: np.ndarray | None = None
+    specular: np.ndarray | None = None
+    shininess: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.mask.shape[0]), int(self.mask.shape[1])
+
+    @property
+    def channels(self) -> int:
+        if self.coefficients is not None:
+            return int(self.coefficients.shape[2])
+        assert self.albedo is not None
+        return int(self.albedo.shape[2])
+
+    def numbers_per_pixel(self) -> int:
+        """How many numbers the model stores for one pixel (the issue's budget is 16)."""
+        if self.kind == "ours":
+            # a unit normal is 2 degrees of freedom but stored as 3 numbers; count 3.
+            return 3 + 2 * self.channels + 1
+        assert self.coefficients is not None
+        return int(self.coefficients.shape[2] * self.coefficients.shape[3])
