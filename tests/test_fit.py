@@ -38,22 +38,22 @@ def _angle(a, b) -> float:
 def test_light_fit_recovers_light_and_ignores_shadow_like_outliers():
     mesh, cam, img, fr = _scene()
     n = pixel_normals(mesh, cam, fr)
-    res = fit_light(n, img, fr.mask)["light"]
-    assert _angle(res["direction"], LIGHT) < 0.1
-    assert res["intensity"] == pytest.approx(0.6, rel=1e-3)
-    assert res["ambient"] == pytest.approx(0.3, rel=1e-3)
+    res = fit_light(n, img, fr.mask).light
+    assert _angle(res.direction, LIGHT) < 0.1
+    assert res.intensity == pytest.approx(0.6, rel=1e-3)
+    assert res.ambient == pytest.approx(0.3, rel=1e-3)
     # a "cast shadow": 15% of the lit pixels (a seeded random blob) fall to ambient only
     g = torch.Generator().manual_seed(3)
     lit = torch.nonzero(fr.mask & (img > 0.45))
     pick = lit[torch.randperm(len(lit), generator=g)[: len(lit) * 15 // 100]]
     shadowed = img.clone()
     shadowed[pick[:, 0], pick[:, 1]] = 0.3
-    robust = fit_light(n, shadowed, fr.mask)["light"]
-    plain = fit_light(n, shadowed, fr.mask, robust=False)["light"]
-    assert _angle(robust["direction"], LIGHT) < 1.0
-    assert robust["intensity"] == pytest.approx(0.6, rel=0.02)
-    assert robust["ambient"] == pytest.approx(0.3, rel=0.02)
-    assert abs(plain["ambient"] - 0.3) > abs(robust["ambient"] - 0.3)  # least squares is hurt
+    robust = fit_light(n, shadowed, fr.mask).light
+    plain = fit_light(n, shadowed, fr.mask, robust=False).light
+    assert _angle(robust.direction, LIGHT) < 1.0
+    assert robust.intensity == pytest.approx(0.6, rel=0.02)
+    assert robust.ambient == pytest.approx(0.3, rel=0.02)
+    assert abs(plain.ambient - 0.3) > abs(robust.ambient - 0.3)  # least squares is hurt
 
 
 def test_pose_fit_from_a_perturbed_start():

@@ -1,16 +1,61 @@
 """lambertian: how was this scene lit, and what surface does the light reveal?
 
+The front door is the application layer, loaded lazily (importing ``lambertian`` does
+not import torch; the first call does):
+
+>>> import lambertian
+>>> sorted(lambertian.__all__)[:3]
+['DirectionalLight', 'LightSet', 'calibrate_lights']
+
 Layers (data flows down, nothing reaches up)::
 
-    cli / bench / viz          user-facing: commands, benchmark tables, figures
+    cli / bench / viz          user-facing: parse, one application call, write
+    app                        one function per job: arrays or a Capture in, typed results out
     fit  learn                 optimisation
     ps  lights  integrate      estimators: normals/albedo, lights, depth
     render  synth              renderer; synthetic scenes
-    io                         readers/writers of real formats
-    core                       shading model, frames, metrics, errors
+    io                         readers of real formats; one writer per result type
+    core                       shading model, frames, the light types, metrics, errors
 
 Frame everywhere: x right, y up, z toward the camera; light vectors point from the
 surface toward the light (see :mod:`lambertian.core.frames`).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+# name -> module that defines it; loaded on first access (PEP 562)
+_LAZY = {
+    "photometric_stereo": "lambertian.app.photometric_stereo",
+    "calibrate_lights": "lambertian.app.lights",
+    "capture_lights": "lambertian.app.lights",
+    "light_of_image": "lambertian.app.light_of_image",
+    "fit_mesh_light": "lambertian.app.mesh_fit",
+    "depth_from_normals": "lambertian.app.integrate",
+    "train_light_model": "lambertian.app.train_light",
+    "read_capture": "lambertian.io.detect",
+    "Capture": "lambertian.io.capture",
+    "DirectionalLight": "lambertian.core.light",
+    "LightSet": "lambertian.core.light",
+    "InputError": "lambertian.core.errors",
+    "read_light_json": "lambertian.io.light_json",
+    "write_light_json": "lambertian.io.light_json",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this hook
+        return value
+    raise AttributeError(f"module 'lambertian' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,22 +1,35 @@
-"""Shading model, coordinate frames, metrics and the input-error type."""
+"""Shading model, coordinate frames, the light types, metrics and the input-error type.
 
-from lambertian.core.errors import InputError
-from lambertian.core.metrics import (
-    albedo_mse,
-    angular_error_deg,
-    light_direction_error_deg,
-    normal_error_stats,
-    scale_invariant_intensity_error,
-)
-from lambertian.core.shading import lambertian_shading, render_lambertian
+Loaded lazily (PEP 562): ``import lambertian.core`` imports neither torch nor NumPy;
+the shading functions load torch on first use.
+"""
 
-__all__ = [
-    "InputError",
-    "albedo_mse",
-    "angular_error_deg",
-    "lambertian_shading",
-    "light_direction_error_deg",
-    "normal_error_stats",
-    "render_lambertian",
-    "scale_invariant_intensity_error",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "InputError": "lambertian.core.errors",
+    "DirectionalLight": "lambertian.core.light",
+    "LightSet": "lambertian.core.light",
+    "albedo_mse": "lambertian.core.metrics",
+    "angular_error_deg": "lambertian.core.metrics",
+    "light_direction_error_deg": "lambertian.core.metrics",
+    "normal_error_stats": "lambertian.core.metrics",
+    "scale_invariant_intensity_error": "lambertian.core.metrics",
+    "lambertian_shading": "lambertian.core.shading",
+    "render_lambertian": "lambertian.core.shading",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lambertian.core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lambertian.core.light import DirectionalLight
 from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.light_data import render_batch
 from lambertian.learn.light_models import LightOutput, build_model, light_loss
@@ -654,8 +655,8 @@ def prepare_for_model(image: np.ndarray, size: tuple[int, int],
 
 
 def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "faces",
-                           mask: np.ndarray | None = None) -> dict[str, Any]:
-    """One image -> the light JSON of DESIGN.md from a learned model.
+                           mask: np.ndarray | None = None) -> DirectionalLight:
+    """One image -> ambient + directional light from a learned model.
 
     Parameters
     ----------
@@ -665,9 +666,10 @@ def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "f
 
     Returns
     -------
-    dict with ``direction`` (unit, project frame), ``intensity`` and ``ambient`` (albedo-
-    weighted, in image units), ``kappa`` (vMF concentration: small means do not trust
-    it), ``uncertainty_deg`` (the expected angular error it implies) and ``model``.
+    DirectionalLight with ``direction`` (unit, project frame), ``intensity`` and
+    ``ambient`` (albedo-weighted, in image units), ``uncertainty_deg`` (the expected
+    angular error the vMF concentration implies) and ``notes`` {``kappa`` (small means do
+    not trust it), ``model``}.
     With the file's calibration (:data:`CALIBRATION` in the shipped ones) kappa is the
     calibrated spread of every member's answer over test-time views
     (:func:`predict_calibrated`; faces) or the network's own kappa times a fitted scale
@@ -684,8 +686,6 @@ def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "f
     else:
         out = predict(net, x)
     kappa = float(out.kappa[0]) * (cal.get("kappa_scale", 1.0) if cal else 1.0)
-    return {"direction": [float(v) for v in out.direction[0]],
-            "intensity": float(out.intensity[0]) * scale,
-            "ambient": float(out.ambient[0]) * scale,
-            "kappa": kappa, "uncertainty_deg": float(kappa_to_degrees(kappa)),
-            "model": str(model)}
+    return DirectionalLight(out.direction[0].double().numpy(), float(out.intensity[0]) * scale,
+                            float(out.ambient[0]) * scale, float(kappa_to_degrees(kappa)),
+                            {"kappa": kappa, "model": str(model)})
