@@ -4,8 +4,13 @@ The front door is the application layer, loaded lazily (importing ``lambertian``
 not import torch; the first call does):
 
 >>> import lambertian
->>> sorted(lambertian.__all__)[:3]
-['DirectionalLight', 'LightSet', 'calibrate_lights']
+>>> lambertian.DirectionalLight([0, 0, 1], intensity=0.8).to_dict()
+{'direction': [0.0, 0.0, 1.0], 'intensity': 0.8, 'ambient': 0.0}
+
+``lambertian.photometric_stereo``, ``capture_lights``, ``calibrate_lights``,
+``light_of_image``, ``fit_mesh_light``, ``depth_from_normals`` and
+``train_light_model`` are the jobs (see :mod:`lambertian.app`); ``read_capture`` reads a
+folder of images, and ``write_light_json`` / ``read_light_json`` the light files.
 
 Layers (data flows down, nothing reaches up)::
 
@@ -23,13 +28,11 @@ surface toward the light (see :mod:`lambertian.core.frames`).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lambertian.core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-# name -> module that defines it; loaded on first access (PEP 562)
-_LAZY = {
+lazy_exports(__name__, {
     "photometric_stereo": "lambertian.app.photometric_stereo",
     "calibrate_lights": "lambertian.app.lights",
     "capture_lights": "lambertian.app.lights",
@@ -44,18 +47,4 @@ _LAZY = {
     "InputError": "lambertian.core.errors",
     "read_light_json": "lambertian.io.light_json",
     "write_light_json": "lambertian.io.light_json",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later lookups skip this hook
-        return value
-    raise AttributeError(f"module 'lambertian' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+})

@@ -15,30 +15,16 @@ import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lambertian.core.lazy import lazy_exports
 
-# name -> module of the application layer that defines it
-EXPORTS = {
-    "photometric_stereo": "photometric_stereo",
-    "calibrate_lights": "lights",
-    "capture_lights": "lights",
-    "light_of_image": "light_of_image",
-    "fit_mesh_light": "mesh_fit",
-    "MeshFit": "mesh_fit",
-    "depth_from_normals": "integrate",
-    "train_light_model": "train_light",
-    "TrainedLightModel": "train_light",
-}
-
-__all__ = sorted(EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in EXPORTS:
-        return getattr(importlib.import_module(f"lambertian.app.{EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'lambertian.app' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+lazy_exports(__name__, {
+    "photometric_stereo": "lambertian.app.photometric_stereo",
+    "calibrate_lights": "lambertian.app.lights",
+    "capture_lights": "lambertian.app.lights",
+    "light_of_image": "lambertian.app.light_of_image",
+    "fit_mesh_light": "lambertian.app.mesh_fit",
+    "MeshFit": "lambertian.app.mesh_fit",
+    "depth_from_normals": "lambertian.app.integrate",
+    "train_light_model": "lambertian.app.train_light",
+    "TrainedLightModel": "lambertian.app.train_light",
+})

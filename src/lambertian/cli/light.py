@@ -7,8 +7,10 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("light", help="one image (known normals or a learned model) -> "
-                                     "ambient + directional light",
+    # "light" was this command's first name, kept as an alias for one release
+    p = sub.add_parser("light-of-image", aliases=["light"],
+                       help="one image (known normals or a learned model) -> ambient + "
+                            "directional light",
                        description="Estimate ambient + directional light (direction, intensity "
                                    "relative to the albedo) from one linear image whose normals "
                                    "are known; shadows and highlights are treated as outliers.")

@@ -32,10 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import numpy as np
-
-    from lambertian.app.lights import capture_lights
-    from lambertian.app.photometric_stereo import photometric_stereo
+    from lambertian.app.lights import capture_lights, is_matte_sphere
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
@@ -50,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                                       "only (give --chrome)")
     cap = read_capture(args.dir)
     chrome = read_capture(args.chrome) if args.chrome else None
-    if chrome is None and not cap.meta.get("normals_source", "").startswith("analytic sphere"):
+    if chrome is None and not is_matte_sphere(cap):
         print(f"uncalibrated estimation on {cap.num_images} images ...")
     lights = capture_lights(cap, chrome=chrome, skip_missing=args.skip_missing,
                             camera=read_camera(args.camera) if args.camera else None)
@@ -63,14 +60,24 @@ def run(args: argparse.Namespace) -> int:
     write_light_json(out / "lights.json", lights)
     print(f"{lights.method}: {len(lights)} lights -> {out / 'lights.json'}")
     if args.ps:
-        res = photometric_stereo(cap.images, lights, cap.mask, method="ls", source=args.dir)
-        summary = {"method": f"ls with {lights.method} lights", "images": int(lights.known.sum())}
-        if cap.normals is not None:
-            from lambertian.core.metrics import normal_error_stats
-
-            summary["normal_error"] = normal_error_stats(res.normals, cap.normals, cap.mask)
-            mean = summary["normal_error"]["mean"]
-            print(f"photometric stereo: mean normal error {mean:.2f} deg")
-        np.save(out / "normals.npy", res.normals)
-        write_json(out / "ps.json", summary)
+        _ps_with_lights(cap, lights, out, args.dir)
     return 0
+
+
+def _ps_with_lights(cap, lights, out, source: str) -> None:
+    """``--ps``: least-squares photometric stereo with the estimated lights."""
+    import numpy as np
+
+    from lambertian.app.photometric_stereo import photometric_stereo
+    from lambertian.cli.common import write_json
+
+    res = photometric_stereo(cap.images, lights, cap.mask, method="ls", source=source)
+    summary = {"method": f"ls with {lights.method} lights", "images": int(lights.known.sum())}
+    if cap.normals is not None:
+        from lambertian.core.metrics import normal_error_stats
+
+        summary["normal_error"] = normal_error_stats(res.normals, cap.normals, cap.mask)
+        print(f"photometric stereo: mean normal error {summary['normal_error']['mean']:.2f} "
+              "deg")
+    np.save(out / "normals.npy", res.normals)
+    write_json(out / "ps.json", summary)

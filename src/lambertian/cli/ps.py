@@ -77,12 +77,14 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
 def solve_and_write(cap, method: str, out: Path, source: str, depth: bool = False,
                     figure: bool = False) -> dict:
     """Solve one capture, write the outputs listed in ``ps --help`` and report them."""
+    from lambertian.app.photometric_stereo import photometric_stereo
     from lambertian.cli.common import write_json
-    from lambertian.ps.outputs import solve_capture
+    from lambertian.ps.outputs import write_ps_outputs
 
     print(f"{cap.num_images} images of {cap.shape[1]}x{cap.shape[0]} ({cap.bit_depth}-bit), "
           f"{int(cap.mask.sum())} pixels in the mask; solving with {method} ...", flush=True)
-    res, summary = solve_capture(cap, method, out, source=source, progress=True)
+    res = photometric_stereo(cap, method=method, progress=True, source=source)
+    summary = write_ps_outputs(cap, res, method, out, source=source)
     if "metrics" in summary:
         m = summary["metrics"]
         print(f"{method}: mean angular error {m['mean']:.2f} deg, median {m['median']:.2f} deg, "

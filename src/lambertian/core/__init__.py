@@ -6,10 +6,9 @@ the shading functions load torch on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lambertian.core.lazy import lazy_exports
 
-_LAZY = {
+lazy_exports(__name__, {
     "InputError": "lambertian.core.errors",
     "DirectionalLight": "lambertian.core.light",
     "LightSet": "lambertian.core.light",
@@ -20,16 +19,4 @@ _LAZY = {
     "scale_invariant_intensity_error": "lambertian.core.metrics",
     "lambertian_shading": "lambertian.core.shading",
     "render_lambertian": "lambertian.core.shading",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lambertian.core' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+})

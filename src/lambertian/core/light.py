@@ -33,7 +33,8 @@ def _unit(d: Any) -> np.ndarray:
     norm = np.linalg.norm(v)
     if not np.isfinite(norm) or norm == 0:
         raise ValueError(f"light direction {v.tolist()} has no direction")
-    return v / norm
+    # a unit vector read back from a file stays bit for bit what was written
+    return v if abs(norm - 1.0) < 1e-12 else v / norm
 
 
 @dataclass
@@ -136,7 +137,8 @@ class LightSet:
             raise ValueError(f"light directions must be K x 3, got {d.shape}")
         norm = np.linalg.norm(d, axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.directions = np.where(norm > 0, d / norm, np.nan)
+            unit = np.where(np.abs(norm - 1.0) < 1e-12, d, d / norm)  # see _unit
+            self.directions = np.where(norm > 0, unit, np.nan)
         k = len(d)
 
         def per_light(v: Any, fill: float, name: str) -> np.ndarray:

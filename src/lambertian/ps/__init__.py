@@ -10,11 +10,9 @@ on first use: ``from lambertian.ps import METHODS`` stays light.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from collections.abc import Callable
-from typing import Any
 
+from lambertian.core.lazy import lazy_exports
 from lambertian.ps.result import PSResult
 
 # The default of ``lambertian ps``, ``lambertian batch ps`` and lambertian.photometric_stereo.
@@ -23,7 +21,7 @@ DEFAULT_METHOD = "robust"
 _SOLVERS = {
     "ls": ("lambertian.ps.least_squares", "least_squares"),
     "robust": ("lambertian.ps.robust", "robust"),
-    # maximum-likelihood lit set per pixel (exact for up to 8 lights); slower
+    # the maximum-likelihood lit set per pixel (every set tried for up to 8 lights)
     "shadow_aware": ("lambertian.ps.shadow_aware", "shadow_aware"),
 }
 METHODS = tuple(_SOLVERS)
@@ -37,29 +35,7 @@ def get_solver(name: str) -> Callable[..., PSResult]:
     return getattr(importlib.import_module(module), function)
 
 
-def __getattr__(name: str) -> Any:
-    # the solvers by their own names (lambertian.ps.least_squares ...), loaded on first use
-    for module, function in _SOLVERS.values():
-        if name == function:
-            solver = getattr(importlib.import_module(module), function)
-            globals()[name] = solver
-            return solver
-    raise AttributeError(f"module 'lambertian.ps' has no attribute {name!r}")
-
-
-class _Package(types.ModuleType):
-    """``lambertian.ps.least_squares`` is the solver function, as when this package
-    imported its solvers eagerly: loading the submodule of the same name must not put
-    the module object in its place."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and name in {f for _, f in _SOLVERS.values()}:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
-__all__ = ["DEFAULT_METHOD", "METHODS", "PSResult", "get_solver", "least_squares", "robust",
-           "shadow_aware"]
+# the solvers by their own names (lambertian.ps.least_squares ...), loaded on first use
+lazy_exports(__name__, {function: module for module, function in _SOLVERS.values()})
+__all__ = ["DEFAULT_METHOD", "METHODS", "PSResult", "get_solver",
+           *(function for _, function in _SOLVERS.values())]
