@@ -6,6 +6,8 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from lambertian.cli.common import add_encoding_options
+
     p = sub.add_parser("lights", help="light directions/intensities of a capture",
                        description="Estimate each image's light (project frame) and write "
                                    "OUT/lights.json, one {file, direction, intensity} per image "
@@ -26,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a chrome image with no highlight is skipped (null) instead of an error")
     p.add_argument("--ps", action="store_true",
                    help="then run least-squares photometric stereo with these lights")
+    add_encoding_options(p)
     p.set_defaults(func=run)
 
 
@@ -33,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lambertian.app.lights import capture_lights, is_matte_sphere
-    from lambertian.cli.common import write_json
+    from lambertian.cli.common import encoding_of, write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
     from lambertian.io.light_json import write_light_json
@@ -45,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if args.camera and not args.chrome:
         raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
                                       "only (give --chrome)")
-    cap = read_capture(args.dir)
-    chrome = read_capture(args.chrome) if args.chrome else None
+    cap = read_capture(args.dir, encoding=encoding_of(args))
+    chrome = read_capture(args.chrome, encoding=encoding_of(args)) if args.chrome else None
     if chrome is None and not is_matte_sphere(cap):
         print(f"uncalibrated estimation on {cap.num_images} images ...")
     lights = capture_lights(cap, chrome=chrome, skip_missing=args.skip_missing,

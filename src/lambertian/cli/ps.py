@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from lambertian.cli.common import add_encoding_options
     from lambertian.ps import DEFAULT_METHOD, METHODS
 
     p = sub.add_parser(
@@ -33,11 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="image data held per band with --stream, in MB (default 32)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: fastest for per-pixel work)")
+    add_encoding_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lambertian.cli.common import set_threads
+    from lambertian.cli.common import encoding_of, set_threads
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.stream:
         return run_streamed(args, out)
     print(f"reading {args.dir} ...", flush=True)
-    cap = read_capture(args.dir)
+    cap = read_capture(args.dir, encoding=encoding_of(args))
     solve_and_write(cap, args.method, out, source=str(args.dir), depth=args.depth,
                     figure=args.figure)
     return 0
@@ -81,6 +83,8 @@ def solve_and_write(cap, method: str, out: Path, source: str, depth: bool = Fals
     from lambertian.cli.common import write_json
     from lambertian.ps.outputs import write_ps_outputs
 
+    if "mask_note" in cap.meta:
+        print(cap.meta["mask_note"])
     print(f"{cap.num_images} images of {cap.shape[1]}x{cap.shape[0]} ({cap.bit_depth}-bit), "
           f"{int(cap.mask.sum())} pixels in the mask; solving with {method} ...", flush=True)
     res = photometric_stereo(cap, method=method, progress=True, source=source)

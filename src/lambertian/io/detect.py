@@ -43,11 +43,19 @@ def detect_layout(path: str | os.PathLike[str]) -> str:
     raise InputError(p, f"unknown capture layout: expected {EXPECTED}")
 
 
-def read_capture(path: str | os.PathLike[str], **kwargs: Any) -> Capture:
+def read_capture(path: str | os.PathLike[str], *, encoding: str | float = "auto",
+                 **kwargs: Any) -> Capture:
     """Read any capture the package knows; keyword arguments go to the layout's reader
-    (e.g. ``light_norm_is_intensity`` for a generic folder)."""
+    (e.g. ``light_norm_is_intensity`` for a generic folder).
+
+    ``encoding`` is how a generic folder's images encode radiance (``"auto"``: JPEG is
+    sRGB, other files linear; ``"srgb"``, ``"linear"`` or a gamma in (1, 3); see
+    :mod:`lambertian.io.camera_files`); the published data sets' layouts are linear.
+    """
     layout = detect_layout(path)
     reader = next(r for n, _, r in LAYOUTS if n == layout)
+    if layout == "folder":
+        kwargs["encoding"] = encoding
     return reader(path, **kwargs)
 
 
