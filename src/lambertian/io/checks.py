@@ -117,10 +117,10 @@ def check_lights(lights: np.ndarray, num_images: int,
     if L.ndim != 2 or L.shape[1] != 3:
         raise InputError(source, f"lights must be K x 3, got shape {L.shape}")
     if L.shape[0] != num_images:
-        raise InputError(source, f"{L.shape[0]} light vectors for {num_images} images")
+        raise InputError(source, f"{L.shape[0]} lights for {num_images} images")
     if not np.isfinite(L).all():
         r = int(np.flatnonzero(~np.isfinite(L).all(axis=1))[0])
-        raise InputError(source, f"light {r + 1} holds NaN or infinite values")
+        raise InputError(source, f"light {r + 1} is non-finite (holds NaN or infinite values)")
     norms = np.linalg.norm(L, axis=1)
     if (norms < 1e-12).any():
         r = int(np.flatnonzero(norms < 1e-12)[0])

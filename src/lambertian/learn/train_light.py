@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lambertian.core.grey import to_grey
 from lambertian.core.light import DirectionalLight
 from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.light_data import render_batch
@@ -633,8 +634,7 @@ def prepare_for_model(image: np.ndarray, size: tuple[int, int],
 
     img = np.asarray(image, dtype=np.float32)
     if img.ndim == 3:
-        img = img[..., 0] if img.shape[-1] == 1 else img[..., :3] @ np.asarray(
-            [0.2989, 0.5870, 0.1140], np.float32)
+        img = to_grey(img)
     m = np.ones(img.shape, bool) if mask is None else np.asarray(mask, bool)
     if m.any() and mask is not None:
         rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
