@@ -45,7 +45,9 @@ def test_every_cli_run_is_at_most_40_lines():
 @pytest.mark.parametrize("module", ["lambertian", "lambertian.core.light",
                                     "lambertian.io.light_json",
                                     "lambertian.app.photometric_stereo", "lambertian.app.lights",
-                                    "lambertian.app.light_of_image", "lambertian.app.integrate"])
+                                    "lambertian.app.light_of_image", "lambertian.app.integrate",
+                                    "lambertian.core.grey", "lambertian.io.camera_files",
+                                    "lambertian.io.mask_from_images"])
 def test_docstring_examples_run(module):
     mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

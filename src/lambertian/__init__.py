@@ -41,6 +41,8 @@ lazy_exports(__name__, {
     "depth_from_normals": "lambertian.app.integrate",
     "train_light_model": "lambertian.app.train_light",
     "read_capture": "lambertian.io.detect",
+    "read_image": "lambertian.io.images",
+    "read_mask": "lambertian.io.images",
     "Capture": "lambertian.io.capture",
     "DirectionalLight": "lambertian.core.light",
     "LightSet": "lambertian.core.light",

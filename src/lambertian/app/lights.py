@@ -22,16 +22,18 @@ from lambertian.io.capture import Capture
 
 
 def calibrate_lights(sphere: Capture, *, camera: np.ndarray | None = None,
-                     skip_missing: bool = False) -> LightSet:
-    """Light directions from a capture of a mirror sphere (its mask is the sphere).
+                     skip_missing: bool = False, mask: np.ndarray | None = None) -> LightSet:
+    """Light directions from a capture of a mirror sphere.
 
     Parameters
     ----------
-    sphere : the chrome sphere's capture, one image per light.
+    sphere : the chrome sphere's capture, one image per light (its mask is the sphere's
+        disc unless ``mask`` is given).
     camera : optional (3, 3) intrinsics (OpenCV, pixels): perspective sphere model
         (default orthographic).
     skip_missing : an image without a highlight gets an unknown (NaN) light instead of
         an error.
+    mask : (H, W) bool the sphere's disc, when the ball shares the photos with the object.
 
     Returns
     -------
@@ -39,8 +41,9 @@ def calibrate_lights(sphere: Capture, *, camera: np.ndarray | None = None,
     """
     from lambertian.lights.chrome_sphere import chrome_sphere_lights
 
-    return chrome_sphere_lights(sphere.images, sphere.mask, names=sphere.files, camera=camera,
-                                skip_missing=skip_missing, source=str(sphere.root))
+    return chrome_sphere_lights(sphere.images, sphere.mask if mask is None else mask,
+                                names=sphere.files, camera=camera, skip_missing=skip_missing,
+                                source=str(sphere.root))
 
 
 def is_matte_sphere(capture: Capture) -> bool:

@@ -65,6 +65,10 @@ def photometric_stereo(images: Any, lights: np.ndarray | LightSet | None = None,
         source = source or str(capture.root)
         imgs = capture.normalized_images() if not isinstance(lights, LightSet) \
             else np.asarray(capture.images)
+        if lights is None and not np.isfinite(capture.lights).all():
+            raise InputError(source, "the lights of these images are unknown (no lights.txt): "
+                                     "calibrate them (lambertian calibrate, then ps --lights) "
+                                     "or estimate them (lambertian lights DIR --ps)")
         lights = capture.lights if lights is None else lights
         mask = capture.mask if mask is None else mask
     else:

@@ -34,6 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="image data held per band with --stream, in MB (default 32)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: fastest for per-pixel work)")
+    p.add_argument("--lights", type=Path, metavar="LIGHTS.json",
+                   help="the images' lights from a light file (e.g. 'lambertian calibrate' "
+                        "or 'lambertian lights'), in the capture's image order, instead of "
+                        "the capture's own")
     add_encoding_options(p)
     p.set_defaults(func=run)
 
@@ -51,9 +55,30 @@ def run(args: argparse.Namespace) -> int:
         return run_streamed(args, out)
     print(f"reading {args.dir} ...", flush=True)
     cap = read_capture(args.dir, encoding=encoding_of(args))
+    if args.lights:
+        cap = with_lights(cap, args.lights)
     solve_and_write(cap, args.method, out, source=str(args.dir), depth=args.depth,
                     figure=args.figure)
     return 0
+
+
+def with_lights(cap, path: Path):
+    """The capture with the lights (and intensities) of a light file; images whose light
+    is unknown (null) are left out."""
+    import numpy as np
+
+    from lambertian.core.errors import InputError
+    from lambertian.core.light import LightSet
+    from lambertian.io.light_json import read_light_json
+
+    lights = read_light_json(path)
+    if not isinstance(lights, LightSet) or len(lights) != cap.num_images:
+        raise InputError(path, f"needs one light per image ({cap.num_images}), in their order")
+    keep = np.flatnonzero(lights.known)
+    cap = cap.select(keep)
+    cap.lights = lights.directions[keep]
+    cap.intensities = np.repeat(lights.intensities[keep, None], cap.images.shape[-1], axis=1)
+    return cap
 
 
 def run_streamed(args: argparse.Namespace, out: Path) -> int:

@@ -16,8 +16,10 @@ def to_grey(images: np.ndarray) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from lambertian.core.grey import to_grey
-    >>> to_grey(np.ones((2, 2, 3), np.float32)).round(4).tolist()
-    [[0.9999, 0.9999], [0.9999, 0.9999]]
+    >>> to_grey(np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], np.float32)).shape
+    (1, 2)
+    >>> [round(float(v), 4) for v in to_grey(np.eye(3, dtype=np.float32))]
+    [0.2989, 0.587, 0.114]
     """
     c = images.shape[-1]
     if c == 1:

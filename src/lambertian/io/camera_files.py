@@ -56,7 +56,7 @@ def srgb_to_linear(v: np.ndarray) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from lambertian.io.camera_files import srgb_to_linear
-    >>> srgb_to_linear(np.array([0.0, 0.04045, 0.5, 1.0])).round(4).tolist()
+    >>> [round(float(v), 4) for v in srgb_to_linear(np.array([0.0, 0.04045, 0.5, 1.0]))]
     [0.0, 0.0031, 0.214, 1.0]
     """
     v = np.asarray(v, dtype=np.float32)

@@ -2,7 +2,8 @@
 
 ::
 
-    lights.txt         K x 3 light vectors, project frame (optionally a first line with K)
+    lights.txt         K x 3 light vectors, project frame (optionally a first line with K);
+                       without it the lights are unknown (NaN), to be estimated or given
     intensities.txt    optional, K or K x C per-image (per-channel) intensities
     mask.png           optional mask (any readable image named ``mask.*``); without it a
                        mask is computed from the images (:mod:`lambertian.io.mask_from_images`)
@@ -45,6 +46,13 @@ def is_folder_capture(folder: Path) -> bool:
     return folder.is_dir() and (folder / LIGHTS_FILE).is_file() and (
         (folder / "filenames.txt").is_file()
         or any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir()))
+
+
+def is_image_folder(folder: Path) -> bool:
+    """A folder of images with no lights.txt: one's own photos, lights still unknown."""
+    return folder.is_dir() and not (folder / LIGHTS_FILE).exists() and any(
+        p.suffix.lower() in IMAGE_SUFFIXES and p.stem.lower() not in RESERVED_STEMS
+        for p in folder.iterdir())
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -95,14 +103,17 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
     """
     folder = Path(path)
     lf = folder / LIGHTS_FILE
-    if not lf.is_file():
+    if not lf.is_file() and not is_image_folder(folder):
         raise InputError(lf, "light file not found")
     files = _image_files(folder)
     images, depth = load_stack(files, decode=load_images, encoding=check_encoding(encoding))
     if load_images:
         check_images_finite(images, files)
     k, h, w, c = images.shape
-    lights, norms = check_lights(read_table(lf, 3, what="light"), k, lf)
+    if lf.is_file():
+        lights, norms = check_lights(read_table(lf, 3, what="light"), k, lf)
+    else:  # one's own photos: the lights are estimated later, or given
+        lights, norms = np.full((k, 3), np.nan), np.ones(k)
     inf = folder / "intensities.txt"
     if inf.is_file():
         table = read_table(inf, what="intensity", count_line=False)
@@ -112,7 +123,8 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
         intensities = np.ones((k, c))
     if light_norm_is_intensity:
         intensities = intensities * norms[:, None]
-    meta = {"layout": "folder", "light_norms": norms, "encoding": encoding}
+    meta = {"layout": "folder", "light_norms": norms, "encoding": encoding,
+            "lights_known": lf.is_file()}
     mf = _mask_file(folder)
     if mf is not None:
         mask = load_mask(mf, (h, w))
