@@ -41,7 +41,7 @@ TRAIN_SUBJECTS = tuple(i for i in range(1, 23) if i != 14)
 VAL_SUBJECTS = tuple(range(23, 29))
 # Network input size (rows, cols) of the shipped face model: the 192 x 168 crop reduced
 # 3x by area averaging (48 x 42 lost accuracy, 96 x 84 gained none:
-# benchmarks/light_faces_recipes.py).
+# experiments/light_faces_recipes.py).
 FACE_SIZE = (64, 56)
 
 

@@ -1,6 +1,6 @@
 """Recipes for the Yale B face light model: the experiments behind the shipped choice.
 
-    python benchmarks/light_faces_recipes.py --recipe NAME [--recipe NAME ...] [--epochs N]
+    python experiments/light_faces_recipes.py --recipe NAME [--recipe NAME ...] [--epochs N]
 
 Each recipe trains on subjects 01-22 only and prints the error on the validation subjects
 23-28 (all 384 images, and without the near-black ones), with its training time on one
