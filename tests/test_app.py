@@ -146,6 +146,10 @@ def test_old_command_names_are_aliases():
 
 def test_light_of_image_needs_exactly_one_source():
     from lambertian.app import light_of_image
+    from lambertian.app.light_of_image import SHIPPED_MODELS
+    from lambertian.learn.train_light import WEIGHTS
+
+    assert set(SHIPPED_MODELS) == set(WEIGHTS)  # the torch-free copy of the names
 
     with pytest.raises(InputError, match="exactly one"):
         light_of_image(np.zeros((8, 8)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -138,3 +140,37 @@ def test_folder_without_mask_gets_one_from_the_images_and_says_so(demo, capsys, 
     assert "mask computed from the images" in cap.meta["mask_note"]
     assert main(["ps", str(root / "nomask"), "--method", "ls", "--out", str(tmp_path)]) == 0
     assert "mask computed from the images" in capsys.readouterr().out
+
+
+def test_raw_files_are_read_linear_16bit_and_upright_by_libraw(tmp_path, monkeypatch):
+    """Our side of the RAW path with LibRaw replaced by a stand-in (no small RAW file can
+    be generated here): linear 16-bit postprocessing is asked for, the samples are scaled
+    by 65535 and never linearised again, and the folder reader takes RAW files."""
+    rawpy = pytest.importorskip("rawpy")
+    asked = {}
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 65536, (6, 9, 3), dtype=np.uint16) for _ in range(3)]
+
+    class FakeRaw:
+        def __init__(self, path):
+            self.k = int(Path(path).stem)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def postprocess(self, **kw):
+            asked.update(kw)
+            return frames[self.k]
+
+    monkeypatch.setattr(rawpy, "imread", FakeRaw)
+    for k in range(3):
+        (tmp_path / f"{k}.nef").write_bytes(b"raw")
+    np.savetxt(tmp_path / "lights.txt", np.eye(3))
+    cap = read_capture(tmp_path, encoding="srgb")  # RAW is linear whatever is asked
+    assert asked["gamma"] == (1, 1) and asked["output_bps"] == 16
+    assert asked["no_auto_bright"] is True
+    assert cap.bit_depth == 16 and cap.images.shape == (3, 6, 9, 3)
+    assert np.allclose(cap.images[2], frames[2] / 65535.0, rtol=0, atol=1e-7)  # no curve
