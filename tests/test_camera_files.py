@@ -142,7 +142,7 @@ def test_folder_without_mask_gets_one_from_the_images_and_says_so(demo, capsys, 
     assert "mask computed from the images" in capsys.readouterr().out
 
 
-def test_raw_files_are_read_linear_16bit_and_upright_by_libraw(tmp_path, monkeypatch):
+def test_raw_files_are_read_linear_16bit_through_libraw(tmp_path, monkeypatch):
     """Our side of the RAW path with LibRaw replaced by a stand-in (no small RAW file can
     be generated here): linear 16-bit postprocessing is asked for, the samples are scaled
     by 65535 and never linearised again, and the folder reader takes RAW files."""
