@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
                                       "only (give --chrome)")
     cap = read_capture(args.dir, encoding=encoding_of(args))
     chrome = read_capture(args.chrome, encoding=encoding_of(args)) if args.chrome else None
+    if "mask_note" in cap.meta:
+        print(cap.meta["mask_note"])
     if chrome is None and not is_matte_sphere(cap):
         print(f"uncalibrated estimation on {cap.num_images} images ...")
     lights = capture_lights(cap, chrome=chrome, skip_missing=args.skip_missing,

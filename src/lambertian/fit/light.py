@@ -63,7 +63,7 @@ class LightParams:
 
 
 @dataclass
-class LightFit:
+class MeshLightFit:
     """Result of :func:`fit_light`: ``light`` (camera project frame), the final robust
     ``loss``, ``rmse`` over the inliers and ``inlier_fraction``."""
 
@@ -118,7 +118,7 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
               robust: bool = True, init: LightParams | None = None,
               callback: Callable[[int, LightParams, float], None] | None = None,
               ambient_visibility: torch.Tensor | None = None,
-              shadow: Callable[[torch.Tensor], torch.Tensor] | None = None) -> LightFit:
+              shadow: Callable[[torch.Tensor], torch.Tensor] | None = None) -> MeshLightFit:
     """Fit ``(l_a, l_d, n_d)`` so that ``albedo (l_a + l_d max(0, n_d . n))`` matches ``image``.
 
     Parameters
@@ -138,7 +138,7 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
 
     Returns
     -------
-    :class:`LightFit` with ``light`` (a DirectionalLight, camera project frame), ``loss``,
+    :class:`MeshLightFit` with ``light`` (a DirectionalLight, camera project frame), ``loss``,
     ``rmse`` over the inliers and ``inlier_fraction``. ``init``, when given, is left at
     the fitted values too.
     """
@@ -181,6 +181,6 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
         r = shading_residual(light, normals, image, mask, albedo, **vis)
         s = robust_scale(r).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
         inl = r.abs() < 3 * s
-        return LightFit(light.to_light(), float(loss),
+        return MeshLightFit(light.to_light(), float(loss),
                         float(torch.sqrt((r[inl] ** 2).mean())) if inl.any() else float("nan"),
                         float(inl.float().mean()))
