@@ -37,7 +37,8 @@ def _unit(d: Any) -> np.ndarray:
     return v if abs(norm - 1.0) < 1e-12 else v / norm
 
 
-@dataclass
+# eq=False: fields are arrays, whose == is elementwise (compare .direction explicitly)
+@dataclass(eq=False)
 class DirectionalLight:
     """A distant light toward ``direction`` plus ambient.
 
@@ -97,7 +98,7 @@ class DirectionalLight:
                    float(d.get("ambient", 0.0)), None if unc is None else float(unc), notes)
 
 
-@dataclass
+@dataclass(eq=False)
 class LightSet:
     """One light per image of a capture.
 

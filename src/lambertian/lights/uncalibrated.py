@@ -104,7 +104,7 @@ METHODS = ("auto", "entropy", "network")
 RANK_RCOND = 1e-3
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class UncalibratedLights(LightSet):
     """Result of :func:`uncalibrated_lights`: a :class:`~lambertian.core.light.LightSet`
     plus what the factorisation found besides the lights.
