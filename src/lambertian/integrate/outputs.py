@@ -140,7 +140,12 @@ def write_depth_outputs(out: str | os.PathLike[str], normals: np.ndarray, mask: 
     the notes are also printed, since a user should know about them.
     """
     res = integrate_normals(normals, mask, K, method, **kwargs)
-    paths = write_depth(out, res, normals, albedo)
+    return depth_summary(res, write_depth(out, res, normals, albedo))
+
+
+def depth_summary(res: DepthResult, paths: dict[str, Path]) -> dict[str, Any]:
+    """JSON-ready summary of a written depth result (files, method, regions, notes, time);
+    the notes are also printed, since a user should know about them."""
     for note in res.notes:
         print(f"integrate: {note}", flush=True)
     return {"files": {k: str(v) for k, v in paths.items()}, "method": res.info["method"],
