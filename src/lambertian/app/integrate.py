@@ -7,14 +7,14 @@ Y. Matsushita, "Bilateral normal integration", ECCV 2022).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from lambertian.integrate.result import DepthResult
 
 
 def depth_from_normals(normals: np.ndarray, mask: np.ndarray | None = None, *,
                        K: np.ndarray | None = None, method: str | None = None,
-                       source: str = "normals", mask_source: str = "mask") -> Any:
+                       source: str = "normals", mask_source: str = "mask") -> DepthResult:
     """Depth of a surface from its normals, checked first.
 
     Parameters

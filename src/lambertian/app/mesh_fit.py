@@ -15,12 +15,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.core.light import DirectionalLight
+
+if TYPE_CHECKING:  # torch loads with the fit, not with the import
+    from lambertian.render.mesh import Mesh
 
 # progress(stage, step, loss): stage is "light", "shadows", "pose" or "light again";
 # loss is None for a stage's first report.
@@ -56,8 +59,8 @@ class MeshFit:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def fit_mesh_light(mesh: Any, photo: np.ndarray, mask: np.ndarray, K: np.ndarray,
-                   R: np.ndarray, t: np.ndarray, *,
+def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask: np.ndarray,
+                   K: np.ndarray, R: np.ndarray, t: np.ndarray, *,
                    crop: tuple[int, int, int, int] | None = None, fit_pose: bool = False,
                    smooth: bool = False, shadows: bool = True, steps: int = 150,
                    progress: Progress | None = None, mask_source: str = "mask") -> MeshFit:

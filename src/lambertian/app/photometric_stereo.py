@@ -10,18 +10,17 @@ multiple images", Optical Engineering 19(1), 1980.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.core.light import LightSet
 from lambertian.io.capture import Capture
+from lambertian.ps.result import PSResult
 
 
-def photometric_stereo(images: Any, lights: np.ndarray | LightSet | None = None,
+def photometric_stereo(images: Capture | np.ndarray, lights: np.ndarray | LightSet | None = None,
                        mask: np.ndarray | None = None, *, method: str | None = None,
-                       progress: bool = False, source: str | None = None) -> Any:
+                       progress: bool = False, source: str | None = None) -> PSResult:
     """Normals and albedo of a capture, or of an image stack under given lights.
 
     Parameters
