@@ -27,3 +27,20 @@ def test_script_imports_and_answers_help(path, monkeypatch, capsys):
         module.main()
     assert done.value.code == 0
     assert "usage:" in capsys.readouterr().out
+
+
+# Scripts cheap enough to run for real at a tiny size (the others need the real data sets
+# and minutes to hours; --help above is their check).
+TINY_RUNS = {"benchmarks/bench_camera_files.py": ["--size", "24", "--lights", "6"]}
+
+
+@pytest.mark.parametrize("rel", sorted(TINY_RUNS))
+def test_script_runs_at_a_tiny_size(rel, monkeypatch, capsys):
+    path = ROOT / rel
+    spec = importlib.util.spec_from_file_location(f"_script_{path.stem}_run", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, "argv", [str(path), *TINY_RUNS[rel]])
+    module.main()
+    out = capsys.readouterr().out
+    assert "| ls |" in out and "intersection over union" in out
