@@ -50,10 +50,10 @@ def sphere_rows(root: Path) -> list[dict[str, Any]]:
                 normal_error_stats(n, n_gt, inner)["mean"])
 
     t = time.perf_counter()
-    lc, _ = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files)
+    lc = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files).directions
     tc = time.perf_counter() - t
     t = time.perf_counter()
-    lm, _, _ = matte_sphere_lights(gray.images, gray.mask, ambient=False, names=gray.files)
+    lm = matte_sphere_lights(gray.images, gray.mask, ambient=False, names=gray.files).directions
     tm = time.perf_counter() - t
     rows = []
     for name, L, ref, ref_name, sec in [("chrome sphere", lc, chrome.lights, "lights.txt", tc),
@@ -88,7 +88,7 @@ def perspective_rows(root: Path) -> list[dict[str, Any]]:
         imgs, mask, K = render_mirror_sphere_perspective(L, size=(512, 384), spp=64, seed=0)
         for name, cam in [("perspective", K), ("orthographic", None)]:
             t = time.perf_counter()
-            est, _ = chrome_sphere_lights(imgs, mask, camera=cam)
+            est = chrome_sphere_lights(imgs, mask, camera=cam).directions
             e = angular_error_deg(est, L)
             rows.append({"estimator": f"chrome sphere, {name} model",
                          "data": "Mitsuba pinhole, 40 deg FOV, off-axis", "setting": "",
@@ -106,7 +106,8 @@ def perspective_rows(root: Path) -> list[dict[str, Any]]:
     h, w = chrome.mask.shape
     for f in (1000.0, 1500.0, 2000.0, 3000.0):
         K = np.array([[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1]])
-        est, _ = chrome_sphere_lights(chrome.images, chrome.mask, camera=K, names=chrome.files)
+        est = chrome_sphere_lights(chrome.images, chrome.mask, camera=K,
+                                   names=chrome.files).directions
         e = angular_error_deg(est, chrome.lights)
         n = least_squares(gray.images, est, ev).normals
         rows.append({"estimator": "chrome sphere, perspective model",

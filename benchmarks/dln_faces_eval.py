@@ -70,7 +70,7 @@ def main() -> None:
                 continue
             count += 1
             img = cap.images[k, ..., 0]
-            reg = np.asarray(estimate_light_learned(img, "faces")["direction"])
+            reg = estimate_light_learned(img, "faces").direction
             inf = infer_face(downsample(img), prior, reg, fit_light=args.refine_light)
             n_err.append(normal_error_stats(inf.normals, ref_n, mask)["mean"])
             n_err_full.append(normal_error_stats(inf.normals, ref_n, full)["mean"])

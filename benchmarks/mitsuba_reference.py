@@ -74,14 +74,14 @@ def main() -> None:
         for method in ("robust", "visibility"):
             t0 = time.perf_counter()
             if method == "robust":
-                res = fit_light(n, photo, use)["light"]
+                res = fit_light(n, photo, use).light
             else:
                 va, shadow = mesh_visibility(mesh, cam, fr)
-                res = fit_light(n, photo, use, ambient_visibility=va, shadow=shadow)["light"]
+                res = fit_light(n, photo, use, ambient_visibility=va, shadow=shadow).light
             dt = time.perf_counter() - t0
-            c = float(np.clip(np.dot(res["direction"], LIGHT.numpy()), -1, 1))
+            c = float(np.clip(np.dot(res.direction, LIGHT.numpy()), -1, 1))
             print(f"| {name} | {method} | {np.degrees(np.arccos(c)):.3f} | "
-                  f"{res['intensity']:.4f} | {res['ambient']:.4f} | {dt:.1f} |")
+                  f"{res.intensity:.4f} | {res.ambient:.4f} | {dt:.1f} |")
 
 
 if __name__ == "__main__":

@@ -38,22 +38,22 @@ def _angle(a, b) -> float:
 def test_light_fit_recovers_light_and_ignores_shadow_like_outliers():
     mesh, cam, img, fr = _scene()
     n = pixel_normals(mesh, cam, fr)
-    res = fit_light(n, img, fr.mask)["light"]
-    assert _angle(res["direction"], LIGHT) < 0.1
-    assert res["intensity"] == pytest.approx(0.6, rel=1e-3)
-    assert res["ambient"] == pytest.approx(0.3, rel=1e-3)
+    res = fit_light(n, img, fr.mask).light
+    assert _angle(res.direction, LIGHT) < 0.1
+    assert res.intensity == pytest.approx(0.6, rel=1e-3)
+    assert res.ambient == pytest.approx(0.3, rel=1e-3)
     # a "cast shadow": 15% of the lit pixels (a seeded random blob) fall to ambient only
     g = torch.Generator().manual_seed(3)
     lit = torch.nonzero(fr.mask & (img > 0.45))
     pick = lit[torch.randperm(len(lit), generator=g)[: len(lit) * 15 // 100]]
     shadowed = img.clone()
     shadowed[pick[:, 0], pick[:, 1]] = 0.3
-    robust = fit_light(n, shadowed, fr.mask)["light"]
-    plain = fit_light(n, shadowed, fr.mask, robust=False)["light"]
-    assert _angle(robust["direction"], LIGHT) < 1.0
-    assert robust["intensity"] == pytest.approx(0.6, rel=0.02)
-    assert robust["ambient"] == pytest.approx(0.3, rel=0.02)
-    assert abs(plain["ambient"] - 0.3) > abs(robust["ambient"] - 0.3)  # least squares is hurt
+    robust = fit_light(n, shadowed, fr.mask).light
+    plain = fit_light(n, shadowed, fr.mask, robust=False).light
+    assert _angle(robust.direction, LIGHT) < 1.0
+    assert robust.intensity == pytest.approx(0.6, rel=0.02)
+    assert robust.ambient == pytest.approx(0.3, rel=0.02)
+    assert abs(plain.ambient - 0.3) > abs(robust.ambient - 0.3)  # least squares is hurt
 
 
 def test_pose_fit_from_a_perturbed_start():
@@ -172,3 +172,34 @@ def test_cli_fit_pose_end_to_end(tmp_path):
     assert float((t - cam.t).norm() / cam.t.norm()) < 0.01
     assert _angle(res["light"]["direction"], LIGHT) < 2.0
     assert 0 < (out / "fit.gif").stat().st_size < 2_000_000
+
+
+def test_app_mesh_fit_reports_its_steps_and_returns_the_light_type():
+    """lambertian.fit_mesh_light: arrays in, a MeshFit with DirectionalLights out; the
+    progress callback sees light, pose, then the light again at the fitted pose."""
+    from lambertian.app import fit_mesh_light
+    from lambertian.core.light import DirectionalLight
+
+    mesh, cam, img, fr = _scene()
+    w = torch.tensor([0.01, -0.02, 0.0])  # about 1 degree off
+    R0 = (axis_angle_to_matrix(w) @ cam.R).numpy()
+    stages: list[str] = []
+
+    def progress(stage, step, loss):
+        if not stages or stages[-1] != stage:
+            stages.append(stage)
+
+    res = fit_mesh_light(mesh, img.numpy(), fr.mask.numpy(), cam.K.numpy(), R0, cam.t.numpy(),
+                         fit_pose=True, steps=30, progress=progress)
+    assert stages == ["shadows", "light", "pose", "shadows", "light again"]
+    assert isinstance(res.light, DirectionalLight) and isinstance(res.light_world,
+                                                                   DirectionalLight)
+    # the photo is rendered without cast shadows, which the shadow model expects: near,
+    # not exact (the exact light fit is checked without the shadow model above)
+    assert _angle(res.light.direction, LIGHT) < 3.0
+    assert res.light.intensity == pytest.approx(0.6, rel=0.05)
+    start = rotation_angle_deg(torch.from_numpy(R0), cam.R)  # 1.3 degrees
+    assert rotation_angle_deg(torch.from_numpy(res.R).float(), cam.R) < start  # 30 steps
+    world = res.R.T @ (np.array([1, -1, -1]) * res.light.direction)
+    assert np.allclose(res.light_world.direction, world, atol=1e-5)
+    assert len(res.frames) > 2 and res.frames[-1].shape == (64, 128)

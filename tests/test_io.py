@@ -315,7 +315,7 @@ def test_bad_image_sizes_differ(tmp_path):
 def test_bad_light_count(tmp_path):
     _folder(tmp_path)
     np.savetxt(tmp_path / "lights.txt", _unit(np.random.default_rng(0), 4))
-    with pytest.raises(InputError, match=r"lights\.txt: 4 light vectors for 3 images"):
+    with pytest.raises(InputError, match=r"lights\.txt: 4 lights for 3 images"):
         read_capture(tmp_path)
 
 
@@ -386,7 +386,7 @@ def test_bad_diligent_count_mismatch(tmp_path):
     rng = np.random.default_rng(7)
     write_diligent(tmp_path, rng.random((3, 4, 4, 3)), _unit(rng, 3))
     np.savetxt(tmp_path / "light_directions.txt", _unit(rng, 2))
-    with pytest.raises(InputError, match=r"light_directions\.txt: 2 light vectors for 3"):
+    with pytest.raises(InputError, match=r"light_directions\.txt: 2 lights for 3"):
         read_diligent(tmp_path)
 
 

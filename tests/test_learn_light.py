@@ -138,7 +138,7 @@ def test_face_model_on_validation_subject():
 
     cap = read_yaleb(folder)
     keep = [k for k, f in enumerate(cap.files) if f not in set(cap.meta["near_black"])]
-    est = np.array([estimate_light_learned(cap.images[k, ..., 0], "faces")["direction"]
+    est = np.array([estimate_light_learned(cap.images[k, ..., 0], "faces").direction
                     for k in keep])
     err = angular_error_deg(est, cap.lights[keep])
     # subject 23 was never seen in training (split 01-22 / 23-28); shipped model: 3.2 / 2.6
@@ -435,7 +435,7 @@ def test_objects_uncertainty_scale_is_the_one_psm_gives():
     assert fit_kappa_scale(np.concatenate(kappa), np.concatenate(err)) == pytest.approx(
         scale, abs=0.01)
     light = estimate_light_learned(cap.images[0], "objects", cap.mask)
-    assert light["kappa"] == pytest.approx(float(kappa[-1][0]) * scale, rel=1e-5)
+    assert light.notes["kappa"] == pytest.approx(float(kappa[-1][0]) * scale, rel=1e-5)
 
 
 def test_face_ensemble_is_the_same_trained_in_parallel():

@@ -48,9 +48,10 @@ def _mirror_sphere_images(lights, shape=(161, 181), centre=(80.3, 91.7), radius=
 def test_chrome_recovers_exact_lights():
     L = _random_lights(10, seed=1)
     imgs, disc = _mirror_sphere_images(L)
-    est, info = chrome_sphere_lights(imgs, disc)
-    assert angular_error_deg(est, L).max() < 0.5
-    assert abs(info["circle"][2] - 70.2) < 0.5
+    res = chrome_sphere_lights(imgs, disc)
+    assert angular_error_deg(res.directions, L).max() < 0.5
+    assert abs(res.notes["circle"][2] - 70.2) < 0.5
+    assert res.method == "chrome sphere" and np.all(res.intensities == 1.0)
 
 
 def test_chrome_missing_highlight_names_image():
@@ -59,9 +60,12 @@ def test_chrome_missing_highlight_names_image():
     imgs[1] = np.where(disc, 0.05, 0.0)
     with pytest.raises(InputError, match="b.png: no detectable highlight"):
         chrome_sphere_lights(imgs, disc, names=["a.png", "b.png", "c.png"])
-    est, info = chrome_sphere_lights(imgs, disc, names=["a.png", "b.png", "c.png"],
-                                     skip_missing=True)
-    assert info["missing"] == ["b.png"] and np.isnan(est[1]).all()
+    res = chrome_sphere_lights(imgs, disc, names=["a.png", "b.png", "c.png"],
+                               skip_missing=True)
+    est = res.directions
+    assert res.notes["missing"] == ["b.png"] and np.isnan(est[1]).all()
+    assert res.known.tolist() == [True, False, True] and res[1] is None
+    assert res.names == ["a.png", "b.png", "c.png"]
     assert angular_error_deg(est[[0, 2]], L[[0, 2]]).max() < 0.5
 
 
@@ -80,9 +84,10 @@ def test_matte_sphere_exact_with_shadows_and_highlight():
     imgs = np.stack([np.where(disc, 0.5 * ei * np.clip(n @ l, 0, None), 0)
                      for l, ei in zip(L, e, strict=True)])
     imgs[:, 70:74, 70:74] = 1.0  # a saturated blob the robust fit must ignore
-    d, ints, _ = matte_sphere_lights(imgs, disc, ambient=False)
-    assert angular_error_deg(d, L).max() < 0.3
-    assert scale_invariant_intensity_error(ints, e) < 0.01
+    res = matte_sphere_lights(imgs, disc, ambient=False)
+    assert angular_error_deg(res.directions, L).max() < 0.3
+    assert scale_invariant_intensity_error(res.intensities, e) < 0.01
+    assert np.all(res.ambient == 0.0)
 
 
 def test_single_image_robust_to_cast_shadow_and_ambient():
@@ -120,15 +125,16 @@ def _psm(obj):
 
 def test_chrome_psm_consistent_with_lights_txt():
     chrome = _psm("chrome")
-    est, _ = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files)
+    est = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files).directions
     err = angular_error_deg(est, chrome.lights)  # lights.txt, method unknown (see issue 4)
     assert err.mean() < 3.2 and err.max() < 9.0
 
 
 def test_matte_psm_gray_agrees_with_chrome():
     chrome, gray = _psm("chrome"), _psm("gray")
-    lc, _ = chrome_sphere_lights(chrome.images, chrome.mask)
-    lm, ints, _ = matte_sphere_lights(gray.images, gray.mask, ambient=False)
+    lc = chrome_sphere_lights(chrome.images, chrome.mask).directions
+    matte = matte_sphere_lights(gray.images, gray.mask, ambient=False)
+    lm, ints = matte.directions, matte.intensities
     assert angular_error_deg(lm, lc).mean() < 2.4
     assert ints.min() > 0.7 * ints.mean()
 
@@ -194,7 +200,7 @@ def test_mitsuba_mirror_sphere_calibrates_within_half_degree():
 
     L = _random_lights(3, seed=5, max_polar_deg=45)
     imgs, mask, _ = render_mirror_sphere(L, size=256, spp=16, seed=5)
-    est, _ = chrome_sphere_lights(imgs, mask)  # circle fitted to the mask
+    est = chrome_sphere_lights(imgs, mask).directions  # circle fitted to the mask
     assert angular_error_deg(est, L).max() < 0.5
 
 
@@ -229,8 +235,9 @@ def test_mitsuba_perspective_mirror_sphere_needs_the_perspective_model():
     L = _random_lights(3, seed=5, max_polar_deg=45)
     # 40 deg field of view, sphere off the axis: the orthographic model is degrees off.
     imgs, mask, K = render_mirror_sphere_perspective(L, size=(384, 288), spp=16, seed=5)
-    persp, info = chrome_sphere_lights(imgs, mask, camera=K)
-    ortho, _ = chrome_sphere_lights(imgs, mask)
+    res = chrome_sphere_lights(imgs, mask, camera=K)
+    persp, info = res.directions, res.notes
+    ortho = chrome_sphere_lights(imgs, mask).directions
     assert angular_error_deg(persp, L).max() < 0.5
     assert angular_error_deg(ortho, L).mean() > 3.0
     assert "cone" in info and "circle" not in info

@@ -72,31 +72,31 @@ def test_forward_matches_mitsuba_within_one_percent(smooth):
     assert lit.sum() > 50 and np.abs(ref[lit] - ours[lit]).mean() < 0.01
 
 
-def _light_fit_on_mitsuba(mesh, cam, spp: int, seed: int, visibility: bool = False) -> dict:
+def _light_fit_on_mitsuba(mesh, cam, spp: int, seed: int, visibility: bool = False):
     photo = torch.from_numpy(render_mitsuba(mesh, cam, LIGHT, 0.6, 0.3, spp=spp, seed=seed))
     fr = rasterize(mesh, cam)
     n = pixel_normals(mesh, cam, fr, smooth=True).detach()
     use = torch.from_numpy(_interior(fr.mask))
     if not visibility:
-        return fit_light(n, photo, use)["light"]
+        return fit_light(n, photo, use).light
     va, shadow = mesh_visibility(mesh, cam, fr)
-    return fit_light(n, photo, use, ambient_visibility=va, shadow=shadow)["light"]
+    return fit_light(n, photo, use, ambient_visibility=va, shadow=shadow).light
 
 
 def test_light_fit_on_a_mitsuba_photo_of_a_sphere():
     res = _light_fit_on_mitsuba(meshes.sphere(subdivisions=4), _camera(), spp=16, seed=2)
-    assert _angle(res["direction"], LIGHT) < 1.0
-    assert res["intensity"] == pytest.approx(0.6, rel=0.02)
-    assert res["ambient"] == pytest.approx(0.3, rel=0.02)
+    assert _angle(res.direction, LIGHT) < 1.0
+    assert res.intensity == pytest.approx(0.6, rel=0.02)
+    assert res.ambient == pytest.approx(0.3, rel=0.02)
 
 
 def test_light_fit_on_a_mitsuba_photo_of_a_torus_with_cast_shadows():
     """Cast shadows and sky occlusion are down-weighted by the robust loss alone."""
     res = _light_fit_on_mitsuba(meshes.torus(), _camera(size=96, eye=(1.0, 2.0, 4.0)), spp=16,
                                 seed=4)
-    assert _angle(res["direction"], LIGHT) < 1.0
-    assert res["intensity"] == pytest.approx(0.6, rel=0.02)
-    assert res["ambient"] == pytest.approx(0.3, rel=0.02)
+    assert _angle(res.direction, LIGHT) < 1.0
+    assert res.intensity == pytest.approx(0.6, rel=0.02)
+    assert res.ambient == pytest.approx(0.3, rel=0.02)
 
 
 def test_light_fit_on_a_mitsuba_photo_of_a_car_models_shadows_and_occlusion():
@@ -105,6 +105,6 @@ def test_light_fit_on_a_mitsuba_photo_of_a_car_models_shadows_and_occlusion():
     mesh = meshes.car(subdivisions=2)
     cam = _camera(size=160, eye=(3.0, 2.5, 7.0), f=70.0)
     res = _light_fit_on_mitsuba(mesh, cam, spp=16, seed=3, visibility=True)
-    assert _angle(res["direction"], LIGHT) < 1.0
-    assert res["intensity"] == pytest.approx(0.6, rel=0.02)
-    assert res["ambient"] == pytest.approx(0.3, rel=0.02)
+    assert _angle(res.direction, LIGHT) < 1.0
+    assert res.intensity == pytest.approx(0.6, rel=0.02)
+    assert res.ambient == pytest.approx(0.3, rel=0.02)

@@ -58,12 +58,13 @@ def lights_suite(data_root: Path) -> list[dict[str, Any]]:
             return normal_error_stats(least_squares(gray.images, L, ev).normals, n_gt, ev)["mean"]
 
         t = time.perf_counter()
-        lc, _ = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files)
+        lc = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files).directions
         rows.append(_row("chrome sphere", "psm/chrome vs lights.txt", lc, chrome.lights,
                          time.perf_counter() - t, gray_ps_mean_deg=ps_err(lc),
                          lights_txt_gray_ps_mean_deg=ps_err(chrome.lights)))
         t = time.perf_counter()
-        lm, _, _ = matte_sphere_lights(gray.images, gray.mask, ambient=False, names=gray.files)
+        lm = matte_sphere_lights(gray.images, gray.mask, ambient=False,
+                                 names=gray.files).directions
         rows.append(_row("matte sphere", "psm/gray vs chrome", lm, lc, time.perf_counter() - t,
                          gray_ps_mean_deg=ps_err(lm)))
         rows.append(_row("matte sphere", "psm/gray vs lights.txt", lm, gray.lights, 0.0))

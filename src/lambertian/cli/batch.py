@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from lambertian.ps import METHODS
+    from lambertian.ps import DEFAULT_METHOD, METHODS
 
     p = sub.add_parser("batch", help="run a command on every capture under a folder (Dask)",
                        description="Runs photometric stereo on every capture folder under "
@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("job", choices=("ps",), help="what to run on each capture")
     p.add_argument("root", type=Path, metavar="ROOT", help="folder holding capture folders")
     p.add_argument("--out", type=Path, required=True, help="output root")
-    p.add_argument("--method", choices=METHODS, default="ls",
-                   help="photometric-stereo method (default ls: the fastest)")
+    p.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
+                   help=f"photometric-stereo method (default: {DEFAULT_METHOD}, as for "
+                        "lambertian ps)")
     p.add_argument("--scheduler", default="local",
                    help="'local' (a LocalCluster on 127.0.0.1, the default) or a scheduler "
                         "address such as tcp://10.0.0.5:8786")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lambertian.io.json_file import write_json
 
-__all__ = ["set_threads", "write_json"]
+__all__ = ["add_encoding_options", "encoding_of", "set_threads", "write_json"]
 
 
 def set_threads(n: int | None) -> None:
@@ -13,3 +13,25 @@ def set_threads(n: int | None) -> None:
         import torch
 
         torch.set_num_threads(int(n))
+
+
+def add_encoding_options(p) -> None:
+    """--linear / --srgb / --gamma G: how a folder's 8- or 16-bit images encode radiance
+    (default: JPEG is sRGB, other files linear; see lambertian.io.camera_files)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--linear", action="store_true",
+                   help="trust the files as linear (default: JPEG is read as sRGB and "
+                        "linearised, other files are trusted)")
+    g.add_argument("--srgb", action="store_true",
+                   help="linearise every 8/16-bit image with the sRGB curve")
+    g.add_argument("--gamma", type=float, metavar="G",
+                   help="linearise every 8/16-bit image as value ** G (1 < G < 3)")
+
+
+def encoding_of(args) -> str | float:
+    """The ``encoding`` of lambertian.io.read_capture chosen by :func:`add_encoding_options`."""
+    from lambertian.io.camera_files import check_encoding
+
+    if args.gamma is not None:
+        return check_encoding(args.gamma)
+    return "linear" if args.linear else "srgb" if args.srgb else "auto"

@@ -32,139 +32,42 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-    import torch
-
+    from lambertian.app.mesh_fit import fit_mesh_light
     from lambertian.cli.common import set_threads, write_json
-    from lambertian.core.errors import InputError
-    from lambertian.fit.inputs import read_grey, read_mask, read_matrix, read_pose
-    from lambertian.fit.light import LightParams, fit_light, mesh_visibility
+    from lambertian.fit.inputs import read_grey, read_mask
     from lambertian.fit.outputs import save_gif, save_overlay
-    from lambertian.fit.pose import fit_pose
-    from lambertian.render.camera import Camera
-    from lambertian.render.mesh import load_mesh
-    from lambertian.render.rasterize import rasterize
-    from lambertian.render.shade import pixel_normals, project_light_to_world
+    from lambertian.io.light_json import light_to_json
+    from lambertian.io.matrix import read_camera, read_pose
 
     set_threads(args.threads)
     out = Path(args.out)
-    mesh = load_mesh(args.mesh)
     photo = read_grey(args.image)
-    H, W = photo.shape
-    mask = read_mask(args.mask, (H, W))
-    K = read_matrix(args.camera, (3, 3))
+    mask = read_mask(args.mask, photo.shape)
     R, t = read_pose(args.pose)
-    cam = Camera.create(K, R, t, W, H)
-    x0, y0, w, h = args.crop if args.crop else (0, 0, W, H)
-    if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > W or y0 + h > H:
-        raise InputError("--crop", f"window {x0} {y0} {w} {h} is not inside the {W}x{H} image")
-    cam = cam.crop(x0, y0, w, h)
-    img_t = torch.from_numpy(photo[y0:y0 + h, x0:x0 + w].copy())
-    mask_t = torch.from_numpy(mask[y0:y0 + h, x0:x0 + w].copy())
+    said: set[str] = set()
 
-    print(f"fit: {mesh.num_faces} faces, window {w}x{h}; fitting the light", flush=True)
-    frames: list[np.ndarray] = []
-    frags = rasterize(mesh, cam)
-    use = frags.mask & _erode(mask_t)
-    if int(use.sum()) < 10:
-        raise InputError(args.mask, "the mesh at this pose covers fewer than 10 mask pixels")
-    normals = pixel_normals(mesh, cam, frags, smooth=args.smooth).detach()
-    vis: dict = {}
-    if not args.no_shadows:
-        # NMR's model has neither cast shadows nor occlusion of the ambient light; on a
-        # non-convex mesh (a car's wheels under its body) both bias a plain fit
-        print("fit: shadow maps of the mesh (cast shadows, sky occlusion)", flush=True)
-        va, shadow = mesh_visibility(mesh, cam, frags, smooth=args.smooth)
-        vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
+    def progress(stage: str, step: int, loss: float | None) -> None:
+        if stage not in said:  # one line per step of the fit
+            said.add(stage)
+            print(f"fit: {STAGES[stage]}", flush=True)
 
-    def light_cb(step: int, light: LightParams, loss: float) -> None:
-        if step % 10 == 0 and len(frames) < 30:
-            frames.append(_render_frame(normals, frags.mask, light, img_t))
-
-    res = fit_light(normals, img_t, use, callback=light_cb, **vis)
-    ld = res["light"]
-    light = LightParams.init(ld["ambient"], ld["intensity"], tuple(ld["direction"]))
-    losses = {"light_loss": res["loss"], "light_rmse": res["rmse"],
-              "inlier_fraction": res["inlier_fraction"]}
-    shadows_note = ("cast shadows and sky occlusion of the mesh modelled by shadow maps"
-                    if vis else "no shadow model (--no-shadows): only the robust loss")
-    if args.fit_pose:
-        print("fit: fitting the pose", flush=True)
-
-        def pose_cb(step: int, c: Camera, img: torch.Tensor, parts: dict) -> None:
-            if step % max(1, args.steps // 30) == 0:
-                frames.append(_blend(img, img_t))
-
-        pr = fit_pose(mesh, cam, img_t, mask_t, light, steps=args.steps, fit_light=True,
-                      shading_weight=10.0, smooth=args.smooth, callback=pose_cb)
-        cam = pr["camera"]
-        losses.update(pr["losses"])
-        light = LightParams.init(float(light.ambient.detach()), float(light.intensity.detach()),
-                                 tuple(light.direction.detach().tolist()))
-        if vis:  # the pose fit has no shadow model: refit the light at the fitted pose
-            frags = rasterize(mesh, cam)
-            use = frags.mask & _erode(mask_t)
-            normals = pixel_normals(mesh, cam, frags, smooth=args.smooth).detach()
-            va, shadow = mesh_visibility(mesh, cam, frags, smooth=args.smooth)
-            res = fit_light(normals, img_t, use, init=light, ambient_visibility=va.to(img_t.dtype),
-                            shadow=shadow)
-            ld = res["light"]
-            light = LightParams.init(ld["ambient"], ld["intensity"], tuple(ld["direction"]))
-            losses.update({"light_loss": res["loss"], "light_rmse": res["rmse"],
-                           "inlier_fraction": res["inlier_fraction"]})
-    light = LightParams.init(float(light.ambient.detach()), float(light.intensity.detach()),
-                             tuple(light.direction.detach().tolist()))
-    amb, inten = float(light.ambient.detach()), float(light.intensity.detach())
-    with torch.no_grad():
-        frags = rasterize(mesh, cam)
-        normals = pixel_normals(mesh, cam, frags, smooth=args.smooth)
-        final = _render_frame(normals, frags.mask, light, img_t)
-        frames.append(final)
-        d_proj = light.direction.detach()
-        d_world = project_light_to_world(d_proj, cam)
-    result = {
-        "light": {"direction": d_proj.tolist(), "intensity": inten,
-                  "ambient": amb, "frame": "project (camera: x right, y up, "
-                  "z toward the camera, toward the light)"},
-        "light_world": {"direction": d_world.tolist(), "intensity": inten,
-                        "ambient": amb, "frame": "world (the mesh's)"},
-        "pose": {"R": cam.R.detach().tolist(), "t": cam.t.detach().tolist(),
-                 "convention": "OpenCV X_cam = R X_world + t"},
-        "crop": [x0, y0, w, h],
-        "losses": losses,
-        "note": "albedo fixed to 1: intensities are albedo x intensity",
-        "shadows": shadows_note,
-        "normals": "smooth (vertex)" if args.smooth else "flat (per face)",
-    }
+    res = fit_mesh_light(args.mesh, photo, mask, read_camera(args.camera), R, t,
+                         crop=args.crop, fit_pose=args.fit_pose, smooth=args.smooth,
+                         shadows=not args.no_shadows, steps=args.steps, progress=progress,
+                         mask_source=args.mask)
+    result = {"light": light_to_json(res.light), "light_world": light_to_json(res.light_world),
+              "pose": {"R": res.R.tolist(), "t": res.t.tolist(),
+                       "convention": "OpenCV X_cam = R X_world + t"},
+              "crop": list(res.crop), "losses": res.losses, "note": res.notes["albedo"],
+              "shadows": res.notes["shadows"], "normals": res.notes["normals"]}
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "fit.json", result)
-    save_overlay(out / "overlay.png", img_t.numpy(), final, frags.mask.numpy())
-    save_gif(out / "fit.gif", frames)
+    save_overlay(out / "overlay.png", res.photo, res.frames[-1], res.render_mask)
+    save_gif(out / "fit.gif", res.frames)
     print(f"fit: wrote {out / 'fit.json'}, overlay.png, fit.gif", flush=True)
     return 0
 
 
-def _erode(mask):
-    import torch.nn.functional as F
-
-    m = mask[None, None].float()
-    return (-F.max_pool2d(-m, 3, stride=1, padding=1))[0, 0] > 0.5
-
-
-def _render_frame(normals, mask, light, photo):
-    import torch
-
-    from lambertian.render.shade import shade
-
-    with torch.no_grad():
-        img = shade(normals, mask, light.direction.detach().reshape(1, 3),
-                    light.intensity.detach(), light.ambient.detach())[..., 0]
-    return _blend(img, photo)
-
-
-def _blend(img, photo):
-    import numpy as np
-
-    a = np.clip(photo.detach().numpy(), 0, 1)
-    b = np.clip(img.detach().numpy(), 0, 1)
-    return np.concatenate([a, b], axis=1)
+STAGES = {"light": "fitting the light", "shadows": "shadow maps of the mesh (cast shadows, "
+          "sky occlusion)", "pose": "fitting the pose", "light again": "fitting the light "
+          "again at the fitted pose (the pose fit has no shadow model)"}

@@ -54,11 +54,12 @@ def read_normals(path: Path):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from lambertian.app.integrate import depth_from_normals
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
-    from lambertian.integrate.checks import read_camera
-    from lambertian.integrate.outputs import write_depth_outputs
+    from lambertian.integrate.outputs import depth_summary, write_depth
     from lambertian.io import read_image, read_mask
+    from lambertian.io.matrix import read_camera
 
     out = args.out
     for given in (args.normals, args.mask, args.camera, args.albedo):
@@ -78,13 +79,12 @@ def run(args: argparse.Namespace) -> int:
         if albedo.shape[:2] != normals.shape[:2]:
             raise InputError(args.albedo, f"albedo is {albedo.shape[1]}x{albedo.shape[0]}, "
                                           f"normals are {normals.shape[1]}x{normals.shape[0]}")
-    # check_normals (inside) names the files in its errors.
-    from lambertian.integrate.checks import check_normals
-
-    check_normals(normals, mask, source=str(args.normals), mask_source=str(args.mask))
     print(f"integrating {args.normals} ({normals.shape[1]}x{normals.shape[0]}) with "
           f"{args.method}, {'perspective' if K is not None else 'orthographic'} ...", flush=True)
-    summary = write_depth_outputs(out, normals, mask, K=K, albedo=albedo, method=args.method)
+    # the checks inside name the files in their errors
+    res = depth_from_normals(normals, mask, K=K, method=args.method, source=str(args.normals),
+                             mask_source=str(args.mask))
+    summary = depth_summary(res, write_depth(out, res, normals, albedo))
     write_json(out / "integrate.json", {"normals": str(args.normals), **summary})
     print(f"{summary['components']} region(s), {summary['seconds']:.2f} s; wrote {out}/")
     return 0

@@ -7,8 +7,10 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("light", help="one image (known normals or a learned model) -> "
-                                     "ambient + directional light",
+    # "light" was this command's first name, kept as an alias for one release
+    p = sub.add_parser("light-of-image", aliases=["light"],
+                       help="one image (known normals or a learned model) -> ambient + "
+                            "directional light",
                        description="Estimate ambient + directional light (direction, intensity "
                                    "relative to the albedo) from one linear image whose normals "
                                    "are known; shadows and highlights are treated as outliers.")
@@ -29,57 +31,32 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from lambertian.cli.common import write_json
+    from lambertian.app.light_of_image import light_of_image
     from lambertian.core.errors import InputError
     from lambertian.io import read_image, read_mask
-    from lambertian.lights.sh import fit_sh9
-    from lambertian.lights.single_image import estimate_light
-    from lambertian.ps.inputs import to_grey
+    from lambertian.io.light_json import write_light_json
 
     if (args.normals is None) == (args.model is None):
         raise InputError(args.image, "give exactly one of --normals N.npy or --model NAME")
     if Path(args.out).resolve() == Path(args.image).resolve():
         raise InputError(args.out, "refusing to overwrite the input image")
     img = read_image(args.image)[0]
-    if args.model is not None:
-        return _run_model(args, img)
-    try:
-        normals = np.load(args.normals)
-    except (OSError, ValueError) as err:
-        raise InputError(args.normals, f"cannot read normals: {err}") from None
-    grey = to_grey(img[None])[0]
-    if normals.shape != grey.shape + (3,):
-        raise InputError(args.normals, f"normals are {normals.shape}, the image is {grey.shape}")
-    mask = None
-    if args.mask:
-        mask = read_mask(args.mask, grey.shape)
-    # The colour image, when there is one: its chromaticity groups pixels by albedo.
-    light = estimate_light(img if img.shape[2] == 3 else grey, normals, mask,
-                           ambient=not args.no_ambient, source=args.image)
-    out = light.to_dict()
-    if args.sh:
-        out["sh9"] = fit_sh9(grey, normals, mask, source=args.image).tolist()
-    write_json(args.out, out)
-    print(f"light: direction {np.round(light.direction, 4).tolist()}, intensity "
-          f"{light.intensity:.4g}, ambient {light.ambient:.4g} -> {args.out}")
-    return 0
-
-
-def _run_model(args: argparse.Namespace, img) -> int:
-    from pathlib import Path
-
-    import numpy as np
-
-    from lambertian.cli.common import write_json
-    from lambertian.core.errors import InputError
-    from lambertian.io import read_mask
-    from lambertian.learn.train_light import WEIGHTS, estimate_light_learned
-
-    if args.model not in WEIGHTS and not Path(args.model).is_file():
-        raise InputError(args.model, "unknown model: use 'faces', 'objects' or a weights file")
+    normals = None
+    if args.normals is not None:
+        try:
+            normals = np.load(args.normals)
+        except (OSError, ValueError) as err:
+            raise InputError(args.normals, f"cannot read normals: {err}") from None
+        if normals.shape != img.shape[:2] + (3,):
+            raise InputError(args.normals, f"normals are {normals.shape}, the image is "
+                                           f"{img.shape[:2]}")
     mask = read_mask(args.mask, img.shape[:2]) if args.mask else None
-    out = estimate_light_learned(img, args.model, mask)
-    write_json(args.out, out)
-    print(f"light ({args.model}): direction {np.round(out['direction'], 4).tolist()}, "
-          f"uncertainty ~{out['uncertainty_deg']:.1f} deg -> {args.out}")
+    light = light_of_image(img[..., 0] if img.shape[2] == 1 else img, normals=normals,
+                           model=args.model, mask=mask, ambient=not args.no_ambient,
+                           sh=args.sh, source=args.image)
+    write_light_json(args.out, light)
+    how = f" ({args.model})" if args.model else ""
+    more = (f"uncertainty ~{light.uncertainty_deg:.1f} deg" if light.uncertainty_deg is not None
+            else f"intensity {light.intensity:.4g}, ambient {light.ambient:.4g}")
+    print(f"light{how}: direction {np.round(light.direction, 4).tolist()}, {more} -> {args.out}")
     return 0

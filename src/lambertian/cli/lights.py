@@ -6,6 +6,8 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from lambertian.cli.common import add_encoding_options
+
     p = sub.add_parser("lights", help="light directions/intensities of a capture",
                        description="Estimate each image's light (project frame) and write "
                                    "OUT/lights.json, one {file, direction, intensity} per image "
@@ -26,81 +28,61 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a chrome image with no highlight is skipped (null) instead of an error")
     p.add_argument("--ps", action="store_true",
                    help="then run least-squares photometric stereo with these lights")
+    add_encoding_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import numpy as np
-
-    from lambertian.cli.common import write_json
+    from lambertian.app.lights import capture_lights, is_matte_sphere
+    from lambertian.cli.common import encoding_of, write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
+    from lambertian.io.light_json import write_light_json
+    from lambertian.io.matrix import read_camera
 
-    if args.camera and not args.chrome:
-        raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
-                                      "only (give --chrome)")
-    cap = read_capture(args.dir)
     out = Path(args.out)
     if out.resolve() == Path(args.dir).resolve():
         raise InputError(args.out, "refusing to write into the input folder")
-    intensities = np.ones(cap.num_images)
-    if args.chrome:
-        from lambertian.lights.chrome_sphere import chrome_sphere_lights
-
-        chrome = read_capture(args.chrome)
-        if chrome.num_images != cap.num_images:
-            raise InputError(args.chrome, f"{chrome.num_images} chrome images for "
-                                          f"{cap.num_images} capture images")
-        camera = None
-        if args.camera:
-            from lambertian.integrate.checks import read_camera
-
-            camera = read_camera(args.camera)
-        dirs, info = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files,
-                                          camera=camera, skip_missing=args.skip_missing,
-                                          source=args.chrome)
-        method = "chrome sphere" + (" (perspective)" if camera is not None else "")
-        for name in info["missing"]:
-            print(f"warning: {name}: no highlight, light left null")
-    elif cap.meta.get("normals_source", "").startswith("analytic sphere"):
-        from lambertian.lights.matte_sphere import matte_sphere_lights
-
-        dirs, intensities, _ = matte_sphere_lights(cap.images, cap.mask, ambient=False,
-                                                   names=cap.files, source=args.dir)
-        intensities = intensities / intensities.mean()
-        method = "matte sphere"
-    else:
-        from lambertian.lights.uncalibrated import uncalibrated_lights
-
+    if args.camera and not args.chrome:
+        raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
+                                      "only (give --chrome)")
+    cap = read_capture(args.dir, encoding=encoding_of(args))
+    chrome = read_capture(args.chrome, encoding=encoding_of(args)) if args.chrome else None
+    if "mask_note" in cap.meta:
+        print(cap.meta["mask_note"])
+    if chrome is None and not is_matte_sphere(cap):
         print(f"uncalibrated estimation on {cap.num_images} images ...")
-        unc = uncalibrated_lights(cap.images, cap.mask, source=args.dir)
-        dirs, intensities = unc.directions, unc.intensities
-        method = "uncalibrated"
-        write_json(out / "ambiguity.json", {"resolved": unc.resolved, "gbr": unc.gbr,
-                                            **unc.info})
-        print(("" if unc.resolved else "warning: ") + unc.info["ambiguity"])
-    rows = []
-    for f, d, e in zip(cap.files, dirs, intensities, strict=True):
-        ok = bool(np.all(np.isfinite(d)))
-        rows.append({"file": f, "direction": [float(v) for v in d] if ok else None,
-                     "intensity": float(e) if ok else None})
-    write_json(out / "lights.json", rows)
-    print(f"{method}: {len(rows)} lights -> {out / 'lights.json'}")
+    lights = capture_lights(cap, chrome=chrome, skip_missing=args.skip_missing,
+                            camera=read_camera(args.camera) if args.camera else None)
+    for name in lights.notes.get("missing", []):
+        print(f"warning: {name}: no highlight, light left null")
+    if lights.method == "uncalibrated":
+        write_json(out / "ambiguity.json", {"resolved": lights.resolved, "gbr": lights.gbr,
+                                            **lights.notes})
+        print(("" if lights.resolved else "warning: ") + lights.notes["ambiguity"])
+    write_light_json(out / "lights.json", lights)
+    print(f"{lights.method}: {len(lights)} lights -> {out / 'lights.json'}")
     if args.ps:
-        from lambertian.ps.least_squares import least_squares
-
-        good = np.all(np.isfinite(dirs), axis=1)
-        img = cap.images[good] / np.asarray(intensities)[good, None, None, None]
-        res = least_squares(img, dirs[good], cap.mask, source=args.dir)
-        np.save(out / "normals.npy", res.normals)
-        summary = {"method": f"ls with {method} lights", "images": int(good.sum())}
-        if cap.normals is not None:
-            from lambertian.core.metrics import normal_error_stats
-
-            summary["normal_error"] = normal_error_stats(res.normals, cap.normals, cap.mask)
-            mean = summary["normal_error"]["mean"]
-            print(f"photometric stereo: mean normal error {mean:.2f} deg")
-        write_json(out / "ps.json", summary)
+        _ps_with_lights(cap, lights, out, args.dir)
     return 0
+
+
+def _ps_with_lights(cap, lights, out, source: str) -> None:
+    """``--ps``: least-squares photometric stereo with the estimated lights."""
+    import numpy as np
+
+    from lambertian.app.photometric_stereo import photometric_stereo
+    from lambertian.cli.common import write_json
+
+    res = photometric_stereo(cap.images, lights, cap.mask, method="ls", source=source)
+    summary = {"method": f"ls with {lights.method} lights", "images": int(lights.known.sum())}
+    if cap.normals is not None:
+        from lambertian.core.metrics import normal_error_stats
+
+        summary["normal_error"] = normal_error_stats(res.normals, cap.normals, cap.mask)
+        print(f"photometric stereo: mean normal error {summary['normal_error']['mean']:.2f} "
+              "deg")
+    np.save(out / "normals.npy", res.normals)
+    write_json(out / "ps.json", summary)

@@ -16,8 +16,8 @@ from lambertian import __version__
 from lambertian.core.errors import InputError
 
 # Order is the order shown by --help.
-COMMANDS = ("demo", "ps", "lights", "light", "fit", "integrate", "spheres", "train_light",
-            "train_ps_net", "batch", "bench", "relight")
+COMMANDS = ("demo", "ps", "calibrate", "lights", "light", "fit", "integrate", "relight",
+            "spheres", "train_light", "train_ps_net", "batch", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from lambertian.cli.common import add_encoding_options
     from lambertian.ps import DEFAULT_METHOD, METHODS
 
     p = sub.add_parser(
@@ -33,11 +34,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="image data held per band with --stream, in MB (default 32)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: fastest for per-pixel work)")
+    p.add_argument("--lights", type=Path, metavar="LIGHTS.json",
+                   help="the images' lights from a light file (e.g. 'lambertian calibrate' "
+                        "or 'lambertian lights'), in the capture's image order, instead of "
+                        "the capture's own")
+    add_encoding_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lambertian.cli.common import set_threads
+    from lambertian.cli.common import encoding_of, set_threads
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
 
@@ -48,10 +54,31 @@ def run(args: argparse.Namespace) -> int:
     if args.stream:
         return run_streamed(args, out)
     print(f"reading {args.dir} ...", flush=True)
-    cap = read_capture(args.dir)
+    cap = read_capture(args.dir, encoding=encoding_of(args))
+    if args.lights:
+        cap = with_lights(cap, args.lights)
     solve_and_write(cap, args.method, out, source=str(args.dir), depth=args.depth,
                     figure=args.figure)
     return 0
+
+
+def with_lights(cap, path: Path):
+    """The capture with the lights (and intensities) of a light file; images whose light
+    is unknown (null) are left out."""
+    import numpy as np
+
+    from lambertian.core.errors import InputError
+    from lambertian.core.light import LightSet
+    from lambertian.io.light_json import read_light_json
+
+    lights = read_light_json(path)
+    if not isinstance(lights, LightSet) or len(lights) != cap.num_images:
+        raise InputError(path, f"needs one light per image ({cap.num_images}), in their order")
+    keep = np.flatnonzero(lights.known)
+    cap = cap.select(keep)
+    cap.lights = lights.directions[keep]
+    cap.intensities = np.repeat(lights.intensities[keep, None], cap.images.shape[-1], axis=1)
+    return cap
 
 
 def run_streamed(args: argparse.Namespace, out: Path) -> int:
@@ -77,12 +104,16 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
 def solve_and_write(cap, method: str, out: Path, source: str, depth: bool = False,
                     figure: bool = False) -> dict:
     """Solve one capture, write the outputs listed in ``ps --help`` and report them."""
+    from lambertian.app.photometric_stereo import photometric_stereo
     from lambertian.cli.common import write_json
-    from lambertian.ps.outputs import solve_capture
+    from lambertian.ps.outputs import write_ps_outputs
 
+    if "mask_note" in cap.meta:
+        print(cap.meta["mask_note"])
     print(f"{cap.num_images} images of {cap.shape[1]}x{cap.shape[0]} ({cap.bit_depth}-bit), "
           f"{int(cap.mask.sum())} pixels in the mask; solving with {method} ...", flush=True)
-    res, summary = solve_capture(cap, method, out, source=source, progress=True)
+    res = photometric_stereo(cap, method=method, progress=True, source=source)
+    summary = write_ps_outputs(cap, res, method, out, source=source)
     if "metrics" in summary:
         m = summary["metrics"]
         print(f"{method}: mean angular error {m['mean']:.2f} deg, median {m['median']:.2f} deg, "

@@ -33,84 +33,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import torch
-
+    from lambertian.app.train_light import train_light_model
     from lambertian.cli.common import write_json
-    from lambertian.core.errors import InputError
-    from lambertian.learn.train_light import (
-        CALIBRATION,
-        FACE_RECIPE,
-        LightTrainConfig,
-        direction_errors,
-        load_model,
-        objects_config,
-        save_model,
-        shipped_weights,
-        train_face_ensemble,
-        train_objects,
-    )
+    from lambertian.learn.train_light import save_model
 
-    if args.workers < 1:
-        raise InputError("--workers", f"must be at least 1, got {args.workers}")
-    if args.epochs is not None and args.epochs < 1:
-        raise InputError("--epochs", f"must be at least 1, got {args.epochs}")
-    torch.set_num_threads(1)  # deterministic, and fastest for these small nets
     out = Path(args.out or f"{args.model}.pt")
-    if args.model == "objects":
-        cfg = objects_config(args.seed, args.epochs or 30)
-        model, info = train_objects(cfg)
-        # the recipe's calibration travels with the file, so the file alone answers as
-        # the shipped model does (fitted for this recipe, see CALIBRATION)
-        save_model(out, model, "cnn", cfg.size, {"seconds": info["seconds"], "seed": args.seed},
-                   norm=(cfg.norm_percentile, cfg.norm_clip), calibration=CALIBRATION["objects"])
-        print(f"objects model -> {out} ({info['seconds']:.0f} s)")
+    res = train_light_model(args.model, seed=args.seed, epochs=args.epochs, data=args.data,
+                            backbone=args.backbone, workers=args.workers, cache=args.cache,
+                            log=lambda line: print(line, flush=True))
+    # the recipe's calibration travels with the file, so the file alone answers as the
+    # shipped model does (fitted for this recipe, see CALIBRATION)
+    save_model(out, res.model, res.arch, res.size, res.info, calibration=res.calibration,
+               **({"norm": res.norm} if res.norm else {}))
+    if res.kind == "objects":
+        print(f"objects model -> {out} ({res.info['seconds']:.0f} s)")
         return 0
-
-    import time
-
-    from lambertian.io import data_root
-    from lambertian.learn.faces import (
-        TRAIN_SUBJECTS,
-        VAL_SUBJECTS,
-        error_summary,
-        load_faces,
-        relit_faces,
-        subject_dir,
-        subject_normals,
-    )
-
-    root = Path(args.data) if args.data else (data_root() / "yaleb" if data_root() else None)
-    if root is None or not root.is_dir():
-        raise InputError(args.data or "yaleb", "Yale B folder not found (give --data)")
-    t0 = time.perf_counter()
-    size = tuple(FACE_RECIPE["size"])
-    backbone, _ = load_model(args.backbone or shipped_weights("objects"))
-    train = load_faces(root, TRAIN_SUBJECTS, size)
-    val = load_faces(root, VAL_SUBJECTS, size)
-    extra = None
-    if FACE_RECIPE["relit"]:
-        print(f"photometric stereo of the {len(TRAIN_SUBJECTS)} training subjects ...",
-              flush=True)
-        ps = [subject_normals(subject_dir(root, s), args.cache) for s in TRAIN_SUBJECTS]
-        extra = relit_faces([p[0] for p in ps], [p[1] for p in ps],
-                            FACE_RECIPE["relit"] * len(train.images), size, seed=args.seed)
-    cfg = LightTrainConfig(epochs=args.epochs or FACE_RECIPE["epochs"], seed=args.seed,
-                           lr=FACE_RECIPE["lr"], size=size,
-                           angle_weight=FACE_RECIPE["angle_weight"])
-    model, info = train_face_ensemble(train, cfg, backbone, FACE_RECIPE["members"], extra=extra,
-                                      workers=args.workers)
-    seconds = time.perf_counter() - t0
-    err = direction_errors(model, val.images, val.directions)
-    stats = error_summary(err)
-    stats_lit = error_summary(err[~val.near_black])
+    stats, lit = res.info["validation"], res.info["validation_not_near_black"]
     print(f"validation (subjects 23-28, {stats['count']} images): mean {stats['mean']:.2f}, "
           f"median {stats['median']:.2f} deg, {stats['under_10']:.1f}% under 10 deg; without "
-          f"the {int(val.near_black.sum())} near-black: mean {stats_lit['mean']:.2f}")
-    save_model(out, model, "ensemble", size,
-               {"seconds": seconds, "seed": args.seed, "validation": stats,
-                "validation_not_near_black": stats_lit}, calibration=CALIBRATION["faces"])
-    write_json(out.with_suffix(".json"), {"validation": stats,
-                                          "validation_not_near_black": stats_lit,
-                                          "seconds": seconds})
-    print(f"faces model -> {out} ({seconds:.0f} s, all steps)")
+          f"the {res.info['near_black']} near-black: mean {lit['mean']:.2f}")
+    write_json(out.with_suffix(".json"), {k: res.info[k] for k in
+                                          ("validation", "validation_not_near_black",
+                                           "seconds")})
+    print(f"faces model -> {out} ({res.info['seconds']:.0f} s, all steps)")
     return 0

@@ -1,22 +1,22 @@
-"""Shading model, coordinate frames, metrics and the input-error type."""
+"""Shading model, coordinate frames, the light types, metrics and the input-error type.
 
-from lambertian.core.errors import InputError
-from lambertian.core.metrics import (
-    albedo_mse,
-    angular_error_deg,
-    light_direction_error_deg,
-    normal_error_stats,
-    scale_invariant_intensity_error,
-)
-from lambertian.core.shading import lambertian_shading, render_lambertian
+Loaded lazily (PEP 562): ``import lambertian.core`` imports neither torch nor NumPy;
+the shading functions load torch on first use.
+"""
 
-__all__ = [
-    "InputError",
-    "albedo_mse",
-    "angular_error_deg",
-    "lambertian_shading",
-    "light_direction_error_deg",
-    "normal_error_stats",
-    "render_lambertian",
-    "scale_invariant_intensity_error",
-]
+from __future__ import annotations
+
+from lambertian.core.lazy import lazy_exports
+
+lazy_exports(__name__, {
+    "InputError": "lambertian.core.errors",
+    "DirectionalLight": "lambertian.core.light",
+    "LightSet": "lambertian.core.light",
+    "albedo_mse": "lambertian.core.metrics",
+    "angular_error_deg": "lambertian.core.metrics",
+    "light_direction_error_deg": "lambertian.core.metrics",
+    "normal_error_stats": "lambertian.core.metrics",
+    "scale_invariant_intensity_error": "lambertian.core.metrics",
+    "lambertian_shading": "lambertian.core.shading",
+    "render_lambertian": "lambertian.core.shading",
+})

@@ -24,18 +24,20 @@ All functions take (..., 3) arrays or tensors and return the same kind.
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from lambertian.core.tensors import ArrayLike
+import numpy as np
+
+if TYPE_CHECKING:  # tensors are handled without importing torch (``import lambertian`` stays light)
+    from lambertian.core.tensors import ArrayLike
 
 _OPENCV = (1.0, -1.0, -1.0)
 _PYTORCH3D = (-1.0, 1.0, -1.0)
 
 
 def _flip(v: ArrayLike, signs: tuple[float, float, float]) -> ArrayLike:
-    if isinstance(v, torch.Tensor):
-        return v * torch.tensor(signs, dtype=v.dtype, device=v.device)
+    if hasattr(v, "new_tensor"):  # a torch tensor: keep its dtype and device
+        return v * v.new_tensor(signs)
     return np.asarray(v) * np.asarray(signs, dtype=np.result_type(np.asarray(v), np.float32))
 
 

@@ -1,41 +1,224 @@
-"""The light type: ambient + one directional light, as in the light JSON of DESIGN.md.
+"""The light types: every light estimate, whatever made it, is one of these two.
 
-``{"direction": [x, y, z], "intensity": d, "ambient": a}`` in the project frame.
+:class:`DirectionalLight` is ambient + one distant light (one image's light: the single
+image fit, a learned model, a mesh fit). :class:`LightSet` is one such light per image of
+a capture (a calibration sphere, uncalibrated photometric stereo), with NaN rows where a
+light is unknown. Both are in the project frame (x right, y up, z toward the camera;
+the direction points from the surface toward the light) and both are written by one
+writer, :func:`lambertian.io.light_json.write_light_json`, as the light JSON of DESIGN.md:
+``{"direction": [x, y, z], "intensity": d, "ambient": a}`` (a list for a set).
+
+``intensity`` and ``ambient`` are relative to the albedo (only albedo x intensity is
+identifiable from images). ``uncertainty_deg`` is an expected angular error when the
+estimator has one (the learned models); ``notes`` holds what the estimator wants a user
+to know (inlier shares, the sphere's circle, the ambiguity left), JSON-ready.
+
+This module imports NumPy only, so ``import lambertian.core`` stays light.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+# Keys of the light JSON that are fields, not notes.
+LIGHT_KEYS = ("direction", "intensity", "ambient", "uncertainty_deg")
 
-@dataclass
+
+def _unit(d: Any) -> np.ndarray:
+    v = np.asarray(d, dtype=np.float64).reshape(3)
+    norm = np.linalg.norm(v)
+    if not np.isfinite(norm) or norm == 0:
+        raise ValueError(f"light direction {v.tolist()} has no direction")
+    # a unit vector read back from a file stays bit for bit what was written
+    return v if abs(norm - 1.0) < 1e-12 else v / norm
+
+
+# eq=False: fields are arrays, whose == is elementwise (compare .direction explicitly)
+@dataclass(eq=False)
 class DirectionalLight:
-    """A distant light toward ``direction`` (unit, project frame) plus ambient."""
+    """A distant light toward ``direction`` plus ambient.
+
+    Parameters
+    ----------
+    direction : (3,) light vector, project frame; stored unit length.
+    intensity : directional intensity (relative to the albedo).
+    ambient : ambient term (relative to the albedo).
+    uncertainty_deg : expected angular error of ``direction`` in degrees, or None.
+    notes : JSON-ready facts from the estimator (``model``, ``kappa``, ``inlier_share``...).
+
+    Examples
+    --------
+    >>> from lambertian.core.light import DirectionalLight
+    >>> light = DirectionalLight([0, 0, 2], intensity=0.8, ambient=0.1)
+    >>> light.direction.tolist()
+    [0.0, 0.0, 1.0]
+    >>> light.to_dict()
+    {'direction': [0.0, 0.0, 1.0], 'intensity': 0.8, 'ambient': 0.1}
+    """
 
     direction: np.ndarray
     intensity: float = 1.0
     ambient: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    uncertainty_deg: float | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        d = np.asarray(self.direction, dtype=np.float64).reshape(3)
-        norm = np.linalg.norm(d)
-        if not np.isfinite(norm) or norm == 0:
-            raise ValueError(f"light direction {d.tolist()} has no direction")
-        self.direction = d / norm
+        if isinstance(self.uncertainty_deg, dict):
+            raise TypeError("DirectionalLight: pass notes by keyword (notes=...)")
+        self.direction = _unit(self.direction)
+        self.intensity = float(self.intensity)
+        self.ambient = float(self.ambient)
+        if self.uncertainty_deg is not None:
+            self.uncertainty_deg = float(self.uncertainty_deg)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The former name of :attr:`notes`."""
+        return self.notes
 
     def to_dict(self) -> dict[str, Any]:
+        """The light JSON of DESIGN.md (notes appended as further keys)."""
         out: dict[str, Any] = {"direction": [float(v) for v in self.direction],
-                               "intensity": float(self.intensity),
-                               "ambient": float(self.ambient)}
-        out.update(self.extra)
+                               "intensity": self.intensity, "ambient": self.ambient}
+        if self.uncertainty_deg is not None:
+            out["uncertainty_deg"] = self.uncertainty_deg
+        out.update(self.notes)
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DirectionalLight:
-        extra = {k: v for k, v in d.items() if k not in ("direction", "intensity", "ambient")}
+        """Inverse of :meth:`to_dict`; unknown keys become notes."""
+        notes = {k: v for k, v in d.items() if k not in LIGHT_KEYS}
+        unc = d.get("uncertainty_deg")
         return cls(np.asarray(d["direction"], float), float(d.get("intensity", 1.0)),
-                   float(d.get("ambient", 0.0)), extra)
+                   float(d.get("ambient", 0.0)), None if unc is None else float(unc), notes)
+
+
+@dataclass(eq=False)
+class LightSet:
+    """One light per image of a capture.
+
+    Parameters
+    ----------
+    directions : (K, 3) unit light vectors, project frame; a NaN row is a light the
+        estimator could not find (never guessed).
+    intensities : (K,) relative intensities (default ones; NaN where the direction is).
+    ambient : (K,) ambient terms (default zeros).
+    uncertainty_deg : (K,) expected angular errors, or None.
+    names : K names (the image files), or None.
+    method : what estimated them (``"chrome sphere"``, ``"uncalibrated"``...).
+    notes : JSON-ready facts about the whole set (the sphere's circle, the ambiguity).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lambertian.core.light import LightSet
+    >>> lights = LightSet(np.array([[0, 0, 1], [1, 0, 1]]), names=["a.png", "b.png"])
+    >>> len(lights), lights.known.tolist()
+    (2, [True, True])
+    >>> np.round(lights[1].direction, 3).tolist()
+    [0.707, 0.0, 0.707]
+    """
+
+    directions: np.ndarray
+    intensities: np.ndarray | None = None
+    ambient: np.ndarray | None = None
+    uncertainty_deg: np.ndarray | None = None
+    names: list[str] | None = None
+    method: str = ""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        d = np.asarray(self.directions, dtype=np.float64)
+        if d.ndim != 2 or d.shape[1] != 3:
+            raise ValueError(f"light directions must be K x 3, got {d.shape}")
+        norm = np.linalg.norm(d, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = np.where(np.abs(norm - 1.0) < 1e-12, d, d / norm)  # see _unit
+            self.directions = np.where(norm > 0, unit, np.nan)
+        k = len(d)
+
+        def per_light(v: Any, fill: float, name: str) -> np.ndarray:
+            a = np.full(k, fill) if v is None else np.asarray(v, dtype=np.float64).reshape(-1)
+            if a.size == 1 and k != 1:
+                a = np.full(k, float(a[0]))
+            if a.shape != (k,):
+                raise ValueError(f"{name} must have {k} values, got {a.shape}")
+            return a
+
+        self.intensities = per_light(self.intensities, 1.0, "intensities")
+        self.ambient = per_light(self.ambient, 0.0, "ambient")
+        if self.uncertainty_deg is not None:
+            self.uncertainty_deg = per_light(self.uncertainty_deg, np.nan, "uncertainty_deg")
+        if self.names is not None:
+            self.names = [str(n) for n in self.names]
+            if len(self.names) != k:
+                raise ValueError(f"{len(self.names)} names for {k} lights")
+
+    def __len__(self) -> int:
+        return len(self.directions)
+
+    @property
+    def known(self) -> np.ndarray:
+        """(K,) bool: the lights whose direction was found."""
+        return np.all(np.isfinite(self.directions), axis=1)
+
+    def __getitem__(self, k: int) -> DirectionalLight | None:
+        """Light ``k`` as a :class:`DirectionalLight` (None when it is unknown)."""
+        if not self.known[k]:
+            return None
+        unc = None if self.uncertainty_deg is None else self.uncertainty_deg[k]
+        notes = {"file": self.names[k]} if self.names is not None else {}
+        return DirectionalLight(self.directions[k], self.intensities[k], self.ambient[k],
+                                None if unc is None or not np.isfinite(unc) else unc, notes)
+
+    @classmethod
+    def from_lights(cls, lights: Sequence[DirectionalLight | None], *,
+                    names: Sequence[str] | None = None, method: str = "",
+                    notes: dict[str, Any] | None = None) -> LightSet:
+        """A set from one :class:`DirectionalLight` (or None, unknown) per image."""
+        nan3 = [np.nan] * 3
+        unc = [np.nan if g is None or g.uncertainty_deg is None else g.uncertainty_deg
+               for g in lights]
+        return cls(np.array([nan3 if g is None else g.direction for g in lights]).reshape(-1, 3),
+                   np.array([np.nan if g is None else g.intensity for g in lights]),
+                   np.array([np.nan if g is None else g.ambient for g in lights]),
+                   None if all(np.isnan(unc)) else np.array(unc),
+                   None if names is None else list(names), method, dict(notes or {}))
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One light JSON object per image (``file`` first when names are known; null
+        direction and intensity for an unknown light)."""
+        rows = []
+        for k in range(len(self)):
+            ok = bool(self.known[k])
+            row: dict[str, Any] = {"file": self.names[k]} if self.names is not None else {}
+            row["direction"] = [float(v) for v in self.directions[k]] if ok else None
+            row["intensity"] = float(self.intensities[k]) if ok else None
+            row["ambient"] = float(self.ambient[k]) if ok else None
+            if self.uncertainty_deg is not None:
+                u = float(self.uncertainty_deg[k])
+                row["uncertainty_deg"] = u if ok and np.isfinite(u) else None
+            rows.append(row)
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[dict[str, Any]], *, method: str = "") -> LightSet:
+        """Inverse of :meth:`to_rows`."""
+        def val(r: dict[str, Any], key: str, default: float) -> float:
+            v = r.get(key, default)
+            return np.nan if v is None else float(v)
+
+        dirs = np.array([[np.nan] * 3 if r.get("direction") is None else r["direction"]
+                         for r in rows], dtype=np.float64).reshape(-1, 3)
+        names = [str(r["file"]) for r in rows] if rows and all("file" in r for r in rows) \
+            else None
+        unc = None
+        if any("uncertainty_deg" in r for r in rows):
+            unc = np.array([val(r, "uncertainty_deg", np.nan) for r in rows])
+        return cls(dirs, np.array([val(r, "intensity", 1.0) for r in rows]),
+                   np.array([val(r, "ambient", 0.0) for r in rows]), unc, names, method)

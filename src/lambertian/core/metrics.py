@@ -5,9 +5,14 @@ All take NumPy arrays (or tensors) and return plain floats or NumPy arrays.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from lambertian.core.tensors import ArrayLike, to_numpy
+from lambertian.core.arrays import to_numpy
+
+if TYPE_CHECKING:  # torch is loaded with the first real work, not by the metrics
+    from lambertian.core.tensors import ArrayLike
 
 # Thresholds customary in the photometric-stereo literature (degrees).
 ANGLE_THRESHOLDS = (11.25, 22.5, 30.0)

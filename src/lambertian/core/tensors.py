@@ -18,8 +18,4 @@ def as_tensor(x: ArrayLike | float, dtype: torch.dtype | None = None,
                 device=device)
 
 
-def to_numpy(x: ArrayLike) -> np.ndarray:
-    """A NumPy array from a tensor (detached, on the CPU) or an array."""
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
+from lambertian.core.arrays import to_numpy  # noqa: E402, F401  (one definition, torch-free)

@@ -1,4 +1,5 @@
-"""Read the inputs of ``lambertian fit``: a grey linear photo, a mask, K.txt, POSE.txt.
+"""Read the inputs of ``lambertian fit``: a grey linear photo, a mask (K.txt and POSE.txt
+are read by :mod:`lambertian.io.matrix`).
 
 Images go through :mod:`lambertian.io` (16 bits kept, bit depth checked); every problem
 is a one-line :class:`InputError` naming the file.
@@ -10,9 +11,9 @@ import os
 
 import numpy as np
 
-from lambertian.core.errors import InputError
 from lambertian.io import read_image
 from lambertian.io import read_mask as _read_mask
+from lambertian.io.matrix import read_matrix, read_pose  # noqa: F401  (re-exported)
 from lambertian.ps.inputs import to_grey
 
 
@@ -26,30 +27,3 @@ def read_grey(path: str | os.PathLike[str]) -> np.ndarray:
 def read_mask(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarray:
     """(H, W) bool mask, checked against the photo's ``shape``."""
     return _read_mask(path, shape)
-
-
-def read_matrix(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarray:
-    """A plain-text matrix of the given shape (whitespace or comma separated)."""
-    p = os.fspath(path)
-    if not os.path.isfile(p):
-        raise InputError(p, "file not found")
-    try:
-        with open(p) as f:
-            vals = [float(v) for v in f.read().replace(",", " ").split()]
-    except ValueError:
-        raise InputError(p, "not a plain-text matrix of numbers") from None
-    if len(vals) != shape[0] * shape[1]:
-        raise InputError(p, f"expected a {shape[0]}x{shape[1]} matrix, found {len(vals)} numbers")
-    a = np.asarray(vals, dtype=np.float64).reshape(shape)
-    if not np.isfinite(a).all():
-        raise InputError(p, "matrix has non-finite entries")
-    return a
-
-
-def read_pose(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
-    """POSE.txt: 3x4 ``[R|t]`` world-to-camera (OpenCV); R must be a rotation."""
-    a = read_matrix(path, (3, 4))
-    R, t = a[:, :3], a[:, 3]
-    if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0:
-        raise InputError(path, "the left 3x3 block is not a rotation matrix")
-    return R, t

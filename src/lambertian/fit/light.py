@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from lambertian.core.light import DirectionalLight
 from lambertian.fit.losses import cauchy_loss, robust_scale
 from lambertian.render import shadows
 from lambertian.render.camera import Camera
@@ -46,9 +48,29 @@ class LightParams:
     def parameters(self) -> list[torch.Tensor]:
         return [self.ambient, self.intensity, self.v]
 
-    def as_dict(self) -> dict:
-        return {"direction": self.direction.detach().tolist(),
-                "intensity": float(self.intensity), "ambient": float(self.ambient)}
+    def to_light(self, **notes: Any) -> DirectionalLight:
+        """The current values as the project's light type (detached, float64)."""
+        return DirectionalLight(self.direction.detach().double().numpy(),
+                                float(self.intensity.detach()), float(self.ambient.detach()),
+                                notes=dict(notes))
+
+    @classmethod
+    def from_light(cls, light: DirectionalLight,
+                   dtype: torch.dtype = torch.float32) -> LightParams:
+        """Fresh trainable parameters starting at ``light``."""
+        return cls.init(light.ambient, light.intensity,
+                        tuple(float(v) for v in light.direction), dtype=dtype)
+
+
+@dataclass
+class MeshLightFit:
+    """Result of :func:`fit_light`: ``light`` (camera project frame), the final robust
+    ``loss``, ``rmse`` over the inliers and ``inlier_fraction``."""
+
+    light: DirectionalLight
+    loss: float
+    rmse: float
+    inlier_fraction: float
 
 
 def shading_residual(light: LightParams, normals: torch.Tensor, image: torch.Tensor,
@@ -96,7 +118,7 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
               robust: bool = True, init: LightParams | None = None,
               callback: Callable[[int, LightParams, float], None] | None = None,
               ambient_visibility: torch.Tensor | None = None,
-              shadow: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict:
+              shadow: Callable[[torch.Tensor], torch.Tensor] | None = None) -> MeshLightFit:
     """Fit ``(l_a, l_d, n_d)`` so that ``albedo (l_a + l_d max(0, n_d . n))`` matches ``image``.
 
     Parameters
@@ -116,8 +138,9 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
 
     Returns
     -------
-    dict with ``light`` (direction, intensity, ambient; camera project frame), ``loss``,
-    ``rmse`` over the inliers and ``inlier_fraction``.
+    :class:`MeshLightFit` with ``light`` (a DirectionalLight, camera project frame), ``loss``,
+    ``rmse`` over the inliers and ``inlier_fraction``. ``init``, when given, is left at
+    the fitted values too.
     """
     light = init or LightParams.init(dtype=image.dtype,
                                      ambient=float(image[mask].min()) if mask.any() else 0.3,
@@ -158,6 +181,6 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
         r = shading_residual(light, normals, image, mask, albedo, **vis)
         s = robust_scale(r).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
         inl = r.abs() < 3 * s
-        return {"light": light.as_dict(), "loss": float(loss),
-                "rmse": float(torch.sqrt((r[inl] ** 2).mean())) if inl.any() else float("nan"),
-                "inlier_fraction": float(inl.float().mean())}
+        return MeshLightFit(light.to_light(), float(loss),
+                        float(torch.sqrt((r[inl] ** 2).mean())) if inl.any() else float("nan"),
+                        float(inl.float().mean()))

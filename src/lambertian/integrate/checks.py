@@ -12,6 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from lambertian.core.errors import InputError
+from lambertian.io.matrix import check_camera, read_camera  # noqa: F401  (re-exported)
 
 # Normals whose length is off by more than this are refused rather than renormalised:
 # 8-bit PNG quantisation moves the length by < 0.01, a wrong decoding by far more.
@@ -96,35 +97,6 @@ def check_normals(normals: np.ndarray, mask: np.ndarray | None = None, *,
     out = np.zeros_like(n)
     out[m] = n[m] / np.linalg.norm(n[m], axis=-1, keepdims=True)
     return out, m, notes
-
-
-def check_camera(K: np.ndarray, source: str | os.PathLike[str] = "camera") -> np.ndarray:
-    """(3, 3) float64 pinhole intrinsics ``[[fx, 0, cx], [0, fy, cy], [0, 0, 1]]``, or
-    InputError (wrong shape, non-finite, non-positive focal length, skew)."""
-    K = np.asarray(K, dtype=np.float64)
-    if K.shape != (3, 3):
-        raise InputError(source, f"intrinsics must be a 3 x 3 matrix, got shape {K.shape}")
-    if not np.all(np.isfinite(K)):
-        raise InputError(source, "intrinsics hold NaN or infinite values")
-    if K[0, 0] <= 0 or K[1, 1] <= 0:
-        raise InputError(source, f"focal lengths must be positive, got fx={K[0, 0]:g}, "
-                                 f"fy={K[1, 1]:g}")
-    if not np.allclose(K[2], [0.0, 0.0, 1.0]) or K[1, 0] != 0.0:
-        raise InputError(source, "last row must be [0 0 1] and K[1, 0] zero")
-    if abs(K[0, 1]) > 1e-9 * K[0, 0]:
-        raise InputError(source, "skewed cameras (K[0, 1] != 0) are not supported")
-    return K
-
-
-def read_camera(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read a 3 x 3 intrinsics matrix from a whitespace-separated text file (K.txt)."""
-    try:
-        K = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (ValueError, OSError) as err:
-        raise InputError(path, f"not a 3 x 3 matrix of numbers ({err})") from None
-    return check_camera(K, path)
 
 
 def mask_components(mask: np.ndarray) -> tuple[np.ndarray, int]:

@@ -9,24 +9,23 @@ projection, K, the method and its notes).
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lambertian.core.errors import InputError
-from lambertian.integrate.bilateral import bilateral
-from lambertian.integrate.frankot_chellappa import frankot_chellappa
 from lambertian.integrate.mesh import depth_to_mesh, write_ply
-from lambertian.integrate.poisson import poisson
 from lambertian.integrate.result import DepthResult
 
-METHODS: dict[str, Callable[..., DepthResult]] = {
-    "bilateral": bilateral,
-    "poisson": poisson,
-    "frankot_chellappa": frankot_chellappa,
+# method name -> module holding the integrator of that name; imported on use, so that
+# the command line's --help does not load SciPy's sparse solvers
+METHODS: dict[str, str] = {
+    "bilateral": "lambertian.integrate.bilateral",
+    "poisson": "lambertian.integrate.poisson",
+    "frankot_chellappa": "lambertian.integrate.frankot_chellappa",
 }
 # Bilateral by default: on DiLiGenT's ground-truth normals it is 3x (bear) to 13x
 # (reading) closer to the true depth than plain least squares (benchmarks/bench_integrate.py).
@@ -44,7 +43,8 @@ def integrate_normals(normals: np.ndarray, mask: np.ndarray | None = None,
     if method not in METHODS:
         raise InputError("--method", f"unknown integration method {method!r}; choose from "
                                      f"{', '.join(METHODS)}")
-    return METHODS[method](normals, mask, K, **kwargs)
+    integrator = getattr(importlib.import_module(METHODS[method]), method)
+    return integrator(normals, mask, K, **kwargs)
 
 
 def depth_to_png16(depth: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -140,7 +140,12 @@ def write_depth_outputs(out: str | os.PathLike[str], normals: np.ndarray, mask: 
     the notes are also printed, since a user should know about them.
     """
     res = integrate_normals(normals, mask, K, method, **kwargs)
-    paths = write_depth(out, res, normals, albedo)
+    return depth_summary(res, write_depth(out, res, normals, albedo))
+
+
+def depth_summary(res: DepthResult, paths: dict[str, Path]) -> dict[str, Any]:
+    """JSON-ready summary of a written depth result (files, method, regions, notes, time);
+    the notes are also printed, since a user should know about them."""
     for note in res.notes:
         print(f"integrate: {note}", flush=True)
     return {"files": {k: str(v) for k, v in paths.items()}, "method": res.info["method"],

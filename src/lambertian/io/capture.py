@@ -60,11 +60,9 @@ class Capture:
     def grey(self, normalized: bool = True) -> np.ndarray:
         """(K, H, W) float32 grey images, ITU-R BT.601 weights for RGB
         (0.2989 R + 0.5870 G + 0.1140 B, the DiLiGenT evaluation's)."""
-        img = self.normalized_images() if normalized else self.images
-        if img.shape[-1] == 1:
-            return img[..., 0]
-        w = np.asarray([0.2989, 0.5870, 0.1140], dtype=np.float32)
-        return img @ w
+        from lambertian.core.grey import to_grey
+
+        return to_grey(self.normalized_images() if normalized else self.images)
 
     def select(self, index: np.ndarray | list[int] | slice) -> Capture:
         """A capture with only the chosen images (same mask and ground truth)."""

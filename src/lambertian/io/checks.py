@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lambertian.core.errors import InputError
+from lambertian.io.camera_files import Encoding, check_one_kind
 from lambertian.io.images import read_image, read_mask
 
 PathLike = str | os.PathLike[str]
@@ -24,8 +25,10 @@ def natural_key(name: str) -> list[object]:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
-def load_stack(paths: Sequence[PathLike], decode: bool = True) -> tuple[np.ndarray, int]:
-    """Read images of one size into a (K, H, W, C) float32 stack.
+def load_stack(paths: Sequence[PathLike], decode: bool = True,
+               encoding: Encoding = "linear") -> tuple[np.ndarray, int]:
+    """Read images of one size into a (K, H, W, C) float32 stack (``encoding``: see
+    :func:`~lambertian.io.images.read_image`).
 
     Returns the stack and the common bit depth. Raises InputError for a missing or
     unreadable file, images of different sizes or channel counts (naming both files),
@@ -37,7 +40,8 @@ def load_stack(paths: Sequence[PathLike], decode: bool = True) -> tuple[np.ndarr
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError(None, "no images to read")
-    first, depth = read_image(paths[0])
+    check_one_kind(paths)
+    first, depth = read_image(paths[0], encoding)
     if not decode:
         for p in paths[1:]:
             if not p.is_file():
@@ -47,7 +51,7 @@ def load_stack(paths: Sequence[PathLike], decode: bool = True) -> tuple[np.ndarr
     stack = np.empty((len(paths), *first.shape), dtype=np.float32)
     stack[0] = first
     for i, p in enumerate(paths[1:], start=1):
-        img, d = read_image(p)
+        img, d = read_image(p, encoding)
         if img.shape != first.shape:
             raise InputError(p, f"image is {_size(img)} but {paths[0].name} is {_size(first)}: "
                                 "all images must have the same size and channels")
@@ -113,10 +117,10 @@ def check_lights(lights: np.ndarray, num_images: int,
     if L.ndim != 2 or L.shape[1] != 3:
         raise InputError(source, f"lights must be K x 3, got shape {L.shape}")
     if L.shape[0] != num_images:
-        raise InputError(source, f"{L.shape[0]} light vectors for {num_images} images")
+        raise InputError(source, f"{L.shape[0]} lights for {num_images} images")
     if not np.isfinite(L).all():
         r = int(np.flatnonzero(~np.isfinite(L).all(axis=1))[0])
-        raise InputError(source, f"light {r + 1} holds NaN or infinite values")
+        raise InputError(source, f"light {r + 1} is non-finite (holds NaN or infinite values)")
     norms = np.linalg.norm(L, axis=1)
     if (norms < 1e-12).any():
         r = int(np.flatnonzero(norms < 1e-12)[0])

@@ -10,7 +10,7 @@ from lambertian.core.errors import InputError
 from lambertian.io.capture import Capture
 from lambertian.io.cmu_face import is_cmu_face, read_cmu_face
 from lambertian.io.diligent import is_diligent, read_diligent
-from lambertian.io.folder import is_folder_capture, read_folder
+from lambertian.io.folder import is_folder_capture, is_image_folder, read_folder
 from lambertian.io.psm import is_psm, read_psm
 from lambertian.io.yaleb import is_yaleb, read_yaleb
 
@@ -21,11 +21,13 @@ LAYOUTS = (
     ("folder", is_folder_capture, read_folder),
     ("psm", is_psm, read_psm),
     ("yaleb", is_yaleb, read_yaleb),
+    # last: any other folder of images is one's own photos, lights unknown
+    ("folder", is_image_folder, read_folder),
 )
 
 EXPECTED = ("a DiLiGenT folder (light_directions.txt), a UW psm object folder or list file "
             "(<obj>.mask.tga, ../lights.txt), a Yale B subject folder (*_P00A+000E+00.pgm), "
-            "the CMU face folder (sources.npy) or a folder of images with lights.txt")
+            "the CMU face folder (sources.npy) or a folder of images (lights.txt optional)")
 
 
 def detect_layout(path: str | os.PathLike[str]) -> str:
@@ -43,11 +45,19 @@ def detect_layout(path: str | os.PathLike[str]) -> str:
     raise InputError(p, f"unknown capture layout: expected {EXPECTED}")
 
 
-def read_capture(path: str | os.PathLike[str], **kwargs: Any) -> Capture:
+def read_capture(path: str | os.PathLike[str], *, encoding: str | float = "auto",
+                 **kwargs: Any) -> Capture:
     """Read any capture the package knows; keyword arguments go to the layout's reader
-    (e.g. ``light_norm_is_intensity`` for a generic folder)."""
+    (e.g. ``light_norm_is_intensity`` for a generic folder).
+
+    ``encoding`` is how a generic folder's images encode radiance (``"auto"``: JPEG is
+    sRGB, other files linear; ``"srgb"``, ``"linear"`` or a gamma in (1, 3); see
+    :mod:`lambertian.io.camera_files`); the published data sets' layouts are linear.
+    """
     layout = detect_layout(path)
     reader = next(r for n, _, r in LAYOUTS if n == layout)
+    if layout == "folder":
+        kwargs["encoding"] = encoding
     return reader(path, **kwargs)
 
 

@@ -2,12 +2,16 @@
 
 ::
 
-    lights.txt         K x 3 light vectors, project frame (optionally a first line with K)
+    lights.txt         K x 3 light vectors, project frame (optionally a first line with K);
+                       without it the lights are unknown (NaN), to be estimated or given
     intensities.txt    optional, K or K x C per-image (per-channel) intensities
-    mask.png           optional mask (any readable image named ``mask.*``)
+    mask.png           optional mask (any readable image named ``mask.*``); without it a
+                       mask is computed from the images (:mod:`lambertian.io.mask_from_images`)
     filenames.txt      optional image order; else the images in natural name order
 
-Images are PNG, TIFF, TGA, PGM/PPM, EXR or JPEG files of one size.
+Images are PNG, TIFF, TGA, PGM/PPM, EXR, JPEG or RAW (DNG, CR2, NEF, ARW) files of one
+size and one kind; JPEG is read as sRGB unless told otherwise (``encoding``, see
+:mod:`lambertian.io.camera_files`), EXIF orientation is applied.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from lambertian.core.errors import InputError
+from lambertian.io.camera_files import Encoding, check_encoding
 from lambertian.io.capture import Capture
 from lambertian.io.checks import (
     check_images_finite,
@@ -29,6 +34,7 @@ from lambertian.io.checks import (
     read_table,
 )
 from lambertian.io.images import IMAGE_SUFFIXES
+from lambertian.io.mask_from_images import mask_from_images
 
 LIGHTS_FILE = "lights.txt"
 # Files that sit beside the images but are not captures under a light.
@@ -42,6 +48,13 @@ def is_folder_capture(folder: Path) -> bool:
         or any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir()))
 
 
+def is_image_folder(folder: Path) -> bool:
+    """A folder of images with no lights.txt: one's own photos, lights still unknown."""
+    return folder.is_dir() and not (folder / LIGHTS_FILE).exists() and any(
+        p.suffix.lower() in IMAGE_SUFFIXES and p.stem.lower() not in RESERVED_STEMS
+        for p in folder.iterdir())
+
+
 def _image_files(folder: Path) -> list[Path]:
     listing = folder / "filenames.txt"
     if listing.is_file():
@@ -52,7 +65,7 @@ def _image_files(folder: Path) -> list[Path]:
     files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
              and p.stem.lower() not in RESERVED_STEMS]
     if not files:
-        raise InputError(folder, "no image files (png, tif, tga, pgm, ppm, exr, jpg) found")
+        raise InputError(folder, "no image files (png, tif, tga, pgm, ppm, exr, jpg, raw) found")
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
@@ -62,7 +75,7 @@ def _mask_file(folder: Path) -> Path | None:
 
 
 def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = False,
-                load_images: bool = True) -> Capture:
+                load_images: bool = True, encoding: Encoding = "auto") -> Capture:
     """Read a generic folder of images with ``lights.txt``.
 
     Parameters
@@ -73,11 +86,14 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
         vectors are simply normalised.
     load_images : False to decode only the first image (see ``checks.load_stack``):
         ``images`` is then a zero view and ``files`` are to be read one at a time.
+    encoding : ``"auto"`` (JPEG is sRGB, other files linear), ``"srgb"``, ``"linear"``
+        or a gamma in (1, 3).
 
     Returns
     -------
-    Capture with images (K, H, W, C) float32 scaled by bit depth, lights (K, 3) unit in
-    the project frame, intensities (K, C), mask (all True when there is no mask file).
+    Capture with images (K, H, W, C) float32 linear, scaled by bit depth, lights (K, 3)
+    unit in the project frame, intensities (K, C), mask (computed from the images when
+    there is no mask file: ``meta["mask_note"]`` says so).
 
     Raises
     ------
@@ -87,14 +103,17 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
     """
     folder = Path(path)
     lf = folder / LIGHTS_FILE
-    if not lf.is_file():
+    if not lf.is_file() and not is_image_folder(folder):
         raise InputError(lf, "light file not found")
     files = _image_files(folder)
-    images, depth = load_stack(files, decode=load_images)
+    images, depth = load_stack(files, decode=load_images, encoding=check_encoding(encoding))
     if load_images:
         check_images_finite(images, files)
     k, h, w, c = images.shape
-    lights, norms = check_lights(read_table(lf, 3, what="light"), k, lf)
+    if lf.is_file():
+        lights, norms = check_lights(read_table(lf, 3, what="light"), k, lf)
+    else:  # one's own photos: the lights are estimated later, or given
+        lights, norms = np.full((k, 3), np.nan), np.ones(k)
     inf = folder / "intensities.txt"
     if inf.is_file():
         table = read_table(inf, what="intensity", count_line=False)
@@ -104,8 +123,15 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
         intensities = np.ones((k, c))
     if light_norm_is_intensity:
         intensities = intensities * norms[:, None]
+    meta = {"layout": "folder", "light_norms": norms, "encoding": encoding,
+            "lights_known": lf.is_file()}
     mf = _mask_file(folder)
-    mask = load_mask(mf, (h, w)) if mf is not None else np.ones((h, w), bool)
+    if mf is not None:
+        mask = load_mask(mf, (h, w))
+    elif load_images:
+        mask, meta["mask_note"] = mask_from_images(images)
+    else:  # streaming: the images are not in memory to compute one
+        mask = np.ones((h, w), bool)
     return Capture(name=folder.resolve().name, root=folder, files=[p.name for p in files],
                    images=images, mask=mask, lights=lights, intensities=intensities,
-                   bit_depth=depth, meta={"layout": "folder", "light_norms": norms})
+                   bit_depth=depth, meta=meta)

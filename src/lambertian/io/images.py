@@ -1,9 +1,11 @@
 """Reading one image or mask: linear float32 in [0, 1] by bit depth, never downcast.
 
 OpenCV (``cv2.IMREAD_UNCHANGED``) decodes PNG, TIFF, PGM/PPM and JPEG and keeps 16-bit
-samples; OpenCV has no TGA decoder, so TGA goes through Pillow (TGA holds at most 8 bits
-per sample); OpenEXR files go through the OpenEXR package. Because some decoders silently
-return 8 bits for 16-bit files (Pillow and imageio do so for 16-bit RGB PNG), the bit depth
+samples (the EXIF orientation it ignores is applied here); RAW camera files go through
+``rawpy`` and 8-bit sRGB files are linearised on request (:mod:`lambertian.io.camera_files`).
+OpenCV has no TGA decoder, so TGA goes through Pillow (TGA holds at most 8 bits per
+sample); OpenEXR files go through the OpenEXR package. Because some decoders silently return
+8 bits for 16-bit files (Pillow and imageio do so for 16-bit RGB PNG), the bit depth
 the file *declares* in its header is read here and compared with what was decoded.
 """
 
@@ -16,9 +18,17 @@ import cv2
 import numpy as np
 
 from lambertian.core.errors import InputError
+from lambertian.io.camera_files import (
+    RAW_SUFFIXES,
+    Encoding,
+    apply_orientation,
+    exif_orientation,
+    linearise,
+    read_raw,
+)
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".tga", ".pgm", ".ppm", ".pbm", ".exr",
-                  ".jpg", ".jpeg")
+                  ".jpg", ".jpeg", *RAW_SUFFIXES)
 
 PathLike = str | os.PathLike[str]
 
@@ -142,12 +152,15 @@ def _decode(path: Path) -> tuple[np.ndarray, bool]:
     return arr, False
 
 
-def read_image(path: PathLike) -> tuple[np.ndarray, int]:
-    """One image as linear float32 scaled to [0, 1] by its bit depth.
+def read_image(path: PathLike, encoding: Encoding = "linear") -> tuple[np.ndarray, int]:
+    """One image as linear float32 scaled to [0, 1] by its bit depth, upright (EXIF).
 
     Parameters
     ----------
-    path : an image file (PNG, TIFF, TGA, PGM/PPM, JPEG, EXR).
+    path : an image file (PNG, TIFF, TGA, PGM/PPM, JPEG, EXR, or RAW: DNG, CR2, NEF, ARW).
+    encoding : how integer samples encode radiance: ``"linear"`` (trust the file, the
+        default), ``"srgb"``, a gamma in (1, 3), or ``"auto"`` (JPEG is sRGB, others
+        linear); see :mod:`lambertian.io.camera_files`.
 
     Returns
     -------
@@ -163,6 +176,8 @@ def read_image(path: PathLike) -> tuple[np.ndarray, int]:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, "image file not found" if not p.exists() else "not a file")
+    if p.suffix.lower() in RAW_SUFFIXES:
+        return read_raw(p), 16
     try:
         declared = declared_bit_depth(p)
         arr, rgb = _decode(p)
@@ -195,7 +210,8 @@ def read_image(path: PathLike) -> tuple[np.ndarray, int]:
         img *= np.float32(scale)
     elif not np.isfinite(img).all():
         raise InputError(p, "image holds NaN or infinite values")
-    return img, decoded
+    img = apply_orientation(img, exif_orientation(p))
+    return linearise(img, p, decoded, encoding), decoded
 
 
 def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:

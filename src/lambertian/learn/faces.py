@@ -34,13 +34,14 @@ import numpy as np
 import torch
 
 from lambertian.core.errors import InputError
+from lambertian.core.grey import to_grey
 from lambertian.learn.light_data import normalize_image
 
 TRAIN_SUBJECTS = tuple(i for i in range(1, 23) if i != 14)
 VAL_SUBJECTS = tuple(range(23, 29))
 # Network input size (rows, cols) of the shipped face model: the 192 x 168 crop reduced
 # 3x by area averaging (48 x 42 lost accuracy, 96 x 84 gained none:
-# benchmarks/light_faces_recipes.py).
+# experiments/light_faces_recipes.py).
 FACE_SIZE = (64, 56)
 
 
@@ -55,8 +56,7 @@ def prepare_image(image: np.ndarray, size: tuple[int, int] = FACE_SIZE
     the normalisation scale (area resize; colour reduced to grey, DiLiGenT weights)."""
     img = np.asarray(image, dtype=np.float32)
     if img.ndim == 3:
-        w = np.asarray([0.2989, 0.5870, 0.1140], np.float32)
-        img = img[..., 0] if img.shape[-1] == 1 else img[..., :3] @ w
+        img = to_grey(img)
     small = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_AREA)
     x, scale = normalize_image(torch.from_numpy(small)[None, None])
     return x, float(scale[0])

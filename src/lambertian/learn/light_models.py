@@ -177,7 +177,7 @@ def spread_kappa(directions: torch.Tensor, temperature: float) -> torch.Tensor:
 
     directions : (S, ..., 3) unit answers (ensemble members x test-time views);
     temperature : ``T`` fitted by maximum vMF likelihood on held-out errors
-    (``benchmarks/light_faces_cv.py --calibrate``). Returns (...) kappa
+    (``experiments/light_faces_cv.py --calibrate``). Returns (...) kappa
     ``1 / (T (1 - R))``, ``R`` the mean resultant length of the answers: for a vMF,
     ``E[1 - mu . l] ~ 1 / kappa``, and ``1 - R`` is that same quantity for the answers
     around their mean, which ``T`` scales to the error around the truth (a deep-ensemble

@@ -33,6 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lambertian.core.grey import to_grey
+from lambertian.core.light import DirectionalLight
 from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.light_data import render_batch
 from lambertian.learn.light_models import LightOutput, build_model, light_loss
@@ -45,7 +47,7 @@ WEIGHTS = {"faces": "faces.pt", "objects": "objects.pt"}
 # :func:`~lambertian.learn.light_models.spread_kappa` (see :func:`predict_calibrated`).
 # The face values come from leave-subjects-out cross-validation inside subjects 01-22
 # (2-member ensembles of :data:`FACE_RECIPE` at 1280 epochs, CV's counterpart of the
-# shipped 2560: ``python benchmarks/light_faces_cv.py --recipe lr32 --members 2 --epochs
+# shipped 2560: ``python experiments/light_faces_cv.py --recipe lr32 --members 2 --epochs
 # 1280 --calibrate 0.03``): temperature 7.97 on all held-out images (6.5 to 8.8 when fitted
 # on two folds). Scored on the third fold, the rank correlation of the stated uncertainty
 # with the error goes from 0.26 (the networks' own kappa) to 0.40, the vMF NLL from 7.69
@@ -55,7 +57,7 @@ WEIGHTS = {"faces": "faces.pt", "objects": "objects.pt"}
 # The objects model keeps its own kappa, which ranks its errors (Spearman 0.42 on single
 # DiLiGenT images) but overstates them (50 degrees stated against 20 made): it is scaled
 # by ``kappa_scale``, fitted by vMF likelihood on every image of the UW psm objects, real
-# objects outside the DiLiGenT evaluation (``python benchmarks/light_objects_calibrate.py``,
+# objects outside the DiLiGenT evaluation (``python experiments/light_objects_calibrate.py``,
 # :func:`~lambertian.learn.light_models.fit_kappa_scale`). Scored on DiLiGenT ball, bear
 # and reading: 21.2 degrees stated against 19.9 made, vMF NLL 1.26 -> 0.37, 83.3% of errors
 # inside the stated 90% cone (100% before).
@@ -88,7 +90,7 @@ def objects_config(seed: int = 0, epochs: int = 30) -> LightTrainConfig:
     """The shipped general-object recipe: inputs divided by their 70th percentile and
     capped at 1.5. With the 99th percentile, DiLiGenT reading's white pages and
     highlights set the scale and its dark statue read as a face lit from behind
-    (105 degrees); see benchmarks/light_objects_recipes.py for the variants tried."""
+    (105 degrees); see experiments/light_objects_recipes.py for the variants tried."""
     return LightTrainConfig(epochs=epochs, seed=seed, norm_percentile=0.7, norm_clip=1.5)
 
 
@@ -96,8 +98,8 @@ def objects_config(seed: int = 0, epochs: int = 30) -> LightTrainConfig:
 # relit images per real one (0: none), weight of the angle loss, the :class:`FaceAugment`
 # settings that differ from its defaults, and :class:`LightTrainConfig` fields set over
 # the caller's (``options``; see :func:`train_face_ensemble`). Size, epochs and the angle
-# loss were chosen among the few of benchmarks/light_faces_recipes.py; the rest by
-# leave-subjects-out cross-validation inside 01-22 (benchmarks/light_faces_cv.py, 80
+# loss were chosen among the few of experiments/light_faces_recipes.py; the rest by
+# leave-subjects-out cross-validation inside 01-22 (experiments/light_faces_cv.py, 80
 # epochs, held-out mean over 1344 images, recipes ``albedo``, ``lr2`` ... ``lr32``):
 # the smooth albedo field (log-amplitude 0.3; 3 members 6.37 -> 6.23 deg, no fold worse);
 # a peak learning rate of 3.2e-2 instead of 1e-3 (one member, folds of seed 0 / seed 1:
@@ -632,8 +634,7 @@ def prepare_for_model(image: np.ndarray, size: tuple[int, int],
 
     img = np.asarray(image, dtype=np.float32)
     if img.ndim == 3:
-        img = img[..., 0] if img.shape[-1] == 1 else img[..., :3] @ np.asarray(
-            [0.2989, 0.5870, 0.1140], np.float32)
+        img = to_grey(img)
     m = np.ones(img.shape, bool) if mask is None else np.asarray(mask, bool)
     if m.any() and mask is not None:
         rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
@@ -654,8 +655,8 @@ def prepare_for_model(image: np.ndarray, size: tuple[int, int],
 
 
 def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "faces",
-                           mask: np.ndarray | None = None) -> dict[str, Any]:
-    """One image -> the light JSON of DESIGN.md from a learned model.
+                           mask: np.ndarray | None = None) -> DirectionalLight:
+    """One image -> ambient + directional light from a learned model.
 
     Parameters
     ----------
@@ -665,9 +666,10 @@ def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "f
 
     Returns
     -------
-    dict with ``direction`` (unit, project frame), ``intensity`` and ``ambient`` (albedo-
-    weighted, in image units), ``kappa`` (vMF concentration: small means do not trust
-    it), ``uncertainty_deg`` (the expected angular error it implies) and ``model``.
+    DirectionalLight with ``direction`` (unit, project frame), ``intensity`` and
+    ``ambient`` (albedo-weighted, in image units), ``uncertainty_deg`` (the expected
+    angular error the vMF concentration implies) and ``notes`` {``kappa`` (small means do
+    not trust it), ``model``}.
     With the file's calibration (:data:`CALIBRATION` in the shipped ones) kappa is the
     calibrated spread of every member's answer over test-time views
     (:func:`predict_calibrated`; faces) or the network's own kappa times a fitted scale
@@ -684,8 +686,6 @@ def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "f
     else:
         out = predict(net, x)
     kappa = float(out.kappa[0]) * (cal.get("kappa_scale", 1.0) if cal else 1.0)
-    return {"direction": [float(v) for v in out.direction[0]],
-            "intensity": float(out.intensity[0]) * scale,
-            "ambient": float(out.ambient[0]) * scale,
-            "kappa": kappa, "uncertainty_deg": float(kappa_to_degrees(kappa)),
-            "model": str(model)}
+    return DirectionalLight(out.direction[0].double().numpy(), float(out.intensity[0]) * scale,
+                            float(out.ambient[0]) * scale, float(kappa_to_degrees(kappa)),
+                            {"kappa": kappa, "model": str(model)})

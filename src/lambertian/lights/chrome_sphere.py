@@ -25,6 +25,7 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.core.frames import opencv_to_project
+from lambertian.core.light import LightSet
 from lambertian.core.sphere import fit_circle, fit_sphere_cone, pixel_rays
 
 # A highlight is the connected blob of pixels at least this fraction of the peak.
@@ -104,7 +105,7 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
                          circle: tuple[float, float, float] | None = None,
                          camera: np.ndarray | None = None,
                          names: Sequence[str] | None = None, skip_missing: bool = False,
-                         source: str = "chrome") -> tuple[np.ndarray, dict]:
+                         source: str = "chrome") -> LightSet:
     """Light directions from images of a mirror sphere (orthographic, or perspective when
     ``camera`` is given).
 
@@ -122,9 +123,10 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
 
     Returns
     -------
-    directions : (K, 3) float64 unit light vectors, project frame (NaN rows when skipped).
-    info : {"highlights": (K, 2) rows/cols, "missing": [...]} and "circle": (row, col,
-        radius) (orthographic) or "cone": (centre ray, sin of the half-angle) (perspective).
+    LightSet with ``directions`` (K, 3) unit light vectors, project frame (NaN rows when
+    skipped), unit intensities (a mirror gives no intensity), ``names``, and ``notes``
+    {"highlights": (K, 2) rows/cols, "missing": [...]} and "circle": (row, col, radius)
+    (orthographic) or "cone": (centre ray, sin of the half-angle) (perspective).
     """
     imgs = np.asarray(images, dtype=np.float64)
     if imgs.ndim == 4:
@@ -140,6 +142,7 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
     else:
         cone = None
         cy, cx, r = fit_circle(m, source) if circle is None else circle
+    given_names = names
     names = list(names) if names is not None else [f"image {k}" for k in range(len(imgs))]
     floor = MIN_PEAK_SHARE * float(np.max(np.where(m, imgs, 0.0)))
     out = np.full((len(imgs), 3), np.nan)
@@ -168,4 +171,5 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
         info["circle"] = (cy, cx, r)
     else:
         info["cone"] = cone
-    return out, info
+    return LightSet(out, names=given_names, notes=info,
+                    method="chrome sphere" + (" (perspective)" if cone is not None else ""))

@@ -207,7 +207,7 @@ def load_light_net(path: str | Path | None = None) -> LightSetNet:
     p = Path(path) if path is not None else weights_path()
     if not p.is_file():
         raise InputError(str(p), "light network weights not found (train them with "
-                                 "benchmarks/train_uncalibrated_net.py)")
+                                 "experiments/train_uncalibrated_net.py)")
     blob = torch.load(p, map_location="cpu", weights_only=True)
     net = LightSetNet(**{k: int(v) for k, v in blob["config"].items()})
     net.load_state_dict(blob["state"])

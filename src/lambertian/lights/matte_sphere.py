@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lambertian.core.errors import InputError
+from lambertian.core.light import LightSet
 from lambertian.core.sphere import fit_circle, sphere_normals
 from lambertian.lights.lambertian_fit import fit_directional
 
@@ -28,7 +29,7 @@ def matte_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
                         circle: tuple[float, float, float] | None = None,
                         saturation: float | None = 0.99, ambient: bool = True,
                         names: Sequence[str] | None = None,
-                        source: str = "sphere") -> tuple[np.ndarray, np.ndarray, dict]:
+                        source: str = "sphere") -> LightSet:
     """Per-image light direction and relative intensity from a Lambertian sphere.
 
     Parameters
@@ -42,9 +43,9 @@ def matte_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
 
     Returns
     -------
-    directions : (K, 3) unit light vectors, project frame.
-    intensities : (K,) relative intensities (times the sphere's albedo).
-    info : {"circle", "ambient": (K,), "inlier_share": (K,)}.
+    LightSet with ``directions`` (K, 3) unit light vectors (project frame),
+    ``intensities`` (K,) and ``ambient`` (K,) relative to the sphere's albedo, and
+    ``notes`` {"circle", "inlier_share": (K,)}.
     """
     imgs = np.asarray(images, dtype=np.float64)
     if imgs.ndim == 4:
@@ -55,6 +56,7 @@ def matte_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
     cy, cx, r = fit_circle(m, source) if circle is None else circle
     normals, disc = sphere_normals(m.shape, (cy, cx), r)
     sel = disc & m & (normals[..., 2] > np.sqrt(1.0 - RIM * RIM))
+    given_names = names
     names = list(names) if names is not None else [f"image {k}" for k in range(len(imgs))]
     dirs = np.zeros((len(imgs), 3))
     ints = np.zeros(len(imgs))
@@ -65,4 +67,5 @@ def matte_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
                               source=names[k])
         dirs[k], ints[k], amb[k] = fit.direction, fit.intensity, fit.ambient
         share[k] = fit.inliers.mean()
-    return dirs, ints, {"circle": (cy, cx, r), "ambient": amb, "inlier_share": share}
+    return LightSet(dirs, ints, amb, names=given_names, method="matte sphere",
+                    notes={"circle": (cy, cx, r), "inlier_share": share})

@@ -52,7 +52,7 @@ def estimate_light(image: np.ndarray, normals: np.ndarray, mask: np.ndarray | No
     Returns
     -------
     DirectionalLight with unit ``direction``, ``intensity`` and ``ambient`` relative to
-    the geometric-mean albedo, and ``extra = {"inlier_share", "residual", "group_albedo"}``.
+    the geometric-mean albedo, and ``notes = {"inlier_share", "residual", "group_albedo"}``.
 
     Raises
     ------
@@ -82,8 +82,6 @@ def estimate_light(image: np.ndarray, normals: np.ndarray, mask: np.ndarray | No
         fit = fit_directional(img[m], N[m], ambient=ambient, min_cos=min_cos,
                               saturation=saturation, source=source)
         group_albedo = np.ones(1)
-    return DirectionalLight(fit.direction, fit.intensity, fit.ambient,
-                            {"inlier_share": float(fit.inliers.mean()),
-                             "residual": fit.residual,
-                             "group_albedo": [float(a) if np.isfinite(a) else None
-                                             for a in group_albedo]})
+    notes = {"inlier_share": float(fit.inliers.mean()), "residual": fit.residual,
+             "group_albedo": [float(a) if np.isfinite(a) else None for a in group_albedo]}
+    return DirectionalLight(fit.direction, fit.intensity, fit.ambient, notes=notes)

@@ -36,13 +36,14 @@ calibrated).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.ndimage import binary_erosion
 
 from lambertian.core.errors import InputError
+from lambertian.core.light import LightSet
 from lambertian.lights.albedo_chromaticity import group_spread_cost, paint_groups
 from lambertian.lights.albedo_entropy import resolve_gbr_entropy, sample_rows
 from lambertian.lights.diffuse_maxima import diffuse_maxima, maxima_cost
@@ -103,9 +104,10 @@ METHODS = ("auto", "entropy", "network")
 RANK_RCOND = 1e-3
 
 
-@dataclass
-class UncalibratedLights:
-    """Result of :func:`uncalibrated_lights`.
+@dataclass(kw_only=True, eq=False)
+class UncalibratedLights(LightSet):
+    """Result of :func:`uncalibrated_lights`: a :class:`~lambertian.core.light.LightSet`
+    plus what the factorisation found besides the lights.
 
     directions : (K, 3) unit light directions, project frame (NaN rows for images with
         no usable observation, e.g. black ones: their light is unknown, not guessed).
@@ -116,16 +118,19 @@ class UncalibratedLights:
     resolved : whether the GBR found by albedo entropy is confirmed by the highlights
         (else the lights are known only up to a GBR transformation).
     gbr : (mu, nu, lam) applied to the integrable basis.
-    info : ambiguity statement, cues used, timings.
+    notes (also ``info``) : ambiguity statement, cues used, timings.
     """
 
-    directions: np.ndarray
-    intensities: np.ndarray
     normals: np.ndarray
     albedo: np.ndarray
     resolved: bool
     gbr: tuple[float, float, float]
-    info: dict[str, Any] = field(default_factory=dict)
+    method: str = "uncalibrated"
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The ambiguity statement, cues used and timings (the set's ``notes``)."""
+        return self.notes
 
 
 def boundary_outward(mask: np.ndarray, band: int = BOUNDARY_BAND
@@ -322,8 +327,10 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                  "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
                  "factorisation_seconds": t_fact,
                  "seconds": time.perf_counter() - t0})
-    result = UncalibratedLights(_directions(s), inten, normals, albedo, resolved,
-                                (float(params[0]), float(params[1]), float(params[2])), info)
+    result = UncalibratedLights(directions=_directions(s), intensities=inten, normals=normals,
+                                albedo=albedo, resolved=resolved,
+                                gbr=(float(params[0]), float(params[1]), float(params[2])),
+                                notes=info)
     if net_lights is None:
         if no_net is not None:
             result.info["network"] = no_net
@@ -399,4 +406,5 @@ def _network_result(E: np.ndarray, S: np.ndarray, m: np.ndarray, usable: np.ndar
             "network_residual_median_deg": float(np.median(resid)),
             "usable_pixels": int(usable.sum()), "pixels": int(m.sum()),
             "seconds": time.perf_counter() - t0}
-    return UncalibratedLights(_directions(s), inten, normals, albedo, False, (0.0, 0.0, 1.0), info)
+    return UncalibratedLights(directions=_directions(s), intensities=inten, normals=normals,
+                              albedo=albedo, resolved=False, gbr=(0.0, 0.0, 1.0), notes=info)

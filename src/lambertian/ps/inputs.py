@@ -9,41 +9,31 @@ from __future__ import annotations
 import numpy as np
 
 from lambertian.core.errors import InputError
+from lambertian.core.grey import GREY_WEIGHTS, to_grey  # noqa: F401  (re-exported)
 
 # Smallest singular value of the unit-normalised light matrix, relative to the largest,
 # below which the lights are treated as coplanar (rank < 3).
 COPLANAR_RCOND = 1e-3
 
-GREY_WEIGHTS = np.asarray([0.2989, 0.5870, 0.1140], dtype=np.float32)
 
 
 def check_lights(lights: np.ndarray, num_images: int, source: str = "lights",
                  normalise: bool = True) -> np.ndarray:
-    """(K, 3) float64 unit light directions, or InputError.
+    """(K, 3) float64 light directions (unit unless ``normalise=False``), or InputError.
 
-    Zero-length or non-finite vectors and a count that differs from the image count are
-    errors; non-unit vectors are normalised; fewer than 3 independent directions
-    (coplanar or degenerate sets) are an error because normals are then not identifiable.
+    The shape, count, finiteness and length checks are the readers' own
+    (:func:`lambertian.io.checks.check_lights`, one place for them); added here: fewer
+    than 3 independent directions (coplanar or degenerate sets) are an error because
+    normals are then not identifiable.
     """
-    L = np.asarray(lights, dtype=np.float64)
-    if L.ndim != 2 or L.shape[1] != 3:
-        raise InputError(source, f"lights must be a K x 3 array, got shape {L.shape}")
-    if L.shape[0] != num_images:
-        raise InputError(source, f"{L.shape[0]} lights for {num_images} images")
-    if not np.all(np.isfinite(L)):
-        bad = np.flatnonzero(~np.all(np.isfinite(L), axis=1))
-        raise InputError(source, f"non-finite light vector(s) at row(s) {bad.tolist()[:5]}")
-    norms = np.linalg.norm(L, axis=1)
-    if np.any(norms < 1e-12):
-        bad = np.flatnonzero(norms < 1e-12)
-        raise InputError(source, f"zero-length light vector(s) at row(s) {bad.tolist()[:5]}")
-    if normalise:
-        L = L / norms[:, None]
-    s = np.linalg.svd(L / norms[:, None], compute_uv=False)
-    if L.shape[0] < 3 or s[-1] < COPLANAR_RCOND * s[0]:
+    from lambertian.io.checks import check_lights as check_light_vectors
+
+    unit, _ = check_light_vectors(lights, num_images, source)
+    s = np.linalg.svd(unit, compute_uv=False)
+    if unit.shape[0] < 3 or s[-1] < COPLANAR_RCOND * s[0]:
         raise InputError(source, "lights are coplanar or degenerate: fewer than 3 independent "
                                  "directions, normals are not identifiable")
-    return L
+    return unit if normalise else np.asarray(lights, dtype=np.float64)
 
 
 def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
@@ -72,12 +62,3 @@ def check_mask(mask: np.ndarray | None, shape: tuple[int, int], source: str = "m
     if not m.any():
         raise InputError(source, "mask is empty: no pixel to solve")
     return m
-
-
-def to_grey(images: np.ndarray) -> np.ndarray:
-    """(K, H, W, C) -> (K, H, W) grey with the DiLiGenT evaluation's weights."""
-    if images.shape[-1] == 1:
-        return images[..., 0]
-    if images.shape[-1] == 3:
-        return images @ GREY_WEIGHTS
-    return images.mean(axis=-1)

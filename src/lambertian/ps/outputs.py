@@ -25,10 +25,18 @@ def solve_capture(cap: Capture, method: str, out: str | Path, source: str | None
 
     Returns the result and the summary written to OUT/ps.json.
     """
-    out = Path(out)
     source = source or str(cap.root)
     res = get_solver(method)(cap.normalized_images(), cap.lights, cap.mask, source=source,
                              progress=progress)
+    return res, write_ps_outputs(cap, res, method, out, source)
+
+
+def write_ps_outputs(cap: Capture, res: PSResult, method: str, out: str | Path,
+                     source: str | None = None) -> dict[str, Any]:
+    """Write a solved capture's outputs (listed above) into ``out``; returns the summary
+    written to OUT/ps.json."""
+    out = Path(out)
+    source = source or str(cap.root)
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "normals.npy", res.normals.astype(np.float32))
     np.save(out / "albedo.npy", res.albedo.astype(np.float32))
@@ -39,11 +47,11 @@ def solve_capture(cap: Capture, method: str, out: str | Path, source: str | None
         "size": [cap.shape[1], cap.shape[0]], "bit_depth": cap.bit_depth,
         "pixels": int(res.mask.sum()), "seconds": res.info.get("seconds"),
         "albedo_png_scale": albedo_scale,
-        "settings": {k: v for k, v in res.info.items() if k != "seconds"}}
+        "settings": {k: v for k, v in res.info.items() if k not in ("seconds", "normal_error")}}
     if cap.normals is not None:
         metrics = normal_error_stats(res.normals, cap.normals, cap.mask)
         metrics.update(method=method, capture=cap.name)
         write_json(out / "metrics.json", metrics)
         summary["metrics"] = metrics
     write_json(out / "ps.json", summary)
-    return res, summary
+    return summary

@@ -245,7 +245,7 @@ def solve_shadow_aware(obs: torch.Tensor, lights: torch.Tensor,
 def shadow_aware(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
                  *, sigma: float | None = None, threshold: float | None = None,
                  iterations: int = DEFAULT_ITERATIONS, chunk: int = DEFAULT_CHUNK,
-                 source: str = "images") -> PSResult:
+                 source: str = "images", progress: bool = False) -> PSResult:
     """Shadow-aware normals and albedo: the maximum-likelihood lit set per pixel.
 
     See :func:`solve_shadow_aware` (all lit sets are tried for up to 8 lights).
@@ -260,6 +260,7 @@ def shadow_aware(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None
     iterations : re-decision rounds of the lit set (more than 8 lights only).
     chunk : pixels solved per block (bounds memory).
     source : name used in error messages.
+    progress : show a progress bar over pixel blocks.
 
     Returns
     -------
@@ -277,7 +278,7 @@ def shadow_aware(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None
     normals = np.zeros((h * w, 3), np.float32)
     albedo = np.zeros((h * w, c), np.float32)
     inliers = np.zeros((h * w, k), bool)
-    for sl in pixel_chunks(idx.size, chunk):
+    for sl in pixel_chunks(idx.size, chunk, progress, "shadow-aware"):
         pix = idx[sl]
         obs = torch.from_numpy(np.ascontiguousarray(flat[:, pix].transpose(1, 0, 2))).double()
         n, a, lit = solve_shadow_aware(obs, L, sigma, threshold, iterations)

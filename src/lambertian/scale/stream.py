@@ -54,7 +54,8 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
     with open(staging, "wb") as f:
         for k, path in enumerate(tqdm(files, desc="staging images", unit="img",
                                       disable=not progress, leave=False)):
-            img, d = read_image(path)
+            # as read_capture reads a folder by default: JPEG is sRGB, other files linear
+            img, d = read_image(path, "auto")
             if first_shape is None:
                 first_shape, depth = img.shape, d
                 h, w, c = img.shape

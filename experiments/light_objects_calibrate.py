@@ -1,7 +1,7 @@
 """Calibrate the general-object light model's uncertainty, then check it on single
 DiLiGenT images.
 
-    python benchmarks/light_objects_calibrate.py [--synthetic [--images N] [--seed S]
+    python experiments/light_objects_calibrate.py [--synthetic [--images N] [--seed S]
         [--shift F]]
 
 The ``objects`` network's own vMF concentration says 40-50 degrees whatever the image,

@@ -1,6 +1,6 @@
 """Leave-subjects-out cross-validation of face light recipes inside the training subjects.
 
-    python benchmarks/light_faces_cv.py --recipe NAME [--epochs N] [--folds K] [--seed S]
+    python experiments/light_faces_cv.py --recipe NAME [--epochs N] [--folds K] [--seed S]
         [--members M] [--models DIR] [--workers W] [--fold K] [--tta SHIFT] [--calibrate SHIFT]
 
 The 21 training subjects (01-22, no 14) are split, by a seeded permutation, into K folds

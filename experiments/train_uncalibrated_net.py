@@ -1,5 +1,5 @@
 """Train the light-set network of uncalibrated photometric stereo on synthetic objects
-(python benchmarks/train_uncalibrated_net.py [--steps N] [--objects B] [--lights K]
+(python experiments/train_uncalibrated_net.py [--steps N] [--objects B] [--lights K]
 [--seed S] [--threads T] [--validate-every N] [--out PATH]).
 
 The defaults reproduce the shipped weights

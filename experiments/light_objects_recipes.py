@@ -1,7 +1,7 @@
 """Input normalisation and training-data variants of the general-object light model,
 scored on DiLiGenT single images (ball, bear, reading; never used in training).
 
-    python benchmarks/light_objects_recipes.py --norm Q CAP [--albedo-contrast C] [--out F]
+    python experiments/light_objects_recipes.py --norm Q CAP [--albedo-contrast C] [--out F]
 
 Trains :func:`lambertian.learn.train_light.train_objects` with inputs divided by their
 Q-quantile over the mask and capped at CAP (CAP 0: no cap), optionally on the

@@ -1,0 +1,207 @@
+"""Mesh fit: the ambient + directional light (and the pose) of a known mesh in a masked
+photograph, by differentiable rendering with the Neural Mesh Renderer's lighting model.
+
+The job is three steps: fit the light at the given pose (with the mesh's cast shadows and
+sky occlusion from shadow maps, unless ``shadows=False``), optionally fit the pose with
+the light, then, because the pose fit has no shadow model, fit the light again at the
+fitted pose. The light stays a :class:`~lambertian.core.light.DirectionalLight`
+throughout (no dict round trip); only the optimiser holds it as tensors.
+
+Reference: H. Kato, Y. Ushiku, T. Harada, "Neural 3D Mesh Renderer", CVPR 2018.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lambertian.core.errors import InputError
+from lambertian.core.light import DirectionalLight
+
+if TYPE_CHECKING:  # torch loads with the fit, not with the import
+    from lambertian.render.mesh import Mesh
+
+# progress(stage, step, loss): stage is "light", "shadows", "pose" or "light again";
+# loss is None for a stage's first report.
+Progress = Callable[[str, int, "float | None"], None]
+# A fit records at most this many frames per stage for the animation (fit.gif).
+MAX_FRAMES = 30
+
+
+@dataclass
+class MeshFit:
+    """Result of :func:`fit_mesh_light`.
+
+    light : the fitted light, project frame of the camera.
+    light_world : the same light in the mesh's world frame.
+    R, t : (3, 3), (3,) the (fitted) pose, OpenCV ``X_cam = R X_world + t``.
+    crop : (x0, y0, w, h) window of the photo that was fitted.
+    losses : the final losses of each step.
+    frames : (h, 2w) grey photo | render frames of the fit, for an animation.
+    render_mask : (h, w) bool pixels the mesh covers at the final pose.
+    photo : (h, w) the fitted window of the photo.
+    notes : what the fit assumed (albedo 1, the shadow model, the normals).
+    """
+
+    light: DirectionalLight
+    light_world: DirectionalLight
+    R: np.ndarray
+    t: np.ndarray
+    crop: tuple[int, int, int, int]
+    losses: dict[str, float]
+    frames: list[np.ndarray] = field(default_factory=list)
+    render_mask: np.ndarray | None = None
+    photo: np.ndarray | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask: np.ndarray,
+                   K: np.ndarray, R: np.ndarray, t: np.ndarray, *,
+                   crop: tuple[int, int, int, int] | None = None, fit_pose: bool = False,
+                   smooth: bool = False, shadows: bool = True, steps: int = 150,
+                   progress: Progress | None = None, mask_source: str = "mask") -> MeshFit:
+    """Fit ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) of ``mesh`` to a masked photo.
+
+    Parameters
+    ----------
+    mesh : a :class:`lambertian.render.mesh.Mesh` or a mesh file (OBJ, PLY, GLB...).
+    photo : (H, W) linear grey photograph.
+    mask : (H, W) bool object pixels.
+    K : (3, 3) intrinsics, OpenCV convention (pixels).
+    R, t : (3, 3) rotation and (3,) translation, world to camera (OpenCV).
+    crop : optional (x0, y0, w, h) window of the photo to fit.
+    fit_pose : also fit R and t (then the light again at the fitted pose).
+    smooth : shade with interpolated vertex normals (else per-face normals).
+    shadows : model the mesh's cast shadows and sky occlusion by shadow maps.
+    steps : pose iterations.
+    progress : called as ``progress(stage, step, loss)`` while fitting.
+    mask_source : the mask's name for error messages (its file).
+
+    Returns
+    -------
+    MeshFit (its ``light`` in the camera's project frame: x right, y up, z toward the
+    camera, toward the light).
+
+    Raises
+    ------
+    InputError : the window is not inside the image, or the mesh covers fewer than 10
+        mask pixels at this pose.
+    """
+    import torch
+
+    from lambertian.fit.light import LightParams, fit_light, mesh_visibility
+    from lambertian.fit.pose import fit_pose as _fit_pose
+    from lambertian.render.camera import Camera
+    from lambertian.render.mesh import load_mesh
+    from lambertian.render.rasterize import rasterize
+    from lambertian.render.shade import pixel_normals, project_light_to_world
+
+    if isinstance(mesh, (str, os.PathLike)):
+        mesh = load_mesh(mesh)
+    report = progress or (lambda stage, step, loss: None)
+    H, W = photo.shape
+    x0, y0, w, h = crop if crop else (0, 0, W, H)
+    if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > W or y0 + h > H:
+        raise InputError("--crop", f"window {x0} {y0} {w} {h} is not inside the {W}x{H} image")
+    cam = Camera.create(K, R, t, W, H).crop(x0, y0, w, h)
+    img_t = torch.from_numpy(np.ascontiguousarray(photo[y0:y0 + h, x0:x0 + w], np.float32))
+    mask_t = torch.from_numpy(np.ascontiguousarray(mask[y0:y0 + h, x0:x0 + w], bool))
+    frames: list[np.ndarray] = []
+
+    def light_fit(stage: str, init: LightParams | None = None):
+        """Fit the light at ``cam``; every 10th evaluation becomes a frame."""
+        frags = rasterize(mesh, cam)
+        use = frags.mask & _erode(mask_t)
+        if int(use.sum()) < 10:
+            raise InputError(mask_source, "the mesh at this pose covers fewer than 10 mask pixels")
+        normals = pixel_normals(mesh, cam, frags, smooth=smooth).detach()
+        vis: dict[str, Any] = {}
+        if shadows:
+            # NMR's model has neither cast shadows nor occlusion of the ambient light; on
+            # a non-convex mesh (a car's wheels under its body) both bias a plain fit
+            report("shadows", 0, None)
+            va, shadow = mesh_visibility(mesh, cam, frags, smooth=smooth)
+            vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
+        report(stage, 0, None)
+        stage_frames = [0]
+
+        def cb(step: int, light: LightParams, loss: float) -> None:
+            report(stage, step, loss)
+            if step % 10 == 0 and stage_frames[0] < MAX_FRAMES:
+                stage_frames[0] += 1
+                frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t))
+
+        return fit_light(normals, img_t, use, init=init, callback=cb, **vis)
+
+    res = light_fit("light")
+    light = res.light
+    losses = {"light_loss": res.loss, "light_rmse": res.rmse,
+              "inlier_fraction": res.inlier_fraction}
+    if fit_pose:
+        report("pose", 0, None)
+        params = LightParams.from_light(light, img_t.dtype)
+
+        def pose_cb(step: int, c: Any, img: torch.Tensor, parts: dict) -> None:
+            report("pose", step, None)
+            if step % max(1, steps // MAX_FRAMES) == 0:
+                frames.append(_blend(img, img_t))
+
+        pr = _fit_pose(mesh, cam, img_t, mask_t, params, steps=steps, fit_light=True,
+                       shading_weight=10.0, smooth=smooth, callback=pose_cb)
+        cam = pr["camera"]
+        losses.update(pr["losses"])
+        light = params.to_light()
+        if shadows:  # the pose fit has no shadow model: refit the light at the fitted pose
+            res = light_fit("light again", LightParams.from_light(light, img_t.dtype))
+            light = res.light
+            losses.update({"light_loss": res.loss, "light_rmse": res.rmse,
+                           "inlier_fraction": res.inlier_fraction})
+    with torch.no_grad():
+        frags = rasterize(mesh, cam)
+        normals = pixel_normals(mesh, cam, frags, smooth=smooth)
+        frames.append(_render_frame(normals, frags.mask, light, img_t))
+        d_world = project_light_to_world(torch.from_numpy(light.direction).to(cam.R.dtype),
+                                         cam).double().numpy()
+    notes = {"albedo": "fixed to 1: intensities are albedo x intensity",
+             "shadows": "cast shadows and sky occlusion of the mesh modelled by shadow maps"
+             if shadows else "no shadow model: only the robust loss",
+             "normals": "smooth (vertex)" if smooth else "flat (per face)"}
+    return MeshFit(
+        light=DirectionalLight(light.direction, light.intensity, light.ambient,
+                               notes={"frame": "project (camera: x right, y up, z toward the "
+                                               "camera, toward the light)"}),
+        light_world=DirectionalLight(d_world, light.intensity, light.ambient,
+                                     notes={"frame": "world (the mesh's)"}),
+        R=cam.R.detach().double().numpy(), t=cam.t.detach().double().numpy(),
+        crop=(x0, y0, w, h), losses=losses, frames=frames,
+        render_mask=frags.mask.numpy(), photo=img_t.numpy(), notes=notes)
+
+
+def _erode(mask: Any) -> Any:
+    """3x3 erosion: pixels at the silhouette's edge mix object and background."""
+    import torch.nn.functional as F
+
+    m = mask[None, None].float()
+    return (-F.max_pool2d(-m, 3, stride=1, padding=1))[0, 0] > 0.5
+
+
+def _render_frame(normals: Any, mask: Any, light: DirectionalLight, photo: Any) -> np.ndarray:
+    """(h, 2w) photo | shaded render at ``light``."""
+    import torch
+
+    from lambertian.render.shade import shade
+
+    d = torch.as_tensor(light.direction, dtype=normals.dtype).reshape(1, 3)
+    with torch.no_grad():
+        img = shade(normals.detach(), mask, d, light.intensity, light.ambient)[..., 0]
+    return _blend(img, photo)
+
+
+def _blend(img: Any, photo: Any) -> np.ndarray:
+    a = np.clip(photo.detach().numpy(), 0, 1)
+    b = np.clip(img.detach().numpy(), 0, 1)
+    return np.concatenate([a, b], axis=1)

@@ -1,0 +1,56 @@
+"""``lambertian calibrate SPHERE_DIR [--camera K.txt] [--out OUT]``: the lights of a
+capture from a mirror (chrome) sphere photographed under them."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from lambertian.cli.common import add_encoding_options
+
+    p = sub.add_parser(
+        "calibrate", help="light directions from a mirror (chrome) sphere",
+        description="Read each image's light direction (project frame) off the highlight of "
+                    "a mirror sphere. SPHERE_DIR is a folder of photos, one per light, whose "
+                    "mask is the sphere's disc (or give --sphere-mask when the ball shares "
+                    "the photos with the object). Writes OUT/lights.json, one {file, "
+                    "direction, intensity, ambient} per image: give it to 'lambertian ps DIR "
+                    "--lights OUT/lights.json' ('lambertian lights DIR --chrome SPHERE_DIR' "
+                    "does both at once).")
+    p.add_argument("dir", metavar="SPHERE_DIR", help="capture folder of the chrome sphere")
+    p.add_argument("--camera", metavar="K.txt",
+                   help="3 x 3 intrinsics (OpenCV convention, pixels): perspective mirror-sphere "
+                        "model (default orthographic)")
+    p.add_argument("--out", default="calibrate_out", help="output folder (default calibrate_out)")
+    p.add_argument("--sphere-mask", metavar="M.png",
+                   help="mask of the sphere in the photos (default: the folder's mask)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="an image with no highlight is skipped (null) instead of an error")
+    add_encoding_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lambertian.app.lights import calibrate_lights
+    from lambertian.cli.common import encoding_of
+    from lambertian.core.errors import InputError
+    from lambertian.io import read_capture, read_mask
+    from lambertian.io.light_json import write_light_json
+    from lambertian.io.matrix import read_camera
+
+    out = Path(args.out)
+    if out.resolve() == Path(args.dir).resolve():
+        raise InputError(args.out, "refusing to write into the input folder")
+    sphere = read_capture(args.dir, encoding=encoding_of(args))
+    mask = read_mask(args.sphere_mask, sphere.shape) if args.sphere_mask else None
+    lights = calibrate_lights(sphere, skip_missing=args.skip_missing, mask=mask,
+                              camera=read_camera(args.camera) if args.camera else None)
+    for name in lights.notes["missing"]:
+        print(f"warning: {name}: no highlight, light left null")
+    write_light_json(out / "lights.json", lights)
+    print(f"{lights.method}: {int(lights.known.sum())} of {len(lights)} lights -> "
+          f"{out / 'lights.json'}")
+    return 0

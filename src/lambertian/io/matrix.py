@@ -1,0 +1,63 @@
+"""The one reader of small plain-text matrices: ``K.txt`` (3 x 3 intrinsics, OpenCV
+convention, pixels) and ``POSE.txt`` (3 x 4 ``[R|t]``, world to camera, OpenCV).
+
+Every problem is a one-line :class:`~lambertian.core.errors.InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from lambertian.core.errors import InputError
+
+
+def read_matrix(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarray:
+    """A plain-text matrix of the given shape (whitespace or comma separated), float64."""
+    p = os.fspath(path)
+    if not os.path.isfile(p):
+        raise InputError(p, "file not found")
+    try:
+        with open(p) as f:
+            vals = [float(v) for v in f.read().replace(",", " ").split()]
+    except (ValueError, UnicodeDecodeError):
+        raise InputError(p, "not a plain-text matrix of numbers") from None
+    if len(vals) != shape[0] * shape[1]:
+        raise InputError(p, f"expected a {shape[0]}x{shape[1]} matrix, found {len(vals)} numbers")
+    a = np.asarray(vals, dtype=np.float64).reshape(shape)
+    if not np.isfinite(a).all():
+        raise InputError(p, "matrix has non-finite entries")
+    return a
+
+
+def check_camera(K: np.ndarray, source: str | os.PathLike[str] = "camera") -> np.ndarray:
+    """(3, 3) float64 pinhole intrinsics ``[[fx, 0, cx], [0, fy, cy], [0, 0, 1]]``, or
+    InputError (wrong shape, non-finite, non-positive focal length, skew)."""
+    K = np.asarray(K, dtype=np.float64)
+    if K.shape != (3, 3):
+        raise InputError(source, f"intrinsics must be a 3 x 3 matrix, got shape {K.shape}")
+    if not np.all(np.isfinite(K)):
+        raise InputError(source, "intrinsics hold NaN or infinite values")
+    if K[0, 0] <= 0 or K[1, 1] <= 0:
+        raise InputError(source, f"focal lengths must be positive, got fx={K[0, 0]:g}, "
+                                 f"fy={K[1, 1]:g}")
+    if not np.allclose(K[2], [0.0, 0.0, 1.0]) or K[1, 0] != 0.0:
+        raise InputError(source, "last row must be [0 0 1] and K[1, 0] zero")
+    if abs(K[0, 1]) > 1e-9 * K[0, 0]:
+        raise InputError(source, "skewed cameras (K[0, 1] != 0) are not supported")
+    return K
+
+
+def read_camera(path: str | os.PathLike[str]) -> np.ndarray:
+    """K.txt: (3, 3) intrinsics, checked by :func:`check_camera`."""
+    return check_camera(read_matrix(path, (3, 3)), path)
+
+
+def read_pose(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """POSE.txt: 3x4 ``[R|t]`` world-to-camera (OpenCV); R must be a rotation."""
+    a = read_matrix(path, (3, 4))
+    R, t = a[:, :3], a[:, 3]
+    if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0:
+        raise InputError(path, "the left 3x3 block is not a rotation matrix")
+    return R, t
