@@ -40,6 +40,7 @@ lazy_exports(__name__, {
     "fit_mesh_light": "lambertian.app.mesh_fit",
     "depth_from_normals": "lambertian.app.integrate",
     "train_light_model": "lambertian.app.train_light",
+    "relight_capture": "lambertian.app.relight",
     "read_capture": "lambertian.io.detect",
     "read_image": "lambertian.io.images",
     "read_mask": "lambertian.io.images",

@@ -8,6 +8,7 @@ typed result out, no files written (the command line and the benchmarks call the
 - mesh fit (light, pose, light again): :func:`fit_mesh_light` -> ``MeshFit``
 - integration: :func:`depth_from_normals` -> ``DepthResult``
 - training a light model: :func:`train_light_model` -> ``TrainedLightModel``
+- relighting: :func:`relight_capture` -> ``Relighting``
 
 Everything here is loaded on first use (PEP 562), so ``import lambertian.app`` does not
 import torch.
@@ -27,4 +28,6 @@ lazy_exports(__name__, {
     "depth_from_normals": "lambertian.app.integrate",
     "train_light_model": "lambertian.app.train_light",
     "TrainedLightModel": "lambertian.app.train_light",
+    "relight_capture": "lambertian.app.relight",
+    "Relighting": "lambertian.app.relight",
 })
