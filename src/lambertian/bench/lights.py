@@ -87,15 +87,17 @@ def lights_suite(data_root: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def ps_with_estimated_lights(cap: Any, directions: np.ndarray, intensities: np.ndarray
-                             ) -> tuple[np.ndarray, np.ndarray]:
-    """Robust photometric stereo normals of a capture with estimated lights (directions
-    (K, 3), relative intensities (K,)) and with its calibrated ones: (H, W, 3) each."""
-    from lambertian.ps.robust import robust
+def ps_with_estimated_lights(cap: Any, directions: np.ndarray, intensities: np.ndarray,
+                             method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Photometric stereo normals of a capture with estimated lights (directions (K, 3),
+    relative intensities (K,)) and with its calibrated ones: (H, W, 3) each, by ``method``
+    (default ``lambertian.ps.ESTIMATED_LIGHTS_METHOD``, what ``lights --ps`` runs)."""
+    from lambertian.ps import ESTIMATED_LIGHTS_METHOD, get_solver
 
-    ref = robust(cap.normalized_images(), cap.lights, cap.mask).normals
+    solve = get_solver(method or ESTIMATED_LIGHTS_METHOD)
+    ref = solve(cap.normalized_images(), cap.lights, cap.mask).normals
     scale = np.asarray(intensities, np.float32)[:, None, None, None]
-    mine = robust(cap.images / scale, directions, cap.mask).normals
+    mine = solve(cap.images / scale, directions, cap.mask).normals
     return mine, ref
 
 

@@ -7,6 +7,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     from lambertian.cli.common import add_encoding_options
+    from lambertian.ps import ESTIMATED_LIGHTS_METHOD, METHODS
 
     p = sub.add_parser("lights", help="light directions/intensities of a capture",
                        description="Estimate each image's light (project frame) and write "
@@ -27,7 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--skip-missing", action="store_true",
                    help="a chrome image with no highlight is skipped (null) instead of an error")
     p.add_argument("--ps", action="store_true",
-                   help="then run least-squares photometric stereo with these lights")
+                   help="then run photometric stereo with these lights")
+    p.add_argument("--method", choices=METHODS, default=ESTIMATED_LIGHTS_METHOD,
+                   help="the solver of --ps (default: {}, the most accurate with estimated "
+                        "lights)".format(ESTIMATED_LIGHTS_METHOD))
     add_encoding_options(p)
     p.set_defaults(func=run)
 
@@ -65,19 +69,20 @@ def run(args: argparse.Namespace) -> int:
     write_light_json(out / "lights.json", lights)
     print(f"{lights.method}: {len(lights)} lights -> {out / 'lights.json'}")
     if args.ps:
-        _ps_with_lights(cap, lights, out, args.dir)
+        _ps_with_lights(cap, lights, out, args.dir, args.method)
     return 0
 
 
-def _ps_with_lights(cap, lights, out, source: str) -> None:
-    """``--ps``: least-squares photometric stereo with the estimated lights."""
+def _ps_with_lights(cap, lights, out, source: str, method: str) -> None:
+    """``--ps``: photometric stereo with the estimated lights."""
     import numpy as np
 
     from lambertian.app.photometric_stereo import photometric_stereo
     from lambertian.cli.common import write_json
 
-    res = photometric_stereo(cap.images, lights, cap.mask, method="ls", source=source)
-    summary = {"method": f"ls with {lights.method} lights", "images": int(lights.known.sum())}
+    res = photometric_stereo(cap.images, lights, cap.mask, method=method, source=source)
+    summary = {"method": f"{method} with {lights.method} lights",
+               "images": int(lights.known.sum())}
     if cap.normals is not None:
         from lambertian.core.metrics import normal_error_stats
 

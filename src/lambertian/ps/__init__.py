@@ -17,6 +17,9 @@ from lambertian.ps.result import PSResult
 
 # The default of ``lambertian ps``, ``lambertian batch ps`` and lambertian.photometric_stereo.
 DEFAULT_METHOD = "robust"
+# The solver after lights were estimated rather than calibrated (``lambertian lights --ps``):
+# chosen on DiLiGenT ball / bear / reading with the uncalibrated estimator's lights.
+ESTIMATED_LIGHTS_METHOD = "robust"
 # method name -> (module, function) of its solver
 _SOLVERS = {
     "ls": ("lambertian.ps.least_squares", "least_squares"),
@@ -39,5 +42,5 @@ def get_solver(name: str) -> Callable[..., PSResult]:
 
 # the solvers by their own names (lambertian.ps.least_squares ...), loaded on first use
 lazy_exports(__name__, {function: module for module, function in _SOLVERS.values()})
-__all__ = ["DEFAULT_METHOD", "METHODS", "PSResult", "get_solver",
+__all__ = ["DEFAULT_METHOD", "ESTIMATED_LIGHTS_METHOD", "METHODS", "PSResult", "get_solver",
            *(function for _, function in _SOLVERS.values())]
