@@ -63,7 +63,7 @@ def main() -> int:
             if rel == "diligent/bear":
                 px = int(cap.mask.sum())
                 print(f"\nbear, {cap.num_images} images, {px} pixels, one thread: net "
-                      f"{secs['net']:.1f} s ({secs["net"] / px * 1e3:.3f} s per 1000 px); "
+                      f"{secs['net']:.1f} s ({secs['net'] / px * 1e3:.3f} s per 1000 px); "
                       f"{secs['net'] / secs['ls']:.0f}x least squares, "
                       f"{secs['net'] / secs['robust']:.1f}x robust\n", flush=True)
     return 0

@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ps", action="store_true",
                    help="then run photometric stereo with these lights")
     p.add_argument("--method", choices=METHODS, default=ESTIMATED_LIGHTS_METHOD,
-                   help="the solver of --ps (default: {}, the most accurate with estimated "
-                        "lights)".format(ESTIMATED_LIGHTS_METHOD))
+                   help=f"the solver of --ps (default: {ESTIMATED_LIGHTS_METHOD}, the most "
+                        "accurate with estimated lights)")
     add_encoding_options(p)
     p.set_defaults(func=run)
 
