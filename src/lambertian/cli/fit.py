@@ -4,7 +4,6 @@ masked photo, by differentiable rendering (the Neural Mesh Renderer's lighting m
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,13 +40,17 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.fit.light import LightParams, fit_light, mesh_visibility
     from lambertian.fit.outputs import save_gif, save_overlay
     from lambertian.fit.pose import fit_pose
+    from lambertian.io.output_dir import check_outputs, output_folder
     from lambertian.render.camera import Camera
     from lambertian.render.mesh import load_mesh
     from lambertian.render.rasterize import rasterize
     from lambertian.render.shade import pixel_normals, project_light_to_world
 
     set_threads(args.threads)
-    out = Path(args.out)
+    inputs = [args.mesh, args.image, args.mask, args.camera, args.pose]
+    final = check_outputs(args.out, inputs)
+    if args.steps < 1:
+        raise InputError("--steps", f"must be at least 1, got {args.steps}")
     mesh = load_mesh(args.mesh)
     photo = read_grey(args.image)
     H, W = photo.shape
@@ -118,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
     with torch.no_grad():
         frags = rasterize(mesh, cam)
         normals = pixel_normals(mesh, cam, frags, smooth=args.smooth)
-        final = _render_frame(normals, frags.mask, light, img_t)
-        frames.append(final)
+        final_frame = _render_frame(normals, frags.mask, light, img_t)
+        frames.append(final_frame)
         d_proj = light.direction.detach()
         d_world = project_light_to_world(d_proj, cam)
     result = {
@@ -136,11 +139,11 @@ def run(args: argparse.Namespace) -> int:
         "shadows": shadows_note,
         "normals": "smooth (vertex)" if args.smooth else "flat (per face)",
     }
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "fit.json", result)
-    save_overlay(out / "overlay.png", img_t.numpy(), final, frags.mask.numpy())
-    save_gif(out / "fit.gif", frames)
-    print(f"fit: wrote {out / 'fit.json'}, overlay.png, fit.gif", flush=True)
+    with output_folder(final, inputs) as out:  # the three files appear together
+        write_json(out / "fit.json", result)
+        save_overlay(out / "overlay.png", img_t.numpy(), final_frame, frags.mask.numpy())
+        save_gif(out / "fit.gif", frames)
+    print(f"fit: wrote {final / 'fit.json'}, overlay.png, fit.gif", flush=True)
     return 0
 
 

@@ -59,11 +59,10 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.integrate.checks import read_camera
     from lambertian.integrate.outputs import write_depth_outputs
     from lambertian.io import read_image, read_mask
+    from lambertian.io.output_dir import check_outputs, output_folder
 
-    out = args.out
-    for given in (args.normals, args.mask, args.camera, args.albedo):
-        if given is not None and out.resolve() == given.resolve():
-            raise InputError(out, "output folder is one of the inputs; choose another --out")
+    inputs = [args.normals, args.mask, args.camera, args.albedo]
+    check_outputs(args.out, inputs)
     normals = read_normals(args.normals)
     if normals.ndim != 3 or normals.shape[-1] != 3:
         raise InputError(args.normals, f"a normal map must be H x W x 3, got {normals.shape}")
@@ -84,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
     check_normals(normals, mask, source=str(args.normals), mask_source=str(args.mask))
     print(f"integrating {args.normals} ({normals.shape[1]}x{normals.shape[0]}) with "
           f"{args.method}, {'perspective' if K is not None else 'orthographic'} ...", flush=True)
-    summary = write_depth_outputs(out, normals, mask, K=K, albedo=albedo, method=args.method)
-    write_json(out / "integrate.json", {"normals": str(args.normals), **summary})
-    print(f"{summary['components']} region(s), {summary['seconds']:.2f} s; wrote {out}/")
+    with output_folder(args.out, inputs) as out:  # appears whole when complete
+        summary = write_depth_outputs(out, normals, mask, K=K, albedo=albedo,
+                                      method=args.method)
+        write_json(out / "integrate.json", {"normals": str(args.normals), **summary})
+    print(f"{summary['components']} region(s), {summary['seconds']:.2f} s; wrote {args.out}/")
     return 0

@@ -32,14 +32,19 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_image, read_mask
+    from lambertian.io.output_dir import output_file
     from lambertian.lights.sh import fit_sh9
     from lambertian.lights.single_image import estimate_light
     from lambertian.ps.inputs import to_grey
 
     if (args.normals is None) == (args.model is None):
         raise InputError(args.image, "give exactly one of --normals N.npy or --model NAME")
-    if Path(args.out).resolve() == Path(args.image).resolve():
-        raise InputError(args.out, "refusing to overwrite the input image")
+    from lambertian.io.output_dir import check_outputs
+
+    # Every input (image, normals, mask, weights file) is compared with --out.
+    check_outputs(args.out, [args.image, args.normals, args.mask,
+                             args.model if args.model and Path(args.model).exists() else None],
+                  folder=False)
     img = read_image(args.image)[0]
     if args.model is not None:
         return _run_model(args, img)
@@ -59,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     out = light.to_dict()
     if args.sh:
         out["sh9"] = fit_sh9(grey, normals, mask, source=args.image).tolist()
-    write_json(args.out, out)
+    with output_file(args.out, [args.image, args.normals, args.mask]) as tmp:
+        write_json(tmp, out)
     print(f"light: direction {np.round(light.direction, 4).tolist()}, intensity "
           f"{light.intensity:.4g}, ambient {light.ambient:.4g} -> {args.out}")
     return 0
@@ -73,13 +79,15 @@ def _run_model(args: argparse.Namespace, img) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_mask
+    from lambertian.io.output_dir import output_file
     from lambertian.learn.train_light import WEIGHTS, estimate_light_learned
 
     if args.model not in WEIGHTS and not Path(args.model).is_file():
         raise InputError(args.model, "unknown model: use 'faces', 'objects' or a weights file")
     mask = read_mask(args.mask, img.shape[:2]) if args.mask else None
     out = estimate_light_learned(img, args.model, mask)
-    write_json(args.out, out)
+    with output_file(args.out, [args.image, args.mask, args.model]) as tmp:
+        write_json(tmp, out)
     print(f"light ({args.model}): direction {np.round(out['direction'], 4).tolist()}, "
           f"uncertainty ~{out['uncertainty_deg']:.1f} deg -> {args.out}")
     return 0

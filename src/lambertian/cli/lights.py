@@ -37,70 +37,72 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
+    from lambertian.io.output_dir import check_outputs, output_folder
 
     if args.camera and not args.chrome:
         raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
                                       "only (give --chrome)")
+    final = Path(args.out)
+    check_outputs(final, [args.dir, args.chrome, args.camera])
     cap = read_capture(args.dir)
-    out = Path(args.out)
-    if out.resolve() == Path(args.dir).resolve():
-        raise InputError(args.out, "refusing to write into the input folder")
-    intensities = np.ones(cap.num_images)
-    if args.chrome:
-        from lambertian.lights.chrome_sphere import chrome_sphere_lights
+    # Every output appears at once in OUT when complete (or not at all).
+    with output_folder(final, [args.dir, args.chrome, args.camera]) as out:
+        intensities = np.ones(cap.num_images)
+        if args.chrome:
+            from lambertian.lights.chrome_sphere import chrome_sphere_lights
 
-        chrome = read_capture(args.chrome)
-        if chrome.num_images != cap.num_images:
-            raise InputError(args.chrome, f"{chrome.num_images} chrome images for "
-                                          f"{cap.num_images} capture images")
-        camera = None
-        if args.camera:
-            from lambertian.integrate.checks import read_camera
+            chrome = read_capture(args.chrome)
+            if chrome.num_images != cap.num_images:
+                raise InputError(args.chrome, f"{chrome.num_images} chrome images for "
+                                              f"{cap.num_images} capture images")
+            camera = None
+            if args.camera:
+                from lambertian.integrate.checks import read_camera
 
-            camera = read_camera(args.camera)
-        dirs, info = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files,
-                                          camera=camera, skip_missing=args.skip_missing,
-                                          source=args.chrome)
-        method = "chrome sphere" + (" (perspective)" if camera is not None else "")
-        for name in info["missing"]:
-            print(f"warning: {name}: no highlight, light left null")
-    elif cap.meta.get("normals_source", "").startswith("analytic sphere"):
-        from lambertian.lights.matte_sphere import matte_sphere_lights
+                camera = read_camera(args.camera)
+            dirs, info = chrome_sphere_lights(chrome.images, chrome.mask, names=chrome.files,
+                                              camera=camera, skip_missing=args.skip_missing,
+                                              source=args.chrome)
+            method = "chrome sphere" + (" (perspective)" if camera is not None else "")
+            for name in info["missing"]:
+                print(f"warning: {name}: no highlight, light left null")
+        elif cap.meta.get("normals_source", "").startswith("analytic sphere"):
+            from lambertian.lights.matte_sphere import matte_sphere_lights
 
-        dirs, intensities, _ = matte_sphere_lights(cap.images, cap.mask, ambient=False,
-                                                   names=cap.files, source=args.dir)
-        intensities = intensities / intensities.mean()
-        method = "matte sphere"
-    else:
-        from lambertian.lights.uncalibrated import uncalibrated_lights
+            dirs, intensities, _ = matte_sphere_lights(cap.images, cap.mask, ambient=False,
+                                                       names=cap.files, source=args.dir)
+            intensities = intensities / intensities.mean()
+            method = "matte sphere"
+        else:
+            from lambertian.lights.uncalibrated import uncalibrated_lights
 
-        print(f"uncalibrated estimation on {cap.num_images} images ...")
-        unc = uncalibrated_lights(cap.images, cap.mask, source=args.dir)
-        dirs, intensities = unc.directions, unc.intensities
-        method = "uncalibrated"
-        write_json(out / "ambiguity.json", {"resolved": unc.resolved, "gbr": unc.gbr,
-                                            **unc.info})
-        print(("" if unc.resolved else "warning: ") + unc.info["ambiguity"])
-    rows = []
-    for f, d, e in zip(cap.files, dirs, intensities, strict=True):
-        ok = bool(np.all(np.isfinite(d)))
-        rows.append({"file": f, "direction": [float(v) for v in d] if ok else None,
-                     "intensity": float(e) if ok else None})
-    write_json(out / "lights.json", rows)
-    print(f"{method}: {len(rows)} lights -> {out / 'lights.json'}")
-    if args.ps:
-        from lambertian.ps.least_squares import least_squares
+            print(f"uncalibrated estimation on {cap.num_images} images ...")
+            unc = uncalibrated_lights(cap.images, cap.mask, source=args.dir)
+            dirs, intensities = unc.directions, unc.intensities
+            method = "uncalibrated"
+            write_json(out / "ambiguity.json", {"resolved": unc.resolved, "gbr": unc.gbr,
+                                                **unc.info})
+            print(("" if unc.resolved else "warning: ") + unc.info["ambiguity"])
+        rows = []
+        for f, d, e in zip(cap.files, dirs, intensities, strict=True):
+            ok = bool(np.all(np.isfinite(d)))
+            rows.append({"file": f, "direction": [float(v) for v in d] if ok else None,
+                         "intensity": float(e) if ok else None})
+        write_json(out / "lights.json", rows)
+        print(f"{method}: {len(rows)} lights -> {final / 'lights.json'}")
+        if args.ps:
+            from lambertian.ps.least_squares import least_squares
 
-        good = np.all(np.isfinite(dirs), axis=1)
-        img = cap.images[good] / np.asarray(intensities)[good, None, None, None]
-        res = least_squares(img, dirs[good], cap.mask, source=args.dir)
-        np.save(out / "normals.npy", res.normals)
-        summary = {"method": f"ls with {method} lights", "images": int(good.sum())}
-        if cap.normals is not None:
-            from lambertian.core.metrics import normal_error_stats
+            good = np.all(np.isfinite(dirs), axis=1)
+            img = cap.images[good] / np.asarray(intensities)[good, None, None, None]
+            res = least_squares(img, dirs[good], cap.mask, source=args.dir)
+            np.save(out / "normals.npy", res.normals)
+            summary = {"method": f"ls with {method} lights", "images": int(good.sum())}
+            if cap.normals is not None:
+                from lambertian.core.metrics import normal_error_stats
 
-            summary["normal_error"] = normal_error_stats(res.normals, cap.normals, cap.mask)
-            mean = summary["normal_error"]["mean"]
-            print(f"photometric stereo: mean normal error {mean:.2f} deg")
-        write_json(out / "ps.json", summary)
+                summary["normal_error"] = normal_error_stats(res.normals, cap.normals, cap.mask)
+                mean = summary["normal_error"]["mean"]
+                print(f"photometric stereo: mean normal error {mean:.2f} deg")
+            write_json(out / "ps.json", summary)
     return 0

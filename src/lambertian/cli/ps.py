@@ -38,24 +38,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import set_threads
-    from lambertian.core.errors import InputError
     from lambertian.io import read_capture
+    from lambertian.io.output_dir import output_folder
 
     set_threads(args.threads)
     out = args.out or Path("ps_out") / args.dir.resolve().name
-    if out.resolve() == args.dir.resolve():
-        raise InputError(out, "output folder is the input folder; choose another --out")
-    if args.stream:
-        return run_streamed(args, out)
-    print(f"reading {args.dir} ...", flush=True)
-    cap = read_capture(args.dir)
-    solve_and_write(cap, args.method, out, source=str(args.dir), depth=args.depth,
-                    figure=args.figure)
+    # Every output goes to a temporary folder that becomes OUT only when complete.
+    with output_folder(out, [args.dir]) as tmp:
+        if args.stream:
+            run_streamed(args, tmp)
+        else:
+            print(f"reading {args.dir} ...", flush=True)
+            cap = read_capture(args.dir)
+            solve_and_write(cap, args.method, tmp, source=str(args.dir), depth=args.depth,
+                            figure=args.figure)
+    print(f"wrote {out}/")
     return 0
 
 
 def run_streamed(args: argparse.Namespace, out: Path) -> int:
-    """``ps --stream``: band-by-band solve of a capture too large to load."""
+    """``ps --stream``: band-by-band solve of a capture too large to load, into ``out``
+    (the temporary folder of :func:`~lambertian.io.output_dir.output_folder`)."""
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import capture_files
@@ -69,8 +72,7 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
     info = stream_ps(files, lights, intensities, mask, out, method=args.method,
                      band_bytes=args.band_mb << 20, progress=True, source=str(args.dir))
     write_json(out / "ps.json", {"capture": str(args.dir), "streamed": True, **info})
-    print(f"{info['bands']} bands of {info['rows_per_band']} rows in {info['seconds']:.1f} s; "
-          f"wrote {out}/")
+    print(f"{info['bands']} bands of {info['rows_per_band']} rows in {info['seconds']:.1f} s")
     return 0
 
 
@@ -103,5 +105,4 @@ def solve_and_write(cap, method: str, out: Path, source: str, depth: bool = Fals
                  normals_gt=cap.normals, depth=z, K=cap.K, title=f"{cap.name}: {method}")
     if depth or figure:
         write_json(out / "ps.json", summary)
-    print(f"wrote {out}/")
     return summary

@@ -54,15 +54,24 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--workers", f"must be at least 1, got {args.workers}")
     if args.epochs is not None and args.epochs < 1:
         raise InputError("--epochs", f"must be at least 1, got {args.epochs}")
+    from lambertian.io.output_dir import check_outputs, output_file
+
     torch.set_num_threads(1)  # deterministic, and fastest for these small nets
     out = Path(args.out or f"{args.model}.pt")
+    inputs = [args.data, args.backbone]
+    check_outputs(out, inputs, folder=False)  # before hours of training, not after
+    if args.model == "faces":
+        check_outputs(out.with_suffix(".json"), inputs, folder=False)
     if args.model == "objects":
         cfg = objects_config(args.seed, args.epochs or 30)
         model, info = train_objects(cfg)
         # the recipe's calibration travels with the file, so the file alone answers as
         # the shipped model does (fitted for this recipe, see CALIBRATION)
-        save_model(out, model, "cnn", cfg.size, {"seconds": info["seconds"], "seed": args.seed},
-                   norm=(cfg.norm_percentile, cfg.norm_clip), calibration=CALIBRATION["objects"])
+        with output_file(out, inputs) as tmp:  # a complete weights file, or none
+            save_model(tmp, model, "cnn", cfg.size, {"seconds": info["seconds"],
+                                                     "seed": args.seed},
+                       norm=(cfg.norm_percentile, cfg.norm_clip),
+                       calibration=CALIBRATION["objects"])
         print(f"objects model -> {out} ({info['seconds']:.0f} s)")
         return 0
 
@@ -106,11 +115,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"validation (subjects 23-28, {stats['count']} images): mean {stats['mean']:.2f}, "
           f"median {stats['median']:.2f} deg, {stats['under_10']:.1f}% under 10 deg; without "
           f"the {int(val.near_black.sum())} near-black: mean {stats_lit['mean']:.2f}")
-    save_model(out, model, "ensemble", size,
-               {"seconds": seconds, "seed": args.seed, "validation": stats,
-                "validation_not_near_black": stats_lit}, calibration=CALIBRATION["faces"])
-    write_json(out.with_suffix(".json"), {"validation": stats,
-                                          "validation_not_near_black": stats_lit,
-                                          "seconds": seconds})
+    with output_file(out, inputs) as tmp:
+        save_model(tmp, model, "ensemble", size,
+                   {"seconds": seconds, "seed": args.seed, "validation": stats,
+                    "validation_not_near_black": stats_lit}, calibration=CALIBRATION["faces"])
+    with output_file(out.with_suffix(".json"), inputs) as tmp:
+        write_json(tmp, {"validation": stats, "validation_not_near_black": stats_lit,
+                         "seconds": seconds})
     print(f"faces model -> {out} ({seconds:.0f} s, all steps)")
     return 0

@@ -89,25 +89,21 @@ def process_capture(capture: str, out: str, method: str) -> dict[str, Any]:
     import torch
 
     from lambertian.io import read_capture
+    from lambertian.io.output_dir import output_folder
     from lambertian.ps.outputs import solve_capture
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    final = Path(out)
     row: dict[str, Any] = {"capture": capture, "status": "done"}
-    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
-        cap = read_capture(capture)
-        _, summary = solve_capture(cap, method, tmp, source=capture)
-        if final.exists():  # finished meanwhile by a rescheduled twin: keep the first
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
+        # The one output mechanism of every command; replace=False: a rescheduled twin
+        # that finished the same capture first keeps its folder.
+        with output_folder(out, [capture], replace=False) as tmp:
+            cap = read_capture(capture)
+            _, summary = solve_capture(cap, method, tmp, source=capture)
         metrics = summary.get("metrics", {})
         row.update(mean_deg=metrics.get("mean"), median_deg=metrics.get("median"))
     except Exception as exc:  # report, do not stop the other captures
-        shutil.rmtree(tmp, ignore_errors=True)
         msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
         row.update(status="failed", error=" ".join(msg.split()))
     row["seconds"] = time.perf_counter() - t0
@@ -188,6 +184,9 @@ def write_summary(out: Path, rows: list[dict[str, Any]]) -> None:
     """out/summary.md (Markdown table) and out/summary.json."""
     from lambertian.io.json_file import write_json
     from lambertian.io.markdown import markdown_table
+    from lambertian.io.output_dir import output_file
 
-    (out / "summary.md").write_text(markdown_table(rows, SUMMARY_COLUMNS))
-    write_json(out / "summary.json", rows)
+    with output_file(out / "summary.md") as tmp:
+        tmp.write_text(markdown_table(rows, SUMMARY_COLUMNS))
+    with output_file(out / "summary.json") as tmp:
+        write_json(tmp, rows)
