@@ -33,17 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def read_normals(path: Path):
     """(H, W, 3) float64 normals from .npy or a 16-bit normal PNG; InputError otherwise."""
-    import numpy as np
 
     from lambertian.core.errors import InputError
 
     if not path.is_file():
         raise InputError(path, "no such file")
     if path.suffix.lower() == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as err:
-            raise InputError(path, f"not a NumPy array file ({err})") from None
+        from lambertian.io.checks import load_npy
+
+        return load_npy(path, "normal map")
     if path.suffix.lower() == ".png":
         from lambertian.io import read_normal_png
 
@@ -72,11 +70,15 @@ def run(args: argparse.Namespace) -> int:
     K = read_camera(args.camera) if args.camera is not None else None
     albedo = None
     if args.albedo is not None:
-        albedo = (np.load(args.albedo, allow_pickle=False)
+        from lambertian.io.checks import load_npy
+
+        albedo = (load_npy(args.albedo, "albedo")
                   if args.albedo.suffix.lower() == ".npy" else read_image(args.albedo)[0])
-        if albedo.shape[:2] != normals.shape[:2]:
-            raise InputError(args.albedo, f"albedo is {albedo.shape[1]}x{albedo.shape[0]}, "
-                                          f"normals are {normals.shape[1]}x{normals.shape[0]}")
+        if albedo.ndim not in (2, 3) or albedo.shape[:2] != normals.shape[:2]:
+            raise InputError(args.albedo, f"albedo has shape {albedo.shape}, normals are "
+                                          f"{normals.shape[1]}x{normals.shape[0]}")
+        if not np.isfinite(albedo).all():
+            raise InputError(args.albedo, "albedo holds NaN or infinite values")
     # check_normals (inside) names the files in its errors.
     from lambertian.integrate.checks import check_normals
 

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_image, read_mask
+    from lambertian.io.checks import check_normal_map, check_shading, load_npy
     from lambertian.io.output_dir import output_file
     from lambertian.lights.sh import fit_sh9
     from lambertian.lights.single_image import estimate_light
@@ -48,16 +49,18 @@ def run(args: argparse.Namespace) -> int:
     img = read_image(args.image)[0]
     if args.model is not None:
         return _run_model(args, img)
-    try:
-        normals = np.load(args.normals)
-    except (OSError, ValueError) as err:
-        raise InputError(args.normals, f"cannot read normals: {err}") from None
+    normals = load_npy(args.normals, "normal map")
     grey = to_grey(img[None])[0]
     if normals.shape != grey.shape + (3,):
         raise InputError(args.normals, f"normals are {normals.shape}, the image is {grey.shape}")
     mask = None
     if args.mask:
         mask = read_mask(args.mask, grey.shape)
+    # The checks `integrate` makes (float, finite, unit length where the mask says), so
+    # the two commands accept the same normal maps; then enough shading to fit.
+    normals, used, _ = check_normal_map(normals, mask, source=args.normals,
+                                        mask_source=args.mask)
+    check_shading(img, used, source=args.image)
     # The colour image, when there is one: its chromaticity groups pixels by albedo.
     light = estimate_light(img if img.shape[2] == 3 else grey, normals, mask,
                            ambient=not args.no_ambient, source=args.image)
@@ -79,12 +82,14 @@ def _run_model(args: argparse.Namespace, img) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_mask
+    from lambertian.io.checks import check_shading
     from lambertian.io.output_dir import output_file
     from lambertian.learn.train_light import WEIGHTS, estimate_light_learned
 
     if args.model not in WEIGHTS and not Path(args.model).is_file():
         raise InputError(args.model, "unknown model: use 'faces', 'objects' or a weights file")
     mask = read_mask(args.mask, img.shape[:2]) if args.mask else None
+    check_shading(img, mask, source=args.image)  # too small or dark: unidentifiable
     out = estimate_light_learned(img, args.model, mask)
     with output_file(args.out, [args.image, args.mask, args.model]) as tmp:
         write_json(tmp, out)

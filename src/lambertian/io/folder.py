@@ -26,6 +26,7 @@ from lambertian.io.checks import (
     load_mask,
     load_stack,
     natural_key,
+    read_file_list,
     read_table,
 )
 from lambertian.io.images import IMAGE_SUFFIXES
@@ -45,10 +46,7 @@ def is_folder_capture(folder: Path) -> bool:
 def _image_files(folder: Path) -> list[Path]:
     listing = folder / "filenames.txt"
     if listing.is_file():
-        names = [ln.strip() for ln in listing.read_text().splitlines() if ln.strip()]
-        if not names:
-            raise InputError(listing, "lists no image")
-        return [folder / n for n in names]
+        return [folder / n for n in read_file_list(listing)]
     files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
              and p.stem.lower() not in RESERVED_STEMS]
     if not files:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from lambertian.core.errors import InputError
+from lambertian.io.checks import check_lights_face_camera
 
 # Smallest singular value of the unit-normalised light matrix, relative to the largest,
 # below which the lights are treated as coplanar (rank < 3).
@@ -37,6 +38,7 @@ def check_lights(lights: np.ndarray, num_images: int, source: str = "lights",
     if np.any(norms < 1e-12):
         bad = np.flatnonzero(norms < 1e-12)
         raise InputError(source, f"zero-length light vector(s) at row(s) {bad.tolist()[:5]}")
+    check_lights_face_camera(L, source)
     if normalise:
         L = L / norms[:, None]
     s = np.linalg.svd(L / norms[:, None], compute_uv=False)
@@ -58,6 +60,9 @@ def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
     if not finite.all():
         k = int(np.flatnonzero(~finite.reshape(img.shape[0], -1).all(axis=1))[0])
         raise InputError(source, f"image {k} holds NaN or infinite values")
+    if img.size and not img.any():
+        raise InputError(source, f"every one of the {img.shape[0]} images is black: no shading "
+                                 "to solve from")
     return img
 
 
