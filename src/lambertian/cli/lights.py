@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
+    from lambertian.io.detect import read_capture_images
     from lambertian.io.output_dir import check_outputs, output_folder
 
     if args.camera and not args.chrome:
@@ -44,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
                                       "only (give --chrome)")
     final = Path(args.out)
     check_outputs(final, [args.dir, args.chrome, args.camera])
-    cap = read_capture(args.dir)
+    # The capture's own lights are never read here (they are what is estimated), so a
+    # plain folder of images without a light file is accepted.
+    cap = read_capture_images(args.dir)
     # Every output appears at once in OUT when complete (or not at all).
     with output_folder(final, [args.dir, args.chrome, args.camera]) as out:
         intensities = np.ones(cap.num_images)

@@ -50,6 +50,11 @@ def read_pose(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """POSE.txt: 3x4 ``[R|t]`` world-to-camera (OpenCV); R must be a rotation."""
     a = read_matrix(path, (3, 4))
     R, t = a[:, :3], a[:, 3]
+    from lambertian.render.mesh import MAX_COORDINATE
+
+    if np.abs(t).max() > MAX_COORDINATE:
+        raise InputError(path, f"translation {np.abs(t).max():.3g} is beyond {MAX_COORDINATE:g}: "
+                               "the renderer's float32 arithmetic would overflow")
     if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0:
         raise InputError(path, "the left 3x3 block is not a rotation matrix")
     return R, t

@@ -418,6 +418,13 @@ def load_npy(path: PathLike, what: str = "array") -> np.ndarray:
     if not p.is_file():
         raise InputError(p, f"{what} file not found" if not p.exists() else "not a file")
     try:
+        with open(p, "rb") as f:
+            magic = f.read(6)
+    except OSError as exc:
+        raise InputError(p, f"cannot read the {what} file: {exc.strerror or exc}") from None
+    if magic != b"\x93NUMPY":
+        raise InputError(p, f"not a valid {what} file: not a NumPy .npy array")
+    try:
         a = np.load(p, allow_pickle=False)
     except ValueError as exc:
         kind = "holds Python objects" if "allow_pickle" in str(exc) else "is corrupt"
@@ -426,8 +433,6 @@ def load_npy(path: PathLike, what: str = "array") -> np.ndarray:
     except (OSError, EOFError) as exc:
         raise InputError(p, f"not a valid {what} file (not a NumPy .npy array: "
                             f"{type(exc).__name__})") from None
-    if not isinstance(a, np.ndarray):  # an .npz archive
-        raise InputError(p, f"not a valid {what} file: a .npz archive, not one .npy array")
     if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
         raise InputError(p, f"not a valid {what} file: dtype {a.dtype} is not numeric")
     return a

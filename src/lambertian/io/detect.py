@@ -57,6 +57,24 @@ def read_capture(path: str | os.PathLike[str], **kwargs: Any) -> Capture:
     return cap
 
 
+def read_capture_images(path: str | os.PathLike[str]) -> Capture:
+    """A capture whose lights are not needed (uncalibrated or chrome-sphere light
+    estimation): any layout :func:`read_capture` knows, or else a plain folder of images
+    (optional ``mask.*``, ``filenames.txt``) whose lights are NaN."""
+    p = Path(path)
+    try:
+        layout = detect_layout(p)
+    except InputError:
+        if not p.is_dir() or (p / "lights.txt").exists():
+            raise
+        layout = None
+    if layout is not None:
+        return read_capture(p)
+    cap = read_folder(p, require_lights=False)
+    check_capture_exposure(cap.images, cap.mask, [p / f for f in cap.files], cap.bit_depth, p)
+    return cap
+
+
 # Layouts whose readers can list a capture without decoding it (used for streaming).
 STREAMABLE = ("diligent", "folder")
 

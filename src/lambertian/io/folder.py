@@ -60,7 +60,7 @@ def _mask_file(folder: Path) -> Path | None:
 
 
 def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = False,
-                load_images: bool = True) -> Capture:
+                load_images: bool = True, require_lights: bool = True) -> Capture:
     """Read a generic folder of images with ``lights.txt``.
 
     Parameters
@@ -71,6 +71,9 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
         vectors are simply normalised.
     load_images : False to decode only the first image (see ``checks.load_stack``):
         ``images`` is then a zero view and ``files`` are to be read one at a time.
+    require_lights : False for estimators that find the lights themselves (uncalibrated
+        ``lambertian lights``): without ``lights.txt`` the lights are then NaN and
+        ``meta["lights_known"]`` is False.
 
     Returns
     -------
@@ -85,14 +88,19 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
     """
     folder = Path(path)
     lf = folder / LIGHTS_FILE
-    if not lf.is_file():
+    if not lf.is_file() and require_lights:
         raise InputError(lf, "light file not found")
+    if not folder.is_dir():
+        raise InputError(folder, "not a folder")
     files = _image_files(folder)
     images, depth = load_stack(files, decode=load_images)
     if load_images:
         check_images_finite(images, files)
     k, h, w, c = images.shape
-    lights, norms = check_lights(read_table(lf, 3, what="light"), k, lf)
+    if lf.is_file():
+        lights, norms = check_lights(read_table(lf, 3, what="light"), k, lf)
+    else:  # unknown lights, for estimators that find them
+        lights, norms = np.full((k, 3), np.nan), np.ones(k)
     inf = folder / "intensities.txt"
     if inf.is_file():
         table = read_table(inf, what="intensity", count_line=False)
@@ -106,4 +114,5 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
     mask = load_mask(mf, (h, w)) if mf is not None else np.ones((h, w), bool)
     return Capture(name=folder.resolve().name, root=folder, files=[p.name for p in files],
                    images=images, mask=mask, lights=lights, intensities=intensities,
-                   bit_depth=depth, meta={"layout": "folder", "light_norms": norms})
+                   bit_depth=depth, meta={"layout": "folder", "light_norms": norms,
+                                          "lights_known": lf.is_file()})

@@ -194,15 +194,18 @@ def output_file(out: PathLike, inputs: Iterable[PathLike | None] = (), *,
 
     Yields
     ------
-    The temporary path (same folder and suffix as ``out``; not yet created).
+    The temporary path (same folder and suffix as ``out``; created empty, to be written
+    over by the block).
     """
     final = check_outputs(out, inputs, folder=False, option=option)
     _make_parent(final)
     tmp = temporary_sibling(final)
+    try:  # a place that cannot be written is found now, not as the writer's traceback
+        tmp.touch(exist_ok=False)
+    except OSError as exc:
+        raise InputError(final, f"cannot write the output: {exc.strerror or exc}") from None
     try:
         yield tmp
-        if not tmp.exists():
-            raise RuntimeError(f"{final}: the writer produced no file")
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
