@@ -38,13 +38,13 @@ def check_lights(lights: np.ndarray, num_images: int, source: str = "lights",
     if np.any(norms < 1e-12):
         bad = np.flatnonzero(norms < 1e-12)
         raise InputError(source, f"zero-length light vector(s) at row(s) {bad.tolist()[:5]}")
-    check_lights_face_camera(L, source)
     if normalise:
         L = L / norms[:, None]
     s = np.linalg.svd(L / norms[:, None], compute_uv=False)
     if L.shape[0] < 3 or s[-1] < COPLANAR_RCOND * s[0]:
         raise InputError(source, "lights are coplanar or degenerate: fewer than 3 independent "
                                  "directions, normals are not identifiable")
+    check_lights_face_camera(L, source)
     return L
 
 
