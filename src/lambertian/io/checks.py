@@ -42,6 +42,7 @@ def load_stack(paths: Sequence[PathLike], decode: bool = True) -> tuple[np.ndarr
     if not paths:
         raise InputError(None, "no images to read")
     check_no_duplicates(paths)
+    check_stack_headers(paths)
     first, depth = read_image(paths[0])
     if not decode:
         # The headers alone: the streamed path refuses what the in-memory one refuses
@@ -62,6 +63,42 @@ def load_stack(paths: Sequence[PathLike], decode: bool = True) -> tuple[np.ndarr
         check_same_kind(p, img, d, paths[0], first.shape, depth)
         stack[i] = img
     return stack, depth
+
+
+def check_stack_headers(paths: Sequence[PathLike]) -> None:
+    """Compare what the images' headers declare (size, channels, bit depth of PNGs; bit
+    depth of the others) before anything is decoded, and name the odd one out: the first
+    file that differs from what most of the stack declares (so a wrong first image is
+    blamed, not the second)."""
+    from collections import Counter
+
+    from lambertian.io.images import png_layout
+
+    paths = [Path(p) for p in paths]
+    layouts = []
+    for p in paths:
+        if not p.is_file():
+            raise InputError(p, "image file not found" if not p.exists() else "not a file")
+        try:
+            layouts.append(png_layout(p))
+        except OSError as exc:
+            raise InputError(p, f"cannot read the image: {exc.strerror or exc}") from None
+    known = [(p, lay) for p, lay in zip(paths, layouts, strict=True) if lay is not None]
+    if known:
+        common = Counter(lay[:2] + lay[3:] for _, lay in known).most_common(1)[0][0]
+        for p, lay in known:
+            if lay[:2] + lay[3:] != common:
+                raise InputError(p, f"image is {lay[0]}x{lay[1]}x{lay[3]} but the other images "
+                                    f"are {common[0]}x{common[1]}x{common[2]}: all images must "
+                                    "have the same size and channels")
+    depths = [(p, _declared_depth(p)) for p in paths]
+    depths = [(p, d) for p, d in depths if d is not None]
+    if depths:
+        common_depth = Counter(d for _, d in depths).most_common(1)[0][0]
+        for p, d in depths:
+            if d != common_depth:
+                raise InputError(p, f"image is {d}-bit ({_kind(p)}) but the other images are "
+                                    f"{common_depth}-bit: all images must have one bit depth")
 
 
 def _declared_depth(p: Path) -> int | None:

@@ -32,6 +32,21 @@ def _png_depth(head: bytes) -> int | None:
     return None
 
 
+def png_layout(path: PathLike) -> tuple[int, int, int, int] | None:
+    """(width, height, bit depth, channels after dropping alpha) that a PNG's header
+    declares, or None for other files: lets a stack be checked before it is decoded."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or len(head) < 26 or head[12:16] != b"IHDR":
+        return None
+    width, height = (int.from_bytes(head[i:i + 4], "big") for i in (16, 20))
+    # colour type: 0 grey, 2 RGB, 3 palette (decoded as RGB), 4 grey + alpha, 6 RGBA
+    channels = {0: 1, 2: 3, 3: 3, 4: 1, 6: 3}.get(head[25])
+    if channels is None:
+        return None
+    return width, height, int(head[24]), channels
+
+
 def _tiff_depth(path: Path) -> tuple[int, int] | None:
     """(BitsPerSample, SampleFormat) of the first IFD, or None when unreadable."""
     with open(path, "rb") as f:

@@ -104,15 +104,20 @@ CONNECT_TIMEOUT_S = 10.0
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}$")
 
 
+def check_address(address: str) -> None:
+    """InputError naming ``address`` unless it reads ``[tcp://]HOST:PORT``."""
+    if not _ADDRESS.match(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
+        raise InputError(address, "not a scheduler address: expected tcp://HOST:PORT (or "
+                                  "'local' for a cluster on this machine)")
+
+
 def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
     """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:port`` or
     ``host:port``), or InputError naming the address within about ``timeout`` seconds:
     a malformed address, or a scheduler that cannot be reached."""
     from distributed import Client
 
-    if not _ADDRESS.match(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
-        raise InputError(address, "not a scheduler address: expected tcp://HOST:PORT (or "
-                                  "'local' for a cluster on this machine)")
+    check_address(address)
     try:
         return Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -187,6 +192,8 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     root, out = Path(root), Path(out)
     if client is None and scheduler == "local" and workers < 1:
         raise InputError("--workers", f"must be at least 1, got {workers}")
+    if client is None and scheduler != "local":
+        check_address(scheduler)  # a typo is reported before the search, not after
     skipped: list[tuple[Path, str]] = []
     captures = find_captures(root, skipped)
     if progress:
@@ -195,7 +202,10 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     if not captures:
         raise InputError(root, "no capture folder found (DiLiGenT, psm, Yale B, CMU or "
                                "images + lights.txt)")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, f"cannot create the output root: {exc.strerror or exc}") from None
     rows: dict[str, dict[str, Any]] = {}
     todo = []
     for cap in captures:
