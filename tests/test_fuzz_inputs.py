@@ -456,3 +456,103 @@ def test_count_line_that_disagrees_is_said_in_words(tmp_path):
     p.write_text("5\n0 0 1\n0 1 1\n1 0 1\n")
     with pytest.raises(InputError, match="first line says 5 rows but 3 follow"):
         read_table(p, 3, what="light")
+
+
+# -------------------------------------------------------------- fit, weights, lights, batch
+
+@pytest.mark.parametrize("scale, bad", [(1e30, "beyond"), (np.nan, "non-finite"),
+                                        (1e20, "beyond")])
+def test_fit_refuses_meshes_that_overflow_the_renderer(world, scale, bad):
+    trimesh = pytest.importorskip("trimesh")
+    root = fresh(world, "fit")
+    root.mkdir()
+    mesh = trimesh.creation.icosphere(1)
+    mesh.vertices = mesh.vertices * scale
+    mesh.export(root / "m.obj")
+    np.savetxt(root / "K.txt", [[60, 0, 12], [0, 60, 12], [0, 0, 1]])
+    np.savetxt(root / "pose.txt", np.hstack([np.eye(3), [[0], [0], [4]]]))
+    good = world["good"]
+    out = root / "out"
+    rc, lines = run(["fit", str(root / "m.obj"), str(good / world["names"][0]), "--mask",
+                     str(good / "mask.png"), "--camera", str(root / "K.txt"), "--pose",
+                     str(root / "pose.txt"), "--out", str(out)])
+    assert_refused(rc, lines, "fit", root / "m.obj")
+    assert bad in lines[0] and not out.exists()
+
+
+@pytest.mark.parametrize("content", [b"garbage" * 9, b"PK\x03\x04" + bytes(60), b""])
+def test_a_garbage_weights_file_is_not_a_weights_file(world, content):
+    w = fresh(world, "w").with_suffix(".pt")
+    w.write_bytes(content)
+    out = fresh(world, "light").with_suffix(".json")
+    rc, lines = run(["light", str(world["good"] / world["names"][0]), "--model", str(w),
+                     "--out", str(out)])
+    assert_refused(rc, lines, "light", w)
+    assert "weights_only" not in lines[0] and "allow_pickle" not in lines[0]
+    assert "not a valid" in lines[0] and not out.exists()
+
+
+def test_uncalibrated_lights_need_no_light_file(world):
+    plain = fresh(world, "plain")
+    plain.mkdir()
+    for n in world["names"]:
+        shutil.copy(world["good"] / n, plain / n)
+    shutil.copy(world["good"] / "mask.png", plain / "mask.png")
+    out = fresh(world, "lights")
+    rc, lines = run(["lights", str(plain), "--out", str(out)])
+    assert rc == 0, lines
+    rows = json.loads((out / "lights.json").read_text())
+    assert [r["file"] for r in rows] == world["names"]
+    assert all(abs(np.linalg.norm(r["direction"]) - 1) < 1e-6 for r in rows)
+    # a calibrated command still needs the light file, and says which
+    rc, lines = run(["ps", str(plain), "--out", str(fresh(world, "out"))])
+    assert_refused(rc, lines, "ps", plain)
+
+
+def test_an_interrupt_after_the_solve_leaves_the_earlier_set(world, monkeypatch):
+    import lambertian.integrate as integrate
+
+    out = prepare_out(world, "earlier")
+    before = snapshot(out)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(integrate, "write_depth_outputs", interrupted)
+    rc, lines = run(["ps", str(world["good"]), "--method", "ls", "--depth", "--out", str(out)])
+    assert rc == 130 and snapshot(out) == before and no_temporaries(out)
+
+
+def test_batch_stays_inside_root_and_names_a_black_capture(world):
+    pytest.importorskip("distributed")
+    from lambertian.scale.batch import find_captures, process_capture
+
+    root = fresh(world, "root")
+    (root / "a").mkdir(parents=True)
+    shutil.copytree(world["good"], root / "a" / "cap")
+    (root / "a" / "loop").symlink_to("..")  # a loop inside ROOT
+    (root / "up").symlink_to(world["root"])  # out of ROOT (holds many captures)
+    skipped: list = []
+    assert find_captures(root, skipped) == [root / "a" / "cap"]
+    assert {p.name for p, _ in skipped} == {"loop", "up"}
+    black = root / "black"
+    shutil.copytree(world["good"], black)
+    for n in world["names"]:
+        img = cv2.imread(str(black / n), cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(str(black / n), np.zeros_like(img))
+    row = process_capture(str(black), str(fresh(world, "out")), "ls")
+    assert row["status"] == "failed" and row["error"].startswith(f"{black}: every one")
+    assert ".tmp-" not in row["error"]
+
+
+def test_an_unreachable_scheduler_is_one_line_within_the_timeout(world):
+    pytest.importorskip("distributed")
+    import time
+
+    from lambertian.scale.batch import run_batch
+
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match="cannot reach the scheduler") as err:
+        run_batch(world["good"], fresh(world, "out"), scheduler="tcp://127.0.0.1:9",
+                  connect_timeout=2, progress=False)
+    assert time.perf_counter() - t0 < 10 and "\n" not in str(err.value)

@@ -64,6 +64,8 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
     from lambertian.io import capture_files
     from lambertian.scale.stream import stream_ps
 
+    if args.band_mb < 1:
+        raise InputError("--band-mb", f"must be at least 1, got {args.band_mb}")
     if args.depth or args.figure:
         raise InputError(args.dir, "--depth and --figure need the whole capture in memory; "
                                    "run them without --stream")
