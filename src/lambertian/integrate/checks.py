@@ -11,7 +11,6 @@ import os
 import numpy as np
 from scipy import ndimage
 
-from lambertian.core.errors import InputError
 from lambertian.io.checks import (  # the one place these checks live
     UNIT_TOLERANCE,
     ZERO_NORM,
@@ -38,14 +37,11 @@ def check_normals(normals: np.ndarray, mask: np.ndarray | None = None, *,
 
 
 def read_camera(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read a 3 x 3 intrinsics matrix from a whitespace-separated text file (K.txt)."""
-    try:
-        K = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (ValueError, OSError) as err:
-        raise InputError(path, f"not a 3 x 3 matrix of numbers ({err})") from None
-    return check_camera(K, path)
+    """Read a 3 x 3 intrinsics matrix from a whitespace-separated text file (K.txt), with
+    the readers' table parser (one-line errors in words) and :func:`check_camera`."""
+    from lambertian.io.checks import read_table
+
+    return check_camera(read_table(path, 3, count_line=False, what="intrinsics"), path)
 
 
 def mask_components(mask: np.ndarray) -> tuple[np.ndarray, int]:

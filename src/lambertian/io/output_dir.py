@@ -86,6 +86,9 @@ def check_outputs(out: PathLike, inputs: Iterable[PathLike | None] = (), *,
         if folder and _inside(src, target):
             raise InputError(out_p, f"{option} holds the input {given}, and the output folder "
                                     "is replaced whole; choose another output")
+    if folder and _inside(Path.cwd().resolve(), target):
+        raise InputError(out_p, f"{option} is the current folder or holds it, and the output "
+                                "folder is replaced whole; choose another output")
     if folder and out_p.exists() and not out_p.is_dir():
         raise InputError(out_p, f"{option} names an existing file; an output folder is wanted")
     if not folder and out_p.is_dir():
