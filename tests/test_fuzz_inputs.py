@@ -57,7 +57,15 @@ def world(tmp_path_factory):
     np.save(root / "normals.npy", synth.normals.astype(np.float32))
     earlier = root / "earlier"
     assert run(["ps", str(good), "--method", "ls", "--out", str(earlier)])[0] == 0
-    return {"root": root, "good": good, "synth": synth, "earlier": earlier,
+    # The same capture as a generic folder: images, lights.txt with a count line (as UW
+    # psm writes it), intensities.txt, mask.png and filenames.txt.
+    folder = root / "folder"
+    folder.mkdir()
+    for name in ("filenames.txt", "mask.png", *(good / "filenames.txt").read_text().split()):
+        shutil.copy(good / name, folder / name)
+    _write_lights(folder / "lights.txt", np.loadtxt(good / "light_directions.txt"))
+    shutil.copy(good / "light_intensities.txt", folder / "intensities.txt")
+    return {"root": root, "good": good, "folder": folder, "synth": synth, "earlier": earlier,
             "names": (good / "filenames.txt").read_text().split(), "n": [0]}
 
 
@@ -119,6 +127,27 @@ def no_temporaries(out: Path) -> bool:
 
 # --------------------------------------------------------------------- ps: the capture
 
+def _write_lights(path: Path, L: np.ndarray) -> None:
+    """lights.txt of a generic folder, with its count line."""
+    path.write_text(f"{len(L)}\n" + "".join(f"{x:.9g} {y:.9g} {z:.9g}\n" for x, y, z in L))
+
+
+def _light_files(cap: Path) -> tuple[Path, Path]:
+    if (cap / "light_directions.txt").is_file():  # DiLiGenT layout
+        return cap / "light_directions.txt", cap / "light_intensities.txt"
+    return cap / "lights.txt", cap / "intensities.txt"
+
+
+def _read_lights(lf: Path) -> np.ndarray:
+    return read_table(lf, 3, what="light")
+
+
+def _save_lights(lf: Path, L: np.ndarray) -> None:
+    if lf.name == "lights.txt":
+        _write_lights(lf, L)
+    else:
+        np.savetxt(lf, L)
+
 def _write16(path: Path, img: np.ndarray) -> None:
     cv2.imwrite(str(path), np.ascontiguousarray(img[..., ::-1]))
 
@@ -143,15 +172,14 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
         for n in names:
             cv2.imwrite(str(cap / n), np.zeros_like(raw))
         return cap
+    lf, inf = _light_files(cap)
     if kind == "lights behind":
-        lf = cap / "light_directions.txt"
-        L = np.loadtxt(lf)
+        L = _read_lights(lf)
         L[:, 2] = -np.abs(L[:, 2])
-        np.savetxt(lf, L)
+        _save_lights(lf, L)
         return lf
     if kind == "lights not unit":  # a neighbour: directions are normalised
-        lf = cap / "light_directions.txt"
-        np.savetxt(lf, np.loadtxt(lf) * (k + 0.5))
+        _save_lights(lf, _read_lights(lf) * (k + 0.5))
         return None
     if kind == "duplicate listing":
         listing = cap / "filenames.txt"
@@ -169,7 +197,6 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
         cv2.imwrite(str(f), raw[:-2])
         return f
     if kind == "extra light row":
-        lf = cap / "light_directions.txt"
         lf.write_text(lf.read_text() + "0 0 1\n")
         return lf
     if kind == "empty mask":
@@ -182,9 +209,9 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
         return None
     if kind == "singular K":
         (cap / "K.txt").write_text("0 0 0\n0 0 0\n0 0 1\n")
-        return cap / "K.txt"
+        # only the DiLiGenT layout reads K.txt (for --depth); a generic folder ignores it
+        return cap / "K.txt" if lf.name == "light_directions.txt" else None
     if kind == "zero intensity":
-        inf = cap / "light_intensities.txt"
         e = np.loadtxt(inf)
         e[k] = 0
         np.savetxt(inf, e)
@@ -198,13 +225,15 @@ CAPTURE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "al
                  "singular K", "zero intensity")
 
 
+@pytest.mark.parametrize("layout", ["good", "folder"])  # DiLiGenT layout, generic folder
 @pytest.mark.parametrize("kind", CAPTURE_CASES)
 @PER_CASE
 @given(k=st.integers(0, LIGHTS - 1), stream=st.booleans(),
        out_state=st.sampled_from(["absent", "earlier", "empty"]))
-def test_ps_answers_correctly_or_refuses_naming_the_file(world, kind, k, stream, out_state):
+def test_ps_answers_correctly_or_refuses_naming_the_file(world, kind, k, stream, out_state,
+                                                          layout):
     cap = fresh(world, "cap")
-    shutil.copytree(world["good"], cap)
+    shutil.copytree(world[layout], cap)
     culprit = mutate_capture(cap, kind, k, world["names"])
     out = prepare_out(world, out_state)
     before_in, before_out = snapshot(cap), snapshot(out)
