@@ -585,3 +585,34 @@ def test_an_unreachable_scheduler_is_one_line_within_the_timeout(world):
         run_batch(world["good"], fresh(world, "out"), scheduler="tcp://127.0.0.1:9",
                   connect_timeout=2, progress=False)
     assert time.perf_counter() - t0 < 10 and "\n" not in str(err.value)
+
+
+# ------------------------------------------------ the Python functions check the same
+
+def test_python_functions_refuse_what_the_commands_refuse(world, tmp_path):
+    from lambertian.ps.least_squares import least_squares
+    from lambertian.scale.stream import stream_ps
+
+    synth = world["synth"]
+    img = synth.images / synth.intensities[:, None, None, :].astype(np.float32)
+    behind = synth.lights * np.array([1, 1, -1])
+    with pytest.raises(InputError, match="z <= 0"):
+        least_squares(img, behind, synth.mask, source="capture")
+    with pytest.raises(InputError, match="black"):
+        least_squares(np.zeros_like(img), synth.lights, synth.mask, source="capture")
+    k = 2
+    with pytest.raises(InputError, match="not unit length"):
+        estimate_light(synth.images[k], synth.normals * 1000, synth.mask)
+    with pytest.raises(InputError, match="floating-point"):
+        estimate_light(synth.images[k], synth.normals.astype(np.int64), synth.mask)
+    cap = tmp_path / "cap"
+    shutil.copytree(world["good"], cap)
+    odd = cap / world["names"][0]  # the first image is the odd one out: it is named
+    mutate_capture(cap, "8-bit image", 0, world["names"])
+    files = [cap / n for n in world["names"]]
+    with pytest.raises(InputError, match="8-bit") as err:
+        stream_ps(files, synth.lights, synth.intensities, synth.mask, tmp_path / "out")
+    assert str(err.value).startswith(str(odd))
+    with pytest.raises(InputError, match="listed twice"):
+        stream_ps([files[1], *files[1:]], synth.lights, synth.intensities, synth.mask,
+                  tmp_path / "out")

@@ -26,7 +26,9 @@ from lambertian.io import read_image
 from lambertian.io.checks import (
     check_exposure,
     check_images_finite,
+    check_no_duplicates,
     check_same_kind,
+    check_stack_headers,
     exposure_stats,
 )
 from lambertian.io.png_stream import PngBandWriter
@@ -135,6 +137,9 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
         raise InputError(source, f"method {method!r} cannot be streamed; use one of "
                                  f"{STREAMABLE_METHODS}")
     files = [Path(p) for p in files]
+    # What the in-memory reader checks before decoding, for callers that pass files.
+    check_no_duplicates(files)
+    check_stack_headers(files)
     L = check_lights(lights, len(files), source)
     e = np.asarray(intensities, dtype=np.float64).reshape(len(files), -1)
     out = Path(out)
