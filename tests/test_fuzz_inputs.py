@@ -616,3 +616,22 @@ def test_python_functions_refuse_what_the_commands_refuse(world, tmp_path):
     with pytest.raises(InputError, match="listed twice"):
         stream_ps([files[1], *files[1:]], synth.lights, synth.intensities, synth.mask,
                   tmp_path / "out")
+
+
+@pytest.mark.parametrize("kind", ["truncated pnm", "truncated image", "jpeg named png",
+                                  "saturated image"])
+def test_one_line_on_the_real_stderr_too(world, capfd, kind):
+    # capfd sees the file descriptor, so a decoder's own log line (OpenCV writes one, from
+    # C++, for a PGM whose data ends early) would be caught here.
+    cap = fresh(world, "cap")
+    shutil.copytree(world["folder"], cap)
+    if kind == "truncated pnm":
+        culprit = cap / world["names"][3]
+        culprit.write_bytes(b"P6\n24 24\n65535\n" + bytes(100))
+    else:
+        culprit = mutate_capture(cap, kind, 3, world["names"])
+    capfd.readouterr()
+    assert main(["ps", str(cap), "--method", "ls", "--out", str(fresh(world, "out"))]) == 2
+    err = [ln for ln in capfd.readouterr().err.replace("\r", "\n").splitlines()
+           if ln.strip() and "%|" not in ln]
+    assert len(err) == 1 and str(culprit) in err[0], err

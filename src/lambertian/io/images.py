@@ -22,6 +22,11 @@ IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".tga", ".pgm", ".ppm", ".pbm", ".exr
 
 PathLike = str | os.PathLike[str]
 
+# OpenCV logs a failed decode to the process's stderr on its own ("[ERROR:0@...] imread_
+# ... can't read data"), beside the one-line error this module raises for it; its log is
+# silenced so that a bad file gives exactly one line.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 
 # ----------------------------------------------------------------------- declared depth
 
