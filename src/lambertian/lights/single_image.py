@@ -57,8 +57,11 @@ def estimate_light(image: np.ndarray, normals: np.ndarray, mask: np.ndarray | No
 
     Raises
     ------
-    InputError : shapes disagree, or the lit region is too small or too flat to
-        constrain a light (reported as unidentifiable, never guessed).
+    InputError : shapes disagree; the normals are not a floating-point map of unit
+        vectors where the mask says (:func:`lambertian.io.checks.check_normal_map`, the
+        check ``integrate`` makes); or the image or its lit region is too small or too
+        flat to constrain a light (:func:`lambertian.io.checks.check_shading`; reported
+        as unidentifiable, never guessed).
     """
     img = np.asarray(image, dtype=np.float64)
     colour = img if img.ndim == 3 and img.shape[-1] > 1 else None
