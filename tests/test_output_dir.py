@@ -76,3 +76,13 @@ def test_single_file_is_replaced_atomically(tmp_path):
         "light.json"]
     with pytest.raises(InputError, match="input"), output_file(out, [out]):
         pass
+
+
+def test_an_output_of_an_earlier_version_is_recognised(tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "ps.json").write_text("{}")  # written before the marker existed
+    (old / "normals.npy").write_bytes(b"old")
+    with output_folder(old) as tmp:
+        (tmp / "ps.json").write_text("{\"new\": 1}")
+    assert not (old / "normals.npy").exists() and (old / MARKER).is_file()

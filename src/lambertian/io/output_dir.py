@@ -36,6 +36,16 @@ __all__ = ["MARKER", "check_outputs", "output_file", "output_folder", "temporary
 # file (an earlier output) or is empty: `--out ~/Documents` must not delete a folder of
 # the user's own files.
 MARKER = ".lambertian-output"
+# Summary files that mark a folder written by lambertian before the marker existed.
+EARLIER_SUMMARIES = ("ps.json", "lights.json", "integrate.json", "fit.json", "demo.json",
+                     "run.json", "sweep.json")
+
+
+def written_by_lambertian(folder: Path) -> bool:
+    """Whether ``folder`` is empty or an earlier output (marker, or an older summary)."""
+    if (folder / MARKER).is_file() or not any(folder.iterdir()):
+        return True
+    return any((folder / name).is_file() for name in EARLIER_SUMMARIES)
 
 
 def temporary_sibling(final: PathLike, kind: str = "tmp") -> Path:
@@ -120,7 +130,9 @@ def output_folder(out: PathLike, inputs: Iterable[PathLike | None] = (), *,
 
     Parameters
     ----------
-    out : the final output folder.
+    out : the final output folder. An existing one is replaced only when
+        :func:`written_by_lambertian` says so (else InputError: a folder of the user's
+        own files is never emptied).
     inputs : input paths that must not be written over (see :func:`check_outputs`).
     replace : True to replace an existing ``out`` (only once the new set is complete);
         False to keep an existing one and discard the new set (``batch``, where a
@@ -141,7 +153,7 @@ def output_folder(out: PathLike, inputs: Iterable[PathLike | None] = (), *,
     'done'
     """
     final = check_outputs(out, inputs, folder=True, option=option)
-    if replace and final.is_dir() and not (final / MARKER).is_file() and any(final.iterdir()):
+    if replace and final.is_dir() and not written_by_lambertian(final):
         raise InputError(final, f"{option} is an existing folder that lambertian did not "
                                 "write (it would be replaced whole); choose another output "
                                 "or empty it")
