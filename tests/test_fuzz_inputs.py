@@ -546,8 +546,14 @@ def test_an_interrupt_after_the_solve_leaves_the_earlier_set(world, monkeypatch)
     out = prepare_out(world, "earlier")
     before = snapshot(out)
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
+    def interrupted(*args, **kwargs):  # a real SIGINT, as Ctrl-C sends, after the solve
+        import os
+        import signal
+        import time
+
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # Python raises KeyboardInterrupt here, at once
+        raise AssertionError("SIGINT was not delivered")
 
     monkeypatch.setattr(integrate, "write_depth_outputs", interrupted)
     rc, lines = run(["ps", str(world["good"]), "--method", "ls", "--depth", "--out", str(out)])
