@@ -643,3 +643,33 @@ def test_one_line_on_the_real_stderr_too(world, capfd, kind):
     err = [ln for ln in capfd.readouterr().err.replace("\r", "\n").splitlines()
            if ln.strip() and "%|" not in ln]
     assert len(err) == 1 and str(culprit) in err[0], err
+
+
+# `lights` estimates the lights, so it reads the same images through the same checks.
+IMAGE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "all black",
+               "duplicate listing", "missing image", "truncated image", "other size",
+               "empty mask", "0/1 mask")
+
+
+@pytest.mark.parametrize("kind", IMAGE_CASES)
+@settings(max_examples=2, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(k=st.integers(0, LIGHTS - 1))
+def test_lights_answers_or_refuses_naming_the_file(world, kind, k):
+    cap = fresh(world, "cap")
+    shutil.copytree(world["folder"], cap)
+    (cap / "lights.txt").unlink()  # not needed: the lights are what is estimated
+    (cap / "intensities.txt").unlink()
+    culprit = mutate_capture(cap, kind, k, world["names"])
+    out = prepare_out(world, "earlier")
+    before_in, before_out = snapshot(cap), snapshot(out)
+    rc, lines = run(["lights", str(cap), "--out", str(out)])
+    assert snapshot(cap) == before_in and no_temporaries(out)
+    if culprit is None:
+        assert rc == 0, lines
+        rows = json.loads((out / "lights.json").read_text())
+        assert len(rows) == LIGHTS
+        assert all(abs(np.linalg.norm(r["direction"]) - 1) < 1e-6 for r in rows)
+    else:
+        assert_refused(rc, lines, "lights", culprit)
+        assert snapshot(out) == before_out
