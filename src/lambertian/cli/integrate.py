@@ -83,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.integrate.checks import check_normals
 
     check_normals(normals, mask, source=str(args.normals), mask_source=str(args.mask))
+    if mask is not None:
+        # NaN or inf outside the mask is allowed (the mask says those pixels do not
+        # count); the integrators get zeros there, never the non-finite values.
+        normals = np.where(np.isfinite(normals), normals, 0.0)
     print(f"integrating {args.normals} ({normals.shape[1]}x{normals.shape[0]}) with "
           f"{args.method}, {'perspective' if K is not None else 'orthographic'} ...", flush=True)
     with output_folder(args.out, inputs) as out:  # appears whole when complete
