@@ -48,6 +48,9 @@ def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
     if not finite.all():
         k = int(np.flatnonzero(~finite.reshape(img.shape[0], -1).all(axis=1))[0])
         raise InputError(source, f"image {k} holds NaN or infinite values")
+    if img.size and not img.any():
+        raise InputError(source, f"every one of the {img.shape[0]} images is black: no shading "
+                                 "to solve from")
     return img
 
 
