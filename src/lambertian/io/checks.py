@@ -218,13 +218,15 @@ def read_table(path: PathLike, columns: int | None = None, *, count_line: bool |
     return table
 
 
-def check_lights(lights: np.ndarray, num_images: int,
-                 source: PathLike | None) -> tuple[np.ndarray, np.ndarray]:
+def check_lights(lights: np.ndarray, num_images: int, source: PathLike | None, *,
+                 face_camera: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(K, 3) light vectors -> (unit directions float64, norms float64 (K,)).
 
     Raises InputError (naming ``source``) for a wrong shape, a count that differs from
     the number of images, NaN/inf or zero-length vectors. Non-unit vectors are
     normalised; their norms are returned for callers that read them as intensities.
+    ``face_camera=False`` leaves out :func:`check_lights_face_camera` (for a caller that
+    makes its own more basic checks first, then that one).
     """
     L = np.asarray(lights, dtype=np.float64)
     if L.ndim != 2 or L.shape[1] != 3:
@@ -238,7 +240,8 @@ def check_lights(lights: np.ndarray, num_images: int,
     if (norms < 1e-12).any():
         r = int(np.flatnonzero(norms < 1e-12)[0])
         raise InputError(source, f"light {r + 1} is a zero-length vector")
-    check_lights_face_camera(L, source)
+    if face_camera:
+        check_lights_face_camera(L, source)
     return L / norms[:, None], norms
 
 
