@@ -33,7 +33,7 @@ def test_demo_runs_end_to_end_and_robust_beats_least_squares(tmp_path, capsys):
     foreign = tmp_path / "mine"
     (foreign / "capture").mkdir(parents=True)
     assert main(["demo", "--out", str(foreign)]) == 2
-    assert "was not written by a previous demo" in capsys.readouterr().err
+    assert "lambertian did not write" in capsys.readouterr().err
 
 
 def test_ps_writes_every_output_with_metrics_on_real_data(tmp_path):
@@ -59,4 +59,4 @@ def test_bad_input_exits_2_with_one_line_naming_the_folder(tmp_path, capsys):
 def test_ps_refuses_to_write_into_its_input(tmp_path, capsys):
     gray = need_data("psm", "gray")
     assert main(["ps", str(gray), "--out", str(gray)]) == 2
-    assert "output folder is the input folder" in capsys.readouterr().err
+    assert "refusing to write over an input" in capsys.readouterr().err

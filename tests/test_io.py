@@ -308,7 +308,7 @@ def test_bad_unreadable_image(tmp_path):
 def test_bad_image_sizes_differ(tmp_path):
     _folder(tmp_path)
     _write_png16(tmp_path / "02.png", np.zeros((7, 5, 3), np.uint16))
-    with pytest.raises(InputError, match=r"02\.png: image is 5x7x3 but 00\.png is 5x6x3"):
+    with pytest.raises(InputError, match=r"02\.png: image is 5x7x3 but the other images are 5x6x3"):
         read_capture(tmp_path)
 
 

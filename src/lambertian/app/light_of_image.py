@@ -24,7 +24,8 @@ SHIPPED_MODELS = ("faces", "objects")
 def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
                    model: str | os.PathLike[str] | None = None,
                    mask: np.ndarray | None = None, ambient: bool = True, sh: bool = False,
-                   source: str = "image") -> DirectionalLight:
+                   source: str = "image", normals_source: str = "normals",
+                   mask_source: str = "mask") -> DirectionalLight:
     """Ambient + directional light of one linear image.
 
     Parameters
@@ -38,7 +39,7 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
     ambient : fit an ambient term (normals only).
     sh : also fit the 9 spherical-harmonic terms of general illumination (normals only),
         stored as ``notes["sh9"]``.
-    source : the image's name for error messages.
+    source, normals_source, mask_source : the inputs' names for error messages.
 
     Returns
     -------
@@ -55,6 +56,8 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
     >>> np.round(light.direction, 2).tolist(), round(light.ambient, 2)
     ([-0.4, 0.3, 0.87], 0.1)
     """
+    from lambertian.io.checks import check_shading
+
     if (normals is None) == (model is None):
         raise InputError(source, "give exactly one of normals or a learned model")
     img = np.asarray(image)
@@ -63,7 +66,9 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
 
         if str(model) not in SHIPPED_MODELS and not os.path.isfile(model):
             raise InputError(model, "unknown model: use 'faces', 'objects' or a weights file")
+        check_shading(img, mask, source=source)  # too small or dark: unidentifiable
         return estimate_light_learned(img, model, mask)
+    from lambertian.io.checks import check_normal_map
     from lambertian.lights.sh import fit_sh9
     from lambertian.lights.single_image import estimate_light
     from lambertian.ps.inputs import to_grey
@@ -71,7 +76,13 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
     grey = img if img.ndim == 2 else to_grey(img[None])[0]
     normals = np.asarray(normals)
     if normals.shape != grey.shape + (3,):
-        raise InputError(source, f"normals are {normals.shape}, the image is {grey.shape}")
+        raise InputError(normals_source, f"normals are {normals.shape}, the image is "
+                                         f"{grey.shape}")
+    # The checks `integrate` makes (float, finite, unit length where the mask says), so
+    # the two accept the same normal maps; then enough shading to fit.
+    normals, used, _ = check_normal_map(normals, mask, source=normals_source,
+                                        mask_source=mask_source)
+    check_shading(img, used, source=source)
     # The colour image, when there is one: its chromaticity groups pixels by albedo.
     light = estimate_light(img if img.ndim == 3 and img.shape[2] == 3 else grey, normals,
                            mask, ambient=ambient, source=source)

@@ -32,10 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lambertian.core.errors import InputError
     from lambertian.io.markdown import markdown_table
+    from lambertian.io.output_dir import check_outputs
     from lambertian.scale.batch import SUMMARY_COLUMNS, run_batch
 
     if args.out.resolve() == args.root.resolve():
         raise InputError(args.out, "output root is the input root; choose another --out")
+    # OUT is a root that grows run by run (finished captures are skipped), so it is not
+    # replaced whole; each capture's folder is (atomically, by io.output_dir).
+    check_outputs(args.out)
     rows = run_batch(args.root, args.out, method=args.method, scheduler=args.scheduler,
                      workers=args.workers)
     print(markdown_table(rows, SUMMARY_COLUMNS), end="")

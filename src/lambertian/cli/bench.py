@@ -29,8 +29,12 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.core.errors import InputError
     from lambertian.io.data_root import data_root
     from lambertian.io.markdown import markdown_table
+    from lambertian.io.output_dir import check_outputs, output_file
 
     set_threads(args.threads)
+    out = args.out or Path(f"bench_{args.suite}.md")
+    for o in (out, out.with_suffix(".json")):  # refuse a bad --out before the long run
+        check_outputs(o, [args.data], folder=False)
     root = args.data or data_root()
     if root is None or not Path(root).is_dir():
         raise InputError(args.data or "data", "real data not found: pass --data or set "
@@ -39,24 +43,29 @@ def run(args: argparse.Namespace) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    if args.suite == "ps":
-        from lambertian.bench.ps import ps_suite
-
-        rows = ps_suite(Path(root), log=log)
-    elif args.suite == "integrate":
-        from lambertian.bench.integrate import integrate_suite
-
-        rows = integrate_suite(Path(root), log=log)
-    else:
-        from lambertian.bench.lights import lights_suite
-
-        rows = lights_suite(Path(root))
+    rows = _rows(args.suite, Path(root), log)
     table = markdown_table(rows)
-    out = args.out or Path(f"bench_{args.suite}.md")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f"<!-- lambertian bench --suite {args.suite} --threads {args.threads} -->\n"
-                   + table)
-    write_json(out.with_suffix(".json"), rows)
+    # Each file is written under a temporary name and renamed into place when complete.
+    with output_file(out) as tmp:
+        tmp.write_text(f"<!-- lambertian bench --suite {args.suite} --threads {args.threads} "
+                       "-->\n" + table)
+    with output_file(out.with_suffix(".json")) as tmp:
+        write_json(tmp, rows)
     print(table, end="")
     log(f"wrote {out} and {out.with_suffix('.json')}")
     return 0
+
+
+def _rows(suite: str, root: Path, log) -> list[dict]:
+    """The rows of one benchmark suite on the data under ``root``."""
+    if suite == "ps":
+        from lambertian.bench.ps import ps_suite
+
+        return ps_suite(root, log=log)
+    if suite == "integrate":
+        from lambertian.bench.integrate import integrate_suite
+
+        return integrate_suite(root, log=log)
+    from lambertian.bench.lights import lights_suite
+
+    return lights_suite(root)

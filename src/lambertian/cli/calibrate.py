@@ -32,25 +32,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from lambertian.app.lights import calibrate_lights
     from lambertian.cli.common import encoding_of
-    from lambertian.core.errors import InputError
     from lambertian.io import read_capture, read_mask
     from lambertian.io.light_json import write_light_json
     from lambertian.io.matrix import read_camera
+    from lambertian.io.output_dir import check_outputs, output_folder
 
-    out = Path(args.out)
-    if out.resolve() == Path(args.dir).resolve():
-        raise InputError(args.out, "refusing to write into the input folder")
+    inputs = [args.dir, args.sphere_mask, args.camera]
+    final = check_outputs(args.out, inputs)
     sphere = read_capture(args.dir, encoding=encoding_of(args))
     mask = read_mask(args.sphere_mask, sphere.shape) if args.sphere_mask else None
     lights = calibrate_lights(sphere, skip_missing=args.skip_missing, mask=mask,
                               camera=read_camera(args.camera) if args.camera else None)
     for name in lights.notes["missing"]:
         print(f"warning: {name}: no highlight, light left null")
-    write_light_json(out / "lights.json", lights)
+    with output_folder(final, inputs) as out:  # appears whole when complete
+        write_light_json(out / "lights.json", lights)
     print(f"{lights.method}: {int(lights.known.sum())} of {len(lights)} lights -> "
-          f"{out / 'lights.json'}")
+          f"{final / 'lights.json'}")
     return 0

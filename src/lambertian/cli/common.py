@@ -8,7 +8,14 @@ __all__ = ["add_encoding_options", "encoding_of", "set_threads", "write_json"]
 
 
 def set_threads(n: int | None) -> None:
-    """Set torch's intra-op threads deliberately (1 is often fastest for small work)."""
+    """Set torch's intra-op threads deliberately (1 is often fastest for small work).
+
+    None leaves torch's default; anything below 1 is refused (torch would raise a
+    traceback for 0 or a negative count)."""
+    if n is not None and n < 1:
+        from lambertian.core.errors import InputError
+
+        raise InputError("--threads", f"must be at least 1, got {n}")
     if n:
         import torch
 

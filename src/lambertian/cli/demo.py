@@ -30,35 +30,38 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.cli.ps import solve_and_write
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
+    from lambertian.io.output_dir import output_folder
     from lambertian.ps import METHODS
     from lambertian.synth.capture import make_capture, write_capture
 
     if args.size < 16 or args.lights < 3:
         raise InputError("demo", "need --size >= 16 and --lights >= 3")
+    if not args.noise >= 0 or args.noise == float("inf"):  # also refuses NaN
+        raise InputError("--noise", f"must be a finite number >= 0, got {args.noise}")
     set_threads(args.threads)
-    capture_dir = args.out / "capture"
-    if capture_dir.exists() and not (args.out / "demo.json").exists():
-        raise InputError(capture_dir, "exists and was not written by a previous demo; "
-                                      "choose another --out")
-    print(f"rendering a {args.size}x{args.size} capture under {args.lights} lights "
-          f"(seed {args.seed}) ...", flush=True)
-    synth = make_capture(args.size, args.lights, args.noise, args.seed)
-    write_capture(capture_dir, synth, overwrite=True)
-    print(f"wrote {capture_dir}/ (DiLiGenT layout, 16-bit PNG, with Normal_gt.mat)")
-    cap = read_capture(capture_dir)
-    rows = []
-    for method in METHODS:
-        s = solve_and_write(cap, method, args.out / method, source=str(capture_dir),
-                            depth=True, figure=True)
-        rows.append({"method": method, **s["metrics"], "seconds": s["seconds"]})
-    print("\n| method | mean error (deg) | median (deg) | < 11.25 deg | seconds |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['method']} | {r['mean']:.2f} | {r['median']:.2f} | "
-              f"{r['below_11.25']:.1f}% | {r['seconds']:.2f} |")
-    settings = {k: v for k, v in vars(args).items() if k != "func"}
-    write_json(args.out / "demo.json", {"args": settings, "results": rows,
-                                        "cast_shadow_fraction": float(
-                                            synth.cast_shadow[:, synth.mask].mean())})
+    # The whole demo folder (capture and results) appears at once, or not at all.
+    with output_folder(args.out) as tmp:
+        capture_dir = tmp / "capture"
+        print(f"rendering a {args.size}x{args.size} capture under {args.lights} lights "
+              f"(seed {args.seed}) ...", flush=True)
+        synth = make_capture(args.size, args.lights, args.noise, args.seed)
+        write_capture(capture_dir, synth, overwrite=True)
+        print(f"wrote {args.out / 'capture'}/ (DiLiGenT layout, 16-bit PNG, with "
+              "Normal_gt.mat)")
+        cap = read_capture(capture_dir)
+        rows = []
+        for method in METHODS:
+            s = solve_and_write(cap, method, tmp / method, source=str(args.out / "capture"),
+                                depth=True, figure=True)
+            rows.append({"method": method, **s["metrics"], "seconds": s["seconds"]})
+        print("\n| method | mean error (deg) | median (deg) | < 11.25 deg | seconds |")
+        print("|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['method']} | {r['mean']:.2f} | {r['median']:.2f} | "
+                  f"{r['below_11.25']:.1f}% | {r['seconds']:.2f} |")
+        settings = {k: v for k, v in vars(args).items() if k != "func"}
+        write_json(tmp / "demo.json", {"args": settings, "results": rows,
+                                       "cast_shadow_fraction": float(
+                                           synth.cast_shadow[:, synth.mask].mean())})
     print(f"\nresults in {args.out}/demo.json; figures in {args.out}/<method>/figure.png")
     return 0

@@ -4,7 +4,6 @@ masked photo, by differentiable rendering (the Neural Mesh Renderer's lighting m
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,13 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lambertian.app.mesh_fit import fit_mesh_light
     from lambertian.cli.common import set_threads, write_json
+    from lambertian.core.errors import InputError
     from lambertian.fit.inputs import read_grey, read_mask
     from lambertian.fit.outputs import save_gif, save_overlay
-    from lambertian.io.light_json import light_to_json
     from lambertian.io.matrix import read_camera, read_pose
+    from lambertian.io.output_dir import check_outputs, output_folder
 
     set_threads(args.threads)
-    out = Path(args.out)
+    inputs = [args.mesh, args.image, args.mask, args.camera, args.pose]
+    final = check_outputs(args.out, inputs)
+    if args.steps < 1:
+        raise InputError("--steps", f"must be at least 1, got {args.steps}")
     photo = read_grey(args.image)
     mask = read_mask(args.mask, photo.shape)
     R, t = read_pose(args.pose)
@@ -55,17 +58,23 @@ def run(args: argparse.Namespace) -> int:
                          crop=args.crop, fit_pose=args.fit_pose, smooth=args.smooth,
                          shadows=not args.no_shadows, steps=args.steps, progress=progress,
                          mask_source=args.mask)
-    result = {"light": light_to_json(res.light), "light_world": light_to_json(res.light_world),
-              "pose": {"R": res.R.tolist(), "t": res.t.tolist(),
-                       "convention": "OpenCV X_cam = R X_world + t"},
-              "crop": list(res.crop), "losses": res.losses, "note": res.notes["albedo"],
-              "shadows": res.notes["shadows"], "normals": res.notes["normals"]}
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "fit.json", result)
-    save_overlay(out / "overlay.png", res.photo, res.frames[-1], res.render_mask)
-    save_gif(out / "fit.gif", res.frames)
-    print(f"fit: wrote {out / 'fit.json'}, overlay.png, fit.gif", flush=True)
+    with output_folder(final, inputs) as out:  # the three files appear together
+        write_json(out / "fit.json", _summary(res))
+        save_overlay(out / "overlay.png", res.photo, res.frames[-1], res.render_mask)
+        save_gif(out / "fit.gif", res.frames)
+    print(f"fit: wrote {final / 'fit.json'}, overlay.png, fit.gif", flush=True)
     return 0
+
+
+def _summary(res) -> dict:
+    """fit.json: the light (project and world frames), the pose, the losses, the notes."""
+    from lambertian.io.light_json import light_to_json
+
+    return {"light": light_to_json(res.light), "light_world": light_to_json(res.light_world),
+            "pose": {"R": res.R.tolist(), "t": res.t.tolist(),
+                     "convention": "OpenCV X_cam = R X_world + t"},
+            "crop": list(res.crop), "losses": res.losses, "note": res.notes["albedo"],
+            "shadows": res.notes["shadows"], "normals": res.notes["normals"]}
 
 
 STAGES = {"light": "fitting the light", "shadows": "shadow maps of the mesh (cast shadows, "

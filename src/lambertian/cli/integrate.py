@@ -33,17 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def read_normals(path: Path):
     """(H, W, 3) float64 normals from .npy or a 16-bit normal PNG; InputError otherwise."""
-    import numpy as np
 
     from lambertian.core.errors import InputError
 
     if not path.is_file():
         raise InputError(path, "no such file")
     if path.suffix.lower() == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as err:
-            raise InputError(path, f"not a NumPy array file ({err})") from None
+        from lambertian.io.checks import load_npy
+
+        return load_npy(path, "normal map")
     if path.suffix.lower() == ".png":
         from lambertian.io import read_normal_png
 
@@ -51,40 +49,55 @@ def read_normals(path: Path):
     raise InputError(path, "normals must be a .npy array or a 16-bit normal .png")
 
 
-def run(args: argparse.Namespace) -> int:
+def _read_inputs(args: argparse.Namespace):
+    """Normals, mask, intrinsics and albedo of ``integrate``, each checked and named in
+    its errors; non-finite normals outside a given mask become zeros (the mask says those
+    pixels do not count; the integrators and the mesh never see the NaN)."""
     import numpy as np
 
-    from lambertian.app.integrate import depth_from_normals
-    from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
-    from lambertian.integrate.outputs import depth_summary, write_depth
     from lambertian.io import read_image, read_mask
+    from lambertian.io.checks import load_npy
     from lambertian.io.matrix import read_camera
 
-    out = args.out
-    for given in (args.normals, args.mask, args.camera, args.albedo):
-        if given is not None and out.resolve() == given.resolve():
-            raise InputError(out, "output folder is one of the inputs; choose another --out")
     normals = read_normals(args.normals)
     if normals.ndim != 3 or normals.shape[-1] != 3:
         raise InputError(args.normals, f"a normal map must be H x W x 3, got {normals.shape}")
-    mask = None
-    if args.mask is not None:
-        mask = read_mask(args.mask, normals.shape[:2])
+    mask = read_mask(args.mask, normals.shape[:2]) if args.mask is not None else None
     K = read_camera(args.camera) if args.camera is not None else None
     albedo = None
     if args.albedo is not None:
-        albedo = (np.load(args.albedo, allow_pickle=False)
+        albedo = (load_npy(args.albedo, "albedo")
                   if args.albedo.suffix.lower() == ".npy" else read_image(args.albedo)[0])
-        if albedo.shape[:2] != normals.shape[:2]:
-            raise InputError(args.albedo, f"albedo is {albedo.shape[1]}x{albedo.shape[0]}, "
-                                          f"normals are {normals.shape[1]}x{normals.shape[0]}")
+        if albedo.ndim not in (2, 3) or albedo.shape[:2] != normals.shape[:2]:
+            raise InputError(args.albedo, f"albedo has shape {albedo.shape}, normals are "
+                                          f"{normals.shape[1]}x{normals.shape[0]}")
+        if not np.isfinite(albedo).all():
+            raise InputError(args.albedo, "albedo holds NaN or infinite values")
+    if mask is not None:
+        from lambertian.integrate.checks import check_normals
+
+        check_normals(normals, mask, source=str(args.normals), mask_source=str(args.mask))
+        normals = np.where(np.isfinite(normals), normals, 0.0)
+    return normals, mask, K, albedo
+
+
+def run(args: argparse.Namespace) -> int:
+    from lambertian.app.integrate import depth_from_normals
+    from lambertian.cli.common import write_json
+    from lambertian.integrate.outputs import depth_summary, write_depth
+    from lambertian.io.output_dir import check_outputs, output_folder
+
+    inputs = [args.normals, args.mask, args.camera, args.albedo]
+    check_outputs(args.out, inputs)
+    normals, mask, K, albedo = _read_inputs(args)
     print(f"integrating {args.normals} ({normals.shape[1]}x{normals.shape[0]}) with "
           f"{args.method}, {'perspective' if K is not None else 'orthographic'} ...", flush=True)
     # the checks inside name the files in their errors
     res = depth_from_normals(normals, mask, K=K, method=args.method, source=str(args.normals),
                              mask_source=str(args.mask))
-    summary = depth_summary(res, write_depth(out, res, normals, albedo))
-    write_json(out / "integrate.json", {"normals": str(args.normals), **summary})
-    print(f"{summary['components']} region(s), {summary['seconds']:.2f} s; wrote {out}/")
+    with output_folder(args.out, inputs) as out:  # appears whole when complete
+        summary = depth_summary(res, write_depth(out, res, normals, albedo))
+        write_json(out / "integrate.json", {"normals": str(args.normals), **summary})
+    print(f"{summary['components']} region(s), {summary['seconds']:.2f} s; wrote {args.out}/")
     return 0

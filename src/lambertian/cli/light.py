@@ -34,27 +34,28 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.app.light_of_image import light_of_image
     from lambertian.core.errors import InputError
     from lambertian.io import read_image, read_mask
+    from lambertian.io.checks import load_npy
     from lambertian.io.light_json import write_light_json
+    from lambertian.io.output_dir import check_outputs, output_file
 
     if (args.normals is None) == (args.model is None):
         raise InputError(args.image, "give exactly one of --normals N.npy or --model NAME")
-    if Path(args.out).resolve() == Path(args.image).resolve():
-        raise InputError(args.out, "refusing to overwrite the input image")
+    # Every input (image, normals, mask, weights file) is compared with --out.
+    inputs = [args.image, args.normals, args.mask,
+              args.model if args.model and Path(args.model).exists() else None]
+    check_outputs(args.out, inputs, folder=False)
     img = read_image(args.image)[0]
-    normals = None
-    if args.normals is not None:
-        try:
-            normals = np.load(args.normals)
-        except (OSError, ValueError) as err:
-            raise InputError(args.normals, f"cannot read normals: {err}") from None
-        if normals.shape != img.shape[:2] + (3,):
-            raise InputError(args.normals, f"normals are {normals.shape}, the image is "
-                                           f"{img.shape[:2]}")
+    normals = load_npy(args.normals, "normal map") if args.normals is not None else None
+    if normals is not None and normals.shape != img.shape[:2] + (3,):
+        raise InputError(args.normals, f"normals are {normals.shape}, the image is "
+                                       f"{img.shape[:2]}")
     mask = read_mask(args.mask, img.shape[:2]) if args.mask else None
     light = light_of_image(img[..., 0] if img.shape[2] == 1 else img, normals=normals,
                            model=args.model, mask=mask, ambient=not args.no_ambient,
-                           sh=args.sh, source=args.image)
-    write_light_json(args.out, light)
+                           sh=args.sh, source=args.image, normals_source=args.normals,
+                           mask_source=args.mask)
+    with output_file(args.out, inputs) as tmp:
+        write_light_json(tmp, light)
     how = f" ({args.model})" if args.model else ""
     more = (f"uncertainty ~{light.uncertainty_deg:.1f} deg" if light.uncertainty_deg is not None
             else f"intensity {light.intensity:.4g}, ambient {light.ambient:.4g}")

@@ -37,21 +37,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from lambertian.app.lights import capture_lights, is_matte_sphere
     from lambertian.cli.common import encoding_of, write_json
     from lambertian.core.errors import InputError
     from lambertian.io import read_capture
     from lambertian.io.light_json import write_light_json
     from lambertian.io.matrix import read_camera
+    from lambertian.io.output_dir import check_outputs, output_folder
 
-    out = Path(args.out)
-    if out.resolve() == Path(args.dir).resolve():
-        raise InputError(args.out, "refusing to write into the input folder")
+    inputs = [args.dir, args.chrome, args.camera]
+    final = check_outputs(args.out, inputs)
     if args.camera and not args.chrome:
         raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
                                       "only (give --chrome)")
+    # The capture's own lights are never read here (they are what is estimated): a plain
+    # folder of images without a light file is a capture with unknown lights.
     cap = read_capture(args.dir, encoding=encoding_of(args))
     chrome = read_capture(args.chrome, encoding=encoding_of(args)) if args.chrome else None
     if "mask_note" in cap.meta:
@@ -62,14 +62,16 @@ def run(args: argparse.Namespace) -> int:
                             camera=read_camera(args.camera) if args.camera else None)
     for name in lights.notes.get("missing", []):
         print(f"warning: {name}: no highlight, light left null")
-    if lights.method == "uncalibrated":
-        write_json(out / "ambiguity.json", {"resolved": lights.resolved, "gbr": lights.gbr,
-                                            **lights.notes})
-        print(("" if lights.resolved else "warning: ") + lights.notes["ambiguity"])
-    write_light_json(out / "lights.json", lights)
-    print(f"{lights.method}: {len(lights)} lights -> {out / 'lights.json'}")
-    if args.ps:
-        _ps_with_lights(cap, lights, out, args.dir, args.method)
+    # Every output appears at once in OUT when complete (or not at all).
+    with output_folder(final, inputs) as out:
+        if lights.method == "uncalibrated":
+            write_json(out / "ambiguity.json", {"resolved": lights.resolved, "gbr": lights.gbr,
+                                                **lights.notes})
+            print(("" if lights.resolved else "warning: ") + lights.notes["ambiguity"])
+        write_light_json(out / "lights.json", lights)
+        print(f"{lights.method}: {len(lights)} lights -> {final / 'lights.json'}")
+        if args.ps:
+            _ps_with_lights(cap, lights, out, args.dir, args.method)
     return 0
 
 

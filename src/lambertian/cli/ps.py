@@ -44,21 +44,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import encoding_of, set_threads
-    from lambertian.core.errors import InputError
     from lambertian.io import read_capture
+    from lambertian.io.output_dir import output_folder
 
     set_threads(args.threads)
     out = args.out or Path("ps_out") / args.dir.resolve().name
-    if out.resolve() == args.dir.resolve():
-        raise InputError(out, "output folder is the input folder; choose another --out")
-    if args.stream:
-        return run_streamed(args, out)
-    print(f"reading {args.dir} ...", flush=True)
-    cap = read_capture(args.dir, encoding=encoding_of(args))
-    if args.lights:
-        cap = with_lights(cap, args.lights)
-    solve_and_write(cap, args.method, out, source=str(args.dir), depth=args.depth,
-                    figure=args.figure)
+    # Every output goes to a temporary folder that becomes OUT only when complete.
+    with output_folder(out, [args.dir, args.lights]) as tmp:
+        if args.stream:
+            run_streamed(args, tmp)
+        else:
+            print(f"reading {args.dir} ...", flush=True)
+            cap = read_capture(args.dir, encoding=encoding_of(args))
+            if args.lights:
+                cap = with_lights(cap, args.lights)
+            solve_and_write(cap, args.method, tmp, source=str(args.dir), depth=args.depth,
+                            figure=args.figure)
+    print(f"wrote {out}/")
     return 0
 
 
@@ -82,22 +84,24 @@ def with_lights(cap, path: Path):
 
 
 def run_streamed(args: argparse.Namespace, out: Path) -> int:
-    """``ps --stream``: band-by-band solve of a capture too large to load."""
+    """``ps --stream``: band-by-band solve of a capture too large to load, into ``out``
+    (the temporary folder of :func:`~lambertian.io.output_dir.output_folder`)."""
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import capture_files
     from lambertian.scale.stream import stream_ps
 
-    if args.depth or args.figure:
-        raise InputError(args.dir, "--depth and --figure need the whole capture in memory; "
-                                   "run them without --stream")
+    if args.band_mb < 1:
+        raise InputError("--band-mb", f"must be at least 1, got {args.band_mb}")
+    if args.depth or args.figure or args.lights:
+        raise InputError(args.dir, "--depth, --figure and --lights need the whole capture in "
+                                   "memory; run them without --stream")
     files, lights, intensities, mask = capture_files(args.dir)
     print(f"streaming {len(files)} images with {args.method} ...", flush=True)
     info = stream_ps(files, lights, intensities, mask, out, method=args.method,
                      band_bytes=args.band_mb << 20, progress=True, source=str(args.dir))
     write_json(out / "ps.json", {"capture": str(args.dir), "streamed": True, **info})
-    print(f"{info['bands']} bands of {info['rows_per_band']} rows in {info['seconds']:.1f} s; "
-          f"wrote {out}/")
+    print(f"{info['bands']} bands of {info['rows_per_band']} rows in {info['seconds']:.1f} s")
     return 0
 
 
@@ -134,5 +138,4 @@ def solve_and_write(cap, method: str, out: Path, source: str, depth: bool = Fals
                  normals_gt=cap.normals, depth=z, K=cap.K, title=f"{cap.name}: {method}")
     if depth or figure:
         write_json(out / "ps.json", summary)
-    print(f"wrote {out}/")
     return summary

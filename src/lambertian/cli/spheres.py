@@ -116,7 +116,11 @@ def _train(args: argparse.Namespace) -> int:
           f"least squares {base['least_squares']['normal_angular_error_deg_mean']:.2f} deg; "
           f"{out['wallclock_seconds']:.1f} s")
     if args.results_json:
-        print(f"wrote {write_json(args.results_json, out)}")
+        from lambertian.io.output_dir import output_file
+
+        with output_file(args.results_json) as tmp:
+            write_json(tmp, out)
+        print(f"wrote {args.results_json}")
     return 0
 
 
@@ -129,10 +133,13 @@ def _viz(args: argparse.Namespace) -> int:
 
     cfg, train, test = _setup(args)
     res = run_spheres(cfg, train, test)
-    out = Path(args.outdir)
-    for p in draw_all(res, train, test, out):
-        print(f"wrote {p}")
-    print(f"wrote {write_json(out / 'run.json', _public(res, args, closed_form_baselines(test)))}")
+    from lambertian.io.output_dir import output_folder
+
+    with output_folder(args.outdir, option="--outdir") as tmp:  # appears whole
+        for p in draw_all(res, train, test, tmp):
+            print(f"wrote {Path(args.outdir) / p.name}")
+        write_json(tmp / "run.json", _public(res, args, closed_form_baselines(test)))
+    print(f"wrote {Path(args.outdir) / 'run.json'}")
     return 0
 
 
@@ -145,7 +152,13 @@ def _gif(args: argparse.Namespace) -> int:
     anim = TrainingAnimation(test)
     res = run_spheres(cfg, train, test, snapshot=anim.add)
     anim.add(-1, res["albedo"], res["normals"])  # the final (after the prior, if any)
-    path = anim.save(args.out, fps=args.fps, dpi=args.dpi)
+    from pathlib import Path
+
+    from lambertian.io.output_dir import output_file
+
+    with output_file(args.out) as tmp:
+        anim.save(tmp, fps=args.fps, dpi=args.dpi)
+    path = Path(args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {len(anim.frames)} frames)")
     return 0
 
@@ -194,10 +207,13 @@ def _sweep(args: argparse.Namespace) -> int:
         f"| {r['n_lights']} | {r['sigma']:g} | {r['model_mean']:.2f} | {r['model_median']:.2f}"
         f" | {r['model_albedo_mse']:.4f} | {r['shadow_aware_mean']:.2f} | "
         f"{r['least_squares_mean']:.2f} |\n" for r in rows)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.md").write_text(table)
-    write_json(out / "sweep.json", {"args": {k: v for k, v in vars(args).items()
-                                             if k != "func"}, "rows": rows})
+    from lambertian.io.output_dir import output_folder
+
+    with output_folder(out, option="--outdir") as tmp:  # the three files appear together
+        (tmp / "sweep.md").write_text(table)
+        write_json(tmp / "sweep.json", {"args": {k: v for k, v in vars(args).items()
+                                                 if k != "func"}, "rows": rows})
+        sweep_plot(rows, tmp / "sweep.png")
     print(table)
-    print(f"wrote {out / 'sweep.md'}, {out / 'sweep.json'}, {sweep_plot(rows, out / 'sweep.png')}")
+    print(f"wrote {out / 'sweep.md'}, {out / 'sweep.json'}, {out / 'sweep.png'}")
     return 0

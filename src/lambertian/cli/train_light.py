@@ -35,16 +35,22 @@ def run(args: argparse.Namespace) -> int:
 
     from lambertian.app.train_light import train_light_model
     from lambertian.cli.common import write_json
+    from lambertian.io.output_dir import check_outputs, output_file
     from lambertian.learn.train_light import save_model
 
     out = Path(args.out or f"{args.model}.pt")
+    inputs = [args.data, args.backbone]
+    check_outputs(out, inputs, folder=False)  # before hours of training, not after
+    if args.model == "faces":
+        check_outputs(out.with_suffix(".json"), inputs, folder=False)
     res = train_light_model(args.model, seed=args.seed, epochs=args.epochs, data=args.data,
                             backbone=args.backbone, workers=args.workers, cache=args.cache,
                             log=lambda line: print(line, flush=True))
     # the recipe's calibration travels with the file, so the file alone answers as the
     # shipped model does (fitted for this recipe, see CALIBRATION)
-    save_model(out, res.model, res.arch, res.size, res.info, calibration=res.calibration,
-               **({"norm": res.norm} if res.norm else {}))
+    with output_file(out, inputs) as tmp:  # a complete weights file, or none
+        save_model(tmp, res.model, res.arch, res.size, res.info, calibration=res.calibration,
+                   **({"norm": res.norm} if res.norm else {}))
     if res.kind == "objects":
         print(f"objects model -> {out} ({res.info['seconds']:.0f} s)")
         return 0
@@ -52,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"validation (subjects 23-28, {stats['count']} images): mean {stats['mean']:.2f}, "
           f"median {stats['median']:.2f} deg, {stats['under_10']:.1f}% under 10 deg; without "
           f"the {res.info['near_black']} near-black: mean {lit['mean']:.2f}")
-    write_json(out.with_suffix(".json"), {k: res.info[k] for k in
-                                          ("validation", "validation_not_near_black",
-                                           "seconds")})
+    with output_file(out.with_suffix(".json"), inputs) as tmp:
+        write_json(tmp, {k: res.info[k] for k in ("validation", "validation_not_near_black",
+                                                  "seconds")})
     print(f"faces model -> {out} ({res.info['seconds']:.0f} s, all steps)")
     return 0

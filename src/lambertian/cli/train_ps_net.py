@@ -27,12 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-    from pathlib import Path
-
     import torch
 
     from lambertian.core.errors import InputError
+    from lambertian.io.output_dir import check_outputs, output_file
     from lambertian.learn.ps_net_recipe import RECIPE
     from lambertian.learn.ps_net_training import train_ps_net, validate
     from lambertian.ps.net import save_ps_net
@@ -40,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
     for name in ("steps", "batch"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name}", f"must be at least 1, got {getattr(args, name)}")
-    out = Path(args.out)
-    if out.is_dir():
-        raise InputError(out, "is a folder; --out names the weights file to write")
+    out = check_outputs(args.out, folder=False)  # before the training, not after
     torch.set_num_threads(1)  # deterministic, and fastest for this small network
     kw = {k: v for k, v in RECIPE.items() if k not in ("steps", "batch", "seed")}
     net = train_ps_net(steps=args.steps, batch=args.batch, seed=args.seed, **kw,
@@ -51,10 +47,9 @@ def run(args: argparse.Namespace) -> int:
     print("held-out generated pixels: " + ", ".join(
         f"{k} lights {e:.2f} deg" for k, e in held.items()), flush=True)
     # written beside OUT, then renamed: an interrupted run leaves an earlier file as it was
-    tmp = out.with_name(f".{out.name}.partial")
-    save_ps_net(net, tmp, {"steps": args.steps, "batch": args.batch, "seed": args.seed,
-                           **kw, "held_out_deg": {str(k): round(e, 3)
-                                                  for k, e in held.items()}})
-    os.replace(tmp, out)
+    with output_file(out) as tmp:
+        save_ps_net(net, tmp, {"steps": args.steps, "batch": args.batch, "seed": args.seed,
+                               **kw, "held_out_deg": {str(k): round(e, 3)
+                                                      for k, e in held.items()}})
     print(f"wrote {out}")
     return 0

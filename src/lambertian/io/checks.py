@@ -1,7 +1,11 @@
-"""What every reader checks: an image stack of one size, text tables, light vectors, masks.
+"""What every reader checks: an image stack of one size and bit depth, text tables, file
+lists, light vectors, masks, exposure, normal maps, intrinsics and ``.npy`` files.
 
-Each failure is an :class:`~lambertian.core.errors.InputError` that names the file at
-fault (and, for two files that disagree, both of them).
+This is the one input-validation layer: the in-memory readers, the streamed path
+(:mod:`lambertian.scale.stream`), the command line and the Python functions call these
+same checks, so a capture refused by one path is refused by every path. Each failure is
+an :class:`~lambertian.core.errors.InputError` that names the file at fault (and, for two
+files that disagree, both of them).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.io.camera_files import Encoding, check_one_kind
-from lambertian.io.images import read_image, read_mask
+from lambertian.io.images import declared_bit_depth, read_image, read_mask, sniff_format
+from lambertian.io.matrix import check_camera, read_camera  # noqa: F401  (the one K.txt reader)
 
 PathLike = str | os.PathLike[str]
 
@@ -40,25 +45,126 @@ def load_stack(paths: Sequence[PathLike], decode: bool = True,
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError(None, "no images to read")
+    check_no_duplicates(paths)
+    check_stack_headers(paths)
     check_one_kind(paths)
     first, depth = read_image(paths[0], encoding)
     if not decode:
+        # The headers alone: the streamed path refuses what the in-memory one refuses
+        # before it spends time staging (and checks the decoded depth again then).
         for p in paths[1:]:
             if not p.is_file():
                 raise InputError(p, "image file not found")
+            declared = _declared_depth(p)
+            if declared is not None and declared != depth:
+                raise InputError(p, f"image is {declared}-bit ({_kind(p)}) but "
+                                    f"{paths[0].name} is {depth}-bit")
         return np.broadcast_to(np.zeros((1, 1, 1, 1), np.float32),
                                (len(paths), *first.shape)), depth
     stack = np.empty((len(paths), *first.shape), dtype=np.float32)
     stack[0] = first
     for i, p in enumerate(paths[1:], start=1):
         img, d = read_image(p, encoding)
-        if img.shape != first.shape:
-            raise InputError(p, f"image is {_size(img)} but {paths[0].name} is {_size(first)}: "
-                                "all images must have the same size and channels")
-        if d != depth:
-            raise InputError(p, f"image is {d}-bit but {paths[0].name} is {depth}-bit")
+        check_same_kind(p, img, d, paths[0], first.shape, depth)
         stack[i] = img
     return stack, depth
+
+
+def check_stack_headers(paths: Sequence[PathLike]) -> None:
+    """Compare what the images' headers declare (size, channels, bit depth of PNGs; bit
+    depth of the others) before anything is decoded, and name the odd one out: the first
+    file that differs from what most of the stack declares (so a wrong first image is
+    blamed, not the second)."""
+    from collections import Counter
+
+    from lambertian.io.images import png_layout
+
+    paths = [Path(p) for p in paths]
+    layouts = []
+    for p in paths:
+        if not p.is_file():
+            raise InputError(p, "image file not found" if not p.exists() else "not a file")
+        try:
+            layouts.append(png_layout(p))
+        except OSError as exc:
+            raise InputError(p, f"cannot read the image: {exc.strerror or exc}") from None
+    known = [(p, lay) for p, lay in zip(paths, layouts, strict=True) if lay is not None]
+    if known:
+        common = Counter(lay[:2] + lay[3:] for _, lay in known).most_common(1)[0][0]
+        for p, lay in known:
+            if lay[:2] + lay[3:] != common:
+                raise InputError(p, f"image is {lay[0]}x{lay[1]}x{lay[3]} but the other images "
+                                    f"are {common[0]}x{common[1]}x{common[2]}: all images must "
+                                    "have the same size and channels")
+    depths = [(p, _declared_depth(p)) for p in paths]
+    depths = [(p, d) for p, d in depths if d is not None]
+    if depths:
+        common_depth = Counter(d for _, d in depths).most_common(1)[0][0]
+        for p, d in depths:
+            if d != common_depth:
+                raise InputError(p, f"image is {d}-bit ({_kind(p)}) but the other images are "
+                                    f"{common_depth}-bit: all images must have one bit depth")
+
+
+def _declared_depth(p: Path) -> int | None:
+    try:
+        return declared_bit_depth(p)
+    except OSError as exc:
+        raise InputError(p, f"cannot read the image: {exc.strerror or exc}") from None
+
+
+def _kind(p: Path) -> str:
+    kind = sniff_format(p)
+    if kind is None:
+        return "unknown format"
+    named = p.suffix.lower().lstrip(".")
+    same = {"png": ("png",), "tiff": ("tif", "tiff"), "jpeg": ("jpg", "jpeg"), "exr": ("exr",),
+            "pnm": ("pgm", "ppm", "pbm", "pnm")}[kind]
+    return f"a {kind.upper()} file" + ("" if named in same else f" named .{named}")
+
+
+def check_same_kind(path: PathLike, image: np.ndarray, depth: int, first: PathLike,
+                    first_shape: tuple[int, ...], first_depth: int) -> None:
+    """InputError naming ``path`` when its decoded (H, W, C) size or bit depth differs
+    from the stack's first image ``first`` (used by the in-memory and streamed paths)."""
+    p = Path(path)
+    if tuple(image.shape) != tuple(first_shape):
+        h, w, c = first_shape
+        raise InputError(p, f"image is {_size(image)} but {Path(first).name} is {w}x{h}x{c}: "
+                            "all images must have the same size and channels")
+    if depth != first_depth:
+        raise InputError(p, f"image is {depth}-bit ({_kind(p)}) but {Path(first).name} is "
+                            f"{first_depth}-bit: all images must have one bit depth")
+
+
+def check_no_duplicates(paths: Sequence[PathLike], listing: PathLike | None = None) -> None:
+    """InputError when two entries name the same file (after resolving links): one image
+    counted twice would weigh its light twice and hide a missing one."""
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        key = Path(p).resolve()
+        if key in seen:
+            raise InputError(listing or p, f"{Path(p).name} is listed twice (also as "
+                                           f"{seen[key].name}): each image must appear once")
+        seen[key] = Path(p)
+
+
+def read_file_list(listing: PathLike) -> list[str]:
+    """Image names of a ``filenames.txt`` (one a line, blank lines ignored), or
+    InputError naming the listing: unreadable, empty, a name listed twice, or a name
+    that leaves the folder."""
+    p = Path(listing)
+    try:
+        names = [ln.strip() for ln in p.read_text(errors="strict").splitlines() if ln.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"cannot read the list of images: {exc}") from None
+    if not names:
+        raise InputError(p, "lists no image")
+    for n in names:
+        if Path(n).is_absolute() or ".." in Path(n).parts:
+            raise InputError(p, f"names {n!r}, outside the capture folder")
+    check_no_duplicates([p.parent / n for n in names], p)
+    return names
 
 
 def _size(img: np.ndarray) -> str:
@@ -87,12 +193,19 @@ def read_table(path: PathLike, columns: int | None = None, *, count_line: bool |
                       and (columns or 0) != 1 and re.fullmatch(r"\d+", rows[0][0]) is not None)
     if first_is_count and (count_line or int(rows[0][0]) == len(rows) - 1):
         declared = int(rows.pop(0)[0])
+    elif first_is_count and len(rows) > 1 and len({len(r) for r in rows[1:]}) == 1 and (
+            len(rows[1]) != 1 and (columns is None or len(rows[1]) == columns)):
+        # A count line that disagrees with the rows below it (UW psm's lights.txt).
+        raise InputError(p, f"first line says {rows[0][0]} rows but {len(rows) - 1} follow")
+    if len({len(r) for r in rows}) > 1:
+        lengths = [len(r) for r in rows]
+        r = next(i for i, n in enumerate(lengths) if n != lengths[0])
+        raise InputError(p, f"{what} file has rows of different lengths (row {r + 1} has "
+                            f"{lengths[r]} values, row 1 has {lengths[0]})")
     try:
         table = np.asarray([[float(v) for v in r] for r in rows], dtype=np.float64)
     except ValueError as exc:
         raise InputError(p, f"{what} file holds a non-numeric value ({exc})") from exc
-    if len({len(r) for r in rows}) > 1:
-        raise InputError(p, f"{what} file has rows of different lengths")
     if table.size == 0:
         raise InputError(p, f"{what} file is empty")
     if columns is not None and table.shape[1] != columns:
@@ -105,13 +218,15 @@ def read_table(path: PathLike, columns: int | None = None, *, count_line: bool |
     return table
 
 
-def check_lights(lights: np.ndarray, num_images: int,
-                 source: PathLike | None) -> tuple[np.ndarray, np.ndarray]:
+def check_lights(lights: np.ndarray, num_images: int, source: PathLike | None, *,
+                 face_camera: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(K, 3) light vectors -> (unit directions float64, norms float64 (K,)).
 
     Raises InputError (naming ``source``) for a wrong shape, a count that differs from
     the number of images, NaN/inf or zero-length vectors. Non-unit vectors are
     normalised; their norms are returned for callers that read them as intensities.
+    ``face_camera=False`` leaves out :func:`check_lights_face_camera` (for a caller that
+    makes its own more basic checks first, then that one).
     """
     L = np.asarray(lights, dtype=np.float64)
     if L.ndim != 2 or L.shape[1] != 3:
@@ -125,7 +240,23 @@ def check_lights(lights: np.ndarray, num_images: int,
     if (norms < 1e-12).any():
         r = int(np.flatnonzero(norms < 1e-12)[0])
         raise InputError(source, f"light {r + 1} is a zero-length vector")
+    if face_camera:
+        check_lights_face_camera(L, source)
     return L / norms[:, None], norms
+
+
+def check_lights_face_camera(lights: np.ndarray, source: PathLike | None) -> None:
+    """InputError when no light has z > 0 (project frame: z toward the camera).
+
+    The camera sees only surfaces whose normals have z > 0; lights that all lie behind
+    the object leave every visible pixel in attached shadow, or (with a flipped z in the
+    light file, the common mistake) produce normals facing away from the camera.
+    """
+    L = np.asarray(lights, dtype=np.float64)
+    if L.ndim == 2 and L.shape[1] == 3 and len(L) and (L[:, 2] <= 0).all():
+        raise InputError(source, "every light has z <= 0 (behind the object, away from the "
+                                 "camera; the project frame has z toward the camera): is the "
+                                 "z axis flipped?")
 
 
 def check_intensities(intensities: np.ndarray, num_images: int, channels: int,
@@ -152,3 +283,208 @@ def check_images_finite(images: np.ndarray, files: Sequence[PathLike]) -> None:
     bad = ~np.isfinite(images.reshape(images.shape[0], -1)).all(axis=1)
     if bad.any():
         raise InputError(files[int(np.flatnonzero(bad)[0])], "image holds NaN or infinite values")
+
+
+# ------------------------------------------------------------------------------ exposure
+
+def exposure_stats(image: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
+    """(min, max) of one (H, W, C) image over the mask's pixels and every channel: what
+    :func:`check_exposure` needs, gathered image by image by the streamed path."""
+    v = image if mask is None else image[np.asarray(mask, bool)]
+    if v.size == 0:
+        return 0.0, 0.0
+    return float(v.min()), float(v.max())
+
+
+def check_exposure(minima: Sequence[float], maxima: Sequence[float], files: Sequence[PathLike],
+                   bit_depth: int, source: PathLike | None) -> None:
+    """Refuse captures that hold no shading to solve from.
+
+    Parameters
+    ----------
+    minima, maxima : per image, the min and max over the mask's pixels and channels
+        (scaled to [0, 1] by bit depth, as the readers load them).
+    files : the K image files (named in the message).
+    bit_depth : 8 or 16 (full scale is 1.0); float files (32) have no saturation.
+    source : the capture, named when every image is black.
+
+    Raises
+    ------
+    InputError
+        naming the capture when every image is black inside the mask (no light reached
+        the camera: a lens cap, a wrong exposure), or naming the first image whose every
+        pixel in the mask is saturated (clipped at full scale: its values say nothing
+        about the light, and solving would take them as very bright shading).
+    """
+    if len(maxima) and max(maxima) <= 0.0:
+        raise InputError(source, f"every one of the {len(maxima)} images is black inside the "
+                                 "mask: no shading to solve from")
+    if bit_depth in (8, 16):
+        for k, lo in enumerate(minima):
+            if lo >= 1.0:
+                raise InputError(files[k], f"every pixel in the mask is saturated (at the "
+                                           f"{bit_depth}-bit maximum): over-exposed, it holds "
+                                           "no shading")
+
+
+def check_capture_exposure(images: np.ndarray, mask: np.ndarray | None,
+                           files: Sequence[PathLike], bit_depth: int,
+                           source: PathLike | None) -> None:
+    """:func:`check_exposure` on an in-memory (K, H, W, C) stack."""
+    stats = [exposure_stats(img, mask) for img in images]
+    check_exposure([s[0] for s in stats], [s[1] for s in stats], files, bit_depth, source)
+
+
+# --------------------------------------------------------------------------- normal maps
+
+# Normals whose length is off by more than this are refused rather than renormalised:
+# 8-bit PNG quantisation moves the length by < 0.01, a wrong decoding (or a map scaled
+# by 255 or 1000) by far more.
+UNIT_TOLERANCE = 0.1
+# Below this length a normal counts as "no normal here" (the zeros outside a mask).
+ZERO_NORM = 1e-6
+
+
+def _pixel(index: int, width: int) -> str:
+    r, c = divmod(int(index), width)
+    return f"row {r}, column {c}"
+
+
+def check_normal_map(normals: np.ndarray, mask: np.ndarray | None = None, *,
+                     source: PathLike | None = "normals", mask_source: PathLike | None = "mask",
+                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Validate a normal map and its mask (``light --normals``, ``integrate``, Python).
+
+    Parameters
+    ----------
+    normals : (H, W, 3) floating-point normal map, project frame (x right, y up, z toward
+        the camera), zeros where unknown.
+    mask : (H, W) pixels to use; None means every pixel whose normal is non-zero.
+    source, mask_source : names used in error messages (file paths or argument names).
+
+    Returns
+    -------
+    normals : (H, W, 3) float64 unit normals, zeros outside the returned mask.
+    mask : (H, W) bool.
+    notes : what was changed (zero normals dropped from the mask).
+
+    Raises
+    ------
+    InputError
+        a wrong shape; an integer or boolean array (not a normal map: its values are
+        codes or flags); a mask of another size; NaN or infinite values inside the mask
+        (anywhere, without a mask, since a NaN pixel cannot be told from a wanted one);
+        normals that are not unit length within :data:`UNIT_TOLERANCE`; no usable normal.
+    """
+    n = np.asarray(normals)
+    if n.ndim != 3 or n.shape[-1] != 3:
+        raise InputError(source, f"a normal map must be H x W x 3, got shape {n.shape}")
+    if not np.issubdtype(n.dtype, np.floating):
+        raise InputError(source, f"normals must be floating-point unit vectors, got dtype "
+                                 f"{n.dtype}")
+    n = n.astype(np.float64)
+    h, w = n.shape[:2]
+    if mask is None:
+        bad = ~np.all(np.isfinite(n), axis=-1)
+        if bad.any():
+            raise InputError(source, f"{int(bad.sum())} normal(s) are NaN or infinite (first "
+                                     f"at {_pixel(np.flatnonzero(bad.ravel())[0], w)}); give "
+                                     "a mask to leave such pixels out")
+        m = ~np.all(n == 0, axis=-1)
+    else:
+        m = np.asarray(mask)
+        if m.ndim == 3:  # an RGB mask image: any non-zero channel
+            m = m.any(axis=-1)
+        m = m.astype(bool)
+        if m.shape != (h, w):
+            raise InputError(mask_source, f"mask is {m.shape[1]}x{m.shape[0]} but the normal "
+                                          f"map is {w}x{h}")
+    if not m.any():
+        raise InputError(mask_source if mask is not None else source,
+                         "mask is empty: no pixel with a normal")
+    inside = n[m]
+    finite = np.all(np.isfinite(inside), axis=-1)
+    if not finite.all():
+        first = np.flatnonzero(m.ravel())[np.flatnonzero(~finite)[0]]
+        raise InputError(source, f"{int((~finite).sum())} normal(s) inside the mask are NaN or "
+                                 f"infinite (first at {_pixel(first, w)})")
+    norm = np.linalg.norm(inside, axis=-1)
+    zero = norm < ZERO_NORM
+    if zero.all():
+        raise InputError(source, "all normals inside the mask are zero")
+    bad = ~zero & (np.abs(norm - 1.0) > UNIT_TOLERANCE)
+    if bad.any():
+        k = np.flatnonzero(bad)[0]
+        first = np.flatnonzero(m.ravel())[k]
+        raise InputError(source, f"normals are not unit length: {int(bad.sum())} pixel(s) inside "
+                                 f"the mask, e.g. length {norm[k]:.3g} at {_pixel(first, w)} "
+                                 "(is this a normal map in [-1, 1]?)")
+    notes = []
+    if zero.any():
+        m = m.copy()
+        m.ravel()[np.flatnonzero(m.ravel())[zero]] = False
+        notes.append(f"{int(zero.sum())} pixel(s) inside the mask have no normal (zero vector) "
+                     "and were left out")
+    out = np.zeros_like(n)
+    out[m] = n[m] / np.linalg.norm(n[m], axis=-1, keepdims=True)
+    return out, m, notes
+
+
+# ------------------------------------------------------------------------------- arrays
+
+def load_npy(path: PathLike, what: str = "array") -> np.ndarray:
+    """A numeric ``.npy`` array, or one InputError naming the file.
+
+    Never loads pickles (an object array could run code), and never suggests it: a file
+    that is not a plain numeric NumPy array is simply not a valid file of this kind.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, f"{what} file not found" if not p.exists() else "not a file")
+    try:
+        with open(p, "rb") as f:
+            magic = f.read(6)
+    except OSError as exc:
+        raise InputError(p, f"cannot read the {what} file: {exc.strerror or exc}") from None
+    if magic != b"\x93NUMPY":
+        raise InputError(p, f"not a valid {what} file: not a NumPy .npy array")
+    try:
+        a = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        kind = "holds Python objects" if "allow_pickle" in str(exc) else "is corrupt"
+        raise InputError(p, f"not a valid {what} file: the .npy {kind}; a plain numeric "
+                            "NumPy array is expected") from None
+    except (OSError, EOFError) as exc:
+        raise InputError(p, f"not a valid {what} file (not a NumPy .npy array: "
+                            f"{type(exc).__name__})") from None
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise InputError(p, f"not a valid {what} file: dtype {a.dtype} is not numeric")
+    return a
+
+
+# ---------------------------------------------------------- one image constraining a light
+
+# A single image constrains a light only through its shading: with fewer pixels than an
+# 8 x 8 patch, or less contrast than one 8-bit level between its darkest and brightest
+# object pixel, any answer (and any stated uncertainty) would be the prior's, not the
+# image's. These refuse clear cases only; dim but shaded images still get an answer.
+MIN_LIGHT_PIXELS = 64
+MIN_SHADING_RANGE = 1.0 / 255.0
+
+
+def check_shading(image: np.ndarray, mask: np.ndarray | None = None, *,
+                  source: PathLike | None = "image") -> None:
+    """InputError ("unidentifiable") when one (H, W) or (H, W, C) image is too small or too
+    dark / flat to constrain a light (see :data:`MIN_LIGHT_PIXELS`,
+    :data:`MIN_SHADING_RANGE`)."""
+    img = np.asarray(image, dtype=np.float64)
+    grey = img.mean(axis=-1) if img.ndim == 3 else img
+    v = grey if mask is None else grey[np.asarray(mask, bool)]
+    v = v[np.isfinite(v)]
+    if v.size < MIN_LIGHT_PIXELS:
+        raise InputError(source, f"only {v.size} pixel(s) to read the light from (at least "
+                                 f"{MIN_LIGHT_PIXELS} needed): the light is unidentifiable")
+    if float(v.max() - v.min()) < MIN_SHADING_RANGE:
+        raise InputError(source, f"no shading: every pixel is {float(v.max()):.3g} within one "
+                                 "8-bit level (black, flat or saturated): the light is "
+                                 "unidentifiable")

@@ -20,7 +20,13 @@ import numpy as np
 from lambertian.core.errors import InputError
 from lambertian.core.frames import opencv_to_project
 from lambertian.io.capture import Capture
-from lambertian.io.checks import check_images_finite, check_lights, load_stack, natural_key
+from lambertian.io.checks import (
+    check_images_finite,
+    check_lights,
+    load_npy,
+    load_stack,
+    natural_key,
+)
 
 SOURCES_FILE = "sources.npy"
 
@@ -61,10 +67,7 @@ def read_cmu_face(path: str | os.PathLike[str],
     images, depth = load_stack(files)
     check_images_finite(images, files)
     k, h, w, c = images.shape
-    try:
-        raw = np.load(src, allow_pickle=False)
-    except Exception as exc:
-        raise InputError(src, f"cannot read the light array: {exc}") from exc
+    raw = load_npy(src, "light array")
     lights, norms = check_lights(opencv_to_project(np.asarray(raw, np.float64)), k, src)
     inten = norms if light_norm_is_intensity else np.ones(k)
     meta = {"layout": "cmu_face", "source_norms": norms,

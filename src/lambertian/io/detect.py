@@ -8,6 +8,7 @@ from typing import Any
 
 from lambertian.core.errors import InputError
 from lambertian.io.capture import Capture
+from lambertian.io.checks import check_capture_exposure
 from lambertian.io.cmu_face import is_cmu_face, read_cmu_face
 from lambertian.io.diligent import is_diligent, read_diligent
 from lambertian.io.folder import is_folder_capture, is_image_folder, read_folder
@@ -58,7 +59,12 @@ def read_capture(path: str | os.PathLike[str], *, encoding: str | float = "auto"
     reader = next(r for n, _, r in LAYOUTS if n == layout)
     if layout == "folder":
         kwargs["encoding"] = encoding
-    return reader(path, **kwargs)
+    cap = reader(path, **kwargs)
+    if kwargs.get("load_images", True):
+        # The exposure checks of every path (the streamed one makes them as it stages).
+        check_capture_exposure(cap.images, cap.mask, [Path(cap.root) / f for f in cap.files],
+                               cap.bit_depth, path)
+    return cap
 
 
 # Layouts whose readers can list a capture without decoding it (used for streaming).

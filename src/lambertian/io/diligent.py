@@ -22,7 +22,10 @@ from lambertian.io.checks import (
     check_intensities,
     check_lights,
     load_mask,
+    load_npy,
     load_stack,
+    read_camera,
+    read_file_list,
     read_table,
 )
 
@@ -37,10 +40,7 @@ def is_diligent(folder: Path) -> bool:
 def _file_names(folder: Path) -> list[str]:
     listing = folder / "filenames.txt"
     if listing.is_file():
-        names = [ln.strip() for ln in listing.read_text().splitlines() if ln.strip()]
-        if not names:
-            raise InputError(listing, "lists no image")
-        return names
+        return read_file_list(listing)
     # Without the listing, the numbered PNGs in numeric order (DiLiGenT's 001.png ...).
     names = sorted((p.name for p in folder.glob("*.png") if p.stem.isdigit()),
                    key=lambda n: int(Path(n).stem))
@@ -117,14 +117,12 @@ def read_diligent(path: str | os.PathLike[str], load_images: bool = True) -> Cap
         normals = read_normals_mat(folder / "Normal_gt.mat", (h, w))
     dmap, Kmat = None, None
     if (folder / "depth_gt.npy").is_file():
-        dmap = np.load(folder / "depth_gt.npy").astype(np.float32)
+        dmap = load_npy(folder / "depth_gt.npy", "depth").astype(np.float32)
         if dmap.shape != (h, w):
             raise InputError(folder / "depth_gt.npy",
                              f"depth is {dmap.shape}, images are {h}x{w}")
     if (folder / "K.txt").is_file():
-        Kmat = read_table(folder / "K.txt", 3, what="intrinsics", count_line=False)
-        if Kmat.shape != (3, 3):
-            raise InputError(folder / "K.txt", f"intrinsics must be 3 x 3, got {Kmat.shape}")
+        Kmat = read_camera(folder / "K.txt")
     if (folder / "crop.txt").is_file():
         crop = read_table(folder / "crop.txt", what="crop").ravel()
         meta["crop"] = tuple(int(v) for v in crop)

@@ -31,6 +31,7 @@ from lambertian.io.checks import (
     load_mask,
     load_stack,
     natural_key,
+    read_file_list,
     read_table,
 )
 from lambertian.io.images import IMAGE_SUFFIXES
@@ -58,10 +59,7 @@ def is_image_folder(folder: Path) -> bool:
 def _image_files(folder: Path) -> list[Path]:
     listing = folder / "filenames.txt"
     if listing.is_file():
-        names = [ln.strip() for ln in listing.read_text().splitlines() if ln.strip()]
-        if not names:
-            raise InputError(listing, "lists no image")
-        return [folder / n for n in names]
+        return [folder / n for n in read_file_list(listing)]
     files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
              and p.stem.lower() not in RESERVED_STEMS]
     if not files:
@@ -105,6 +103,8 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
     lf = folder / LIGHTS_FILE
     if not lf.is_file() and not is_image_folder(folder):
         raise InputError(lf, "light file not found")
+    if not folder.is_dir():
+        raise InputError(folder, "not a folder")
     files = _image_files(folder)
     images, depth = load_stack(files, decode=load_images, encoding=check_encoding(encoding))
     if load_images:

@@ -32,6 +32,11 @@ IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".tga", ".pgm", ".ppm", ".pbm", ".exr
 
 PathLike = str | os.PathLike[str]
 
+# OpenCV logs a failed decode to the process's stderr on its own ("[ERROR:0@...] imread_
+# ... can't read data"), beside the one-line error this module raises for it; its log is
+# silenced so that a bad file gives exactly one line.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 
 # ----------------------------------------------------------------------- declared depth
 
@@ -40,6 +45,21 @@ def _png_depth(head: bytes) -> int | None:
     if len(head) >= 25 and head[12:16] == b"IHDR":
         return int(head[24])
     return None
+
+
+def png_layout(path: PathLike) -> tuple[int, int, int, int] | None:
+    """(width, height, bit depth, channels after dropping alpha) that a PNG's header
+    declares, or None for other files: lets a stack be checked before it is decoded."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or len(head) < 26 or head[12:16] != b"IHDR":
+        return None
+    width, height = (int.from_bytes(head[i:i + 4], "big") for i in (16, 20))
+    # colour type: 0 grey, 2 RGB, 3 palette (decoded as RGB), 4 grey + alpha, 6 RGBA
+    channels = {0: 1, 2: 3, 3: 3, 4: 1, 6: 3}.get(head[25])
+    if channels is None:
+        return None
+    return width, height, int(head[24]), channels
 
 
 def _tiff_depth(path: Path) -> tuple[int, int] | None:
@@ -114,9 +134,29 @@ def declared_bit_depth(path: PathLike) -> int | None:
         return 32
     if head[:2] == b"\xff\xd8":
         return 8
-    if p.suffix.lower() == ".tga" and len(head) >= 18:
+    if p.suffix.lower() == ".tga" and len(head) >= 18 and sniff_format(p) is None:
         # Byte 16 is bits per pixel: 8 (grey), 15/16 (5 bits per channel), 24, 32 (8 bits).
         return 8 if head[16] in (8, 15, 16, 24, 32) else None
+    return None
+
+
+def sniff_format(path: PathLike) -> str | None:
+    """The image format the file's first bytes declare ("png", "tiff", "pnm", "exr",
+    "jpeg"), or None (TGA has no signature; unknown data). The content decides how a
+    file is decoded and which bit depth it has, never its name: a JPEG renamed ``.png``
+    is still an 8-bit JPEG."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head[:1] == b"P" and head[1:2] in b"123456" and len(head) > 2:
+        return "pnm"
+    if head[:4] == b"\x76\x2f\x31\x01":
+        return "exr"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
     return None
 
 
@@ -140,12 +180,14 @@ def _decode_exr(path: Path) -> np.ndarray:
 
 
 def _decode(path: Path) -> tuple[np.ndarray, bool]:
-    """Raw decoded array and whether it is already in RGB order."""
-    suffix = path.suffix.lower()
-    if suffix == ".tga":
-        return _decode_tga(path), True
-    if suffix == ".exr":
+    """Raw decoded array and whether it is already in RGB order. The decoder follows the
+    content (:func:`sniff_format`); only a file with no signature is taken for TGA by
+    its name."""
+    kind = sniff_format(path)
+    if kind == "exr":
         return _decode_exr(path), True
+    if kind is None and path.suffix.lower() == ".tga":
+        return _decode_tga(path), True
     arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if arr is None:
         raise InputError(path, "cannot decode the image (corrupt or unsupported format)")
@@ -216,7 +258,9 @@ def read_image(path: PathLike, encoding: Encoding = "linear") -> tuple[np.ndarra
 
 def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
     """A mask image as (H, W) bool: a pixel is in the mask when any channel is at least
-    half of full scale (masks are stored as 0 / max, some with soft edges).
+    half of full scale (masks are stored as 0 / max, some with soft edges); a mask whose
+    only values are 0 and 1 (the raw 0 / 1 masks many tools write) marks every nonzero
+    pixel.
 
     Parameters
     ----------
@@ -227,11 +271,16 @@ def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarra
     ------
     InputError : unreadable file, a size that differs from ``shape``, or no pixel set.
     """
-    img, _ = read_image(path)
-    m = img.max(axis=2) >= 0.5
+    img, depth = read_image(path)
+    top = img.max(axis=2)
+    one = 1.0 / ((1 << depth) - 1) if depth in (8, 16) else 1.0
+    # A 0/1 integer mask: its brightest value is one raw level (0/1 float masks are
+    # already at full scale and meet the half-scale rule).
+    binary = depth in (8, 16) and 0 < float(top.max()) <= one * 1.5
+    m = top > 0 if binary else top >= 0.5
     if shape is not None and m.shape != tuple(shape):
         raise InputError(path, f"mask is {m.shape[1]}x{m.shape[0]} but the images are "
                                f"{shape[1]}x{shape[0]}")
     if not m.any():
-        raise InputError(path, "mask is empty: no pixel is set")
+        raise InputError(path, "mask is empty: no pixel is at least half of full scale")
     return m

@@ -12,6 +12,10 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 
+# Coordinates beyond this overflow the float32 renderer (lambertian.render.mesh uses the
+# same bound for meshes): products of two of them must stay below float32's 3.4e38.
+MAX_COORDINATE = 1e15
+
 
 def read_matrix(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarray:
     """A plain-text matrix of the given shape (whitespace or comma separated), float64."""
@@ -21,7 +25,7 @@ def read_matrix(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndar
     try:
         with open(p) as f:
             vals = [float(v) for v in f.read().replace(",", " ").split()]
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, OSError):
         raise InputError(p, "not a plain-text matrix of numbers") from None
     if len(vals) != shape[0] * shape[1]:
         raise InputError(p, f"expected a {shape[0]}x{shape[1]} matrix, found {len(vals)} numbers")
@@ -41,7 +45,7 @@ def check_camera(K: np.ndarray, source: str | os.PathLike[str] = "camera") -> np
         raise InputError(source, "intrinsics hold NaN or infinite values")
     if K[0, 0] <= 0 or K[1, 1] <= 0:
         raise InputError(source, f"focal lengths must be positive, got fx={K[0, 0]:g}, "
-                                 f"fy={K[1, 1]:g}")
+                                 f"fy={K[1, 1]:g} (a singular or non-camera matrix)")
     if not np.allclose(K[2], [0.0, 0.0, 1.0]) or K[1, 0] != 0.0:
         raise InputError(source, "last row must be [0 0 1] and K[1, 0] zero")
     if abs(K[0, 1]) > 1e-9 * K[0, 0]:
@@ -58,6 +62,9 @@ def read_pose(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """POSE.txt: 3x4 ``[R|t]`` world-to-camera (OpenCV); R must be a rotation."""
     a = read_matrix(path, (3, 4))
     R, t = a[:, :3], a[:, 3]
+    if np.abs(t).max() > MAX_COORDINATE:
+        raise InputError(path, f"translation {np.abs(t).max():.3g} is beyond {MAX_COORDINATE:g}: "
+                               "the renderer's float32 arithmetic would overflow")
     if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0:
         raise InputError(path, "the left 3x3 block is not a rotation matrix")
     return R, t

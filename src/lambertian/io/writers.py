@@ -111,6 +111,12 @@ def read_normal_png(path: PathLike) -> np.ndarray:
     valid = raw.any(axis=2)
     n = rgb_to_normal(raw)
     norm = np.linalg.norm(n, axis=2, keepdims=True)
+    # A normal map's codes decode to unit vectors (16-bit rounding moves the length by
+    # < 1e-4); an ordinary photo's colours decode to vectors of any length.
+    off = valid & (np.abs(norm[..., 0] - 1.0) > 0.01)
+    if off.any():
+        raise InputError(path, f"not a normal map: {int(off.sum())} of {int(valid.sum())} "
+                               "pixels do not decode to unit vectors ((n + 1) / 2 colour code)")
     out = np.divide(n, norm, out=np.zeros_like(n), where=norm > 0)
     out[~valid] = 0.0
     return out

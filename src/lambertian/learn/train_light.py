@@ -598,8 +598,12 @@ def load_model(path: str | os.PathLike[str]) -> tuple[nn.Module, tuple[int, int]
         blob = torch.load(path, map_location="cpu", weights_only=True)
         model = build_model(blob["kind"], **blob.get("config", {}))
         model.load_state_dict(blob["state_dict"])
-    except (OSError, RuntimeError, KeyError, ValueError, pickle.UnpicklingError) as err:
-        raise InputError(path, f"not a light-model weights file ({err})") from None
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, EOFError,
+            pickle.UnpicklingError):
+        # torch's message suggests weights_only=False, which would run the file's code:
+        # never pass that advice on.
+        raise InputError(path, "not a valid light-model weights file (a lambertian "
+                               "train-light .pt file is expected)") from None
     model.eval()
     q, cap = blob.get("norm", [0.99, 0.0])  # files without it predate the cap
     model.norm = (float(q), float(cap) if cap > 0 else None)
@@ -675,8 +679,10 @@ def estimate_light_learned(image: np.ndarray, model: str | os.PathLike[str] = "f
     (:func:`predict_calibrated`; faces) or the network's own kappa times a fitted scale
     (objects).
     """
+    from lambertian.io.checks import check_shading
     from lambertian.learn.light_models import kappa_to_degrees
 
+    check_shading(image, mask, source="image")  # too small or dark: unidentifiable
     path = shipped_weights(str(model)) if str(model) in WEIGHTS else Path(model)
     net, size = load_model(path)
     cal = net.calibration  # every weights file carries its recipe's (train-light)

@@ -21,6 +21,7 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.core.light import DirectionalLight
+from lambertian.io.checks import check_normal_map, check_shading
 from lambertian.lights.albedo_groups import chromaticity_groups
 from lambertian.lights.lambertian_fit import fit_directional, fit_directional_grouped
 from lambertian.ps.inputs import to_grey
@@ -56,22 +57,24 @@ def estimate_light(image: np.ndarray, normals: np.ndarray, mask: np.ndarray | No
 
     Raises
     ------
-    InputError : shapes disagree, or the lit region is too small or too flat to
-        constrain a light (reported as unidentifiable, never guessed).
+    InputError : shapes disagree; the normals are not a floating-point map of unit
+        vectors where the mask says (:func:`lambertian.io.checks.check_normal_map`, the
+        check ``integrate`` makes); or the image or its lit region is too small or too
+        flat to constrain a light (:func:`lambertian.io.checks.check_shading`; reported
+        as unidentifiable, never guessed).
     """
     img = np.asarray(image, dtype=np.float64)
     colour = img if img.ndim == 3 and img.shape[-1] > 1 else None
     if img.ndim == 3:
         img = to_grey(img[None])[0]
-    N = np.asarray(normals, dtype=np.float64)
+    N = np.asarray(normals)
     if N.shape != img.shape + (3,):
         raise InputError(source, f"normals {N.shape} do not match the image {img.shape}")
-    m = np.linalg.norm(N, axis=-1) > 0.5
-    if mask is not None:
-        mk = np.asarray(mask, bool)
-        if mk.shape != img.shape:
-            raise InputError(source, f"mask {mk.shape} does not match the image {img.shape}")
-        m &= mk
+    if mask is not None and np.shape(mask) != img.shape:
+        raise InputError(source, f"mask {np.shape(mask)} does not match the image {img.shape}")
+    # The shared checks (float, finite, unit where the mask says), as `integrate` makes.
+    N, m, _ = check_normal_map(N, mask, source="normals", mask_source="mask")
+    check_shading(img, m, source=source)
     if colour is not None and albedo_groups > 1:
         labels = chromaticity_groups(colour[m], albedo_groups, saturation=saturation,
                                      seed=seed)

@@ -27,12 +27,14 @@ def check_lights(lights: np.ndarray, num_images: int, source: str = "lights",
     normals are then not identifiable.
     """
     from lambertian.io.checks import check_lights as check_light_vectors
+    from lambertian.io.checks import check_lights_face_camera
 
-    unit, _ = check_light_vectors(lights, num_images, source)
+    unit, _ = check_light_vectors(lights, num_images, source, face_camera=False)
     s = np.linalg.svd(unit, compute_uv=False)
     if unit.shape[0] < 3 or s[-1] < COPLANAR_RCOND * s[0]:
         raise InputError(source, "lights are coplanar or degenerate: fewer than 3 independent "
                                  "directions, normals are not identifiable")
+    check_lights_face_camera(unit, source)  # after: coplanar is the more basic diagnosis
     return unit if normalise else np.asarray(lights, dtype=np.float64)
 
 
@@ -48,6 +50,9 @@ def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
     if not finite.all():
         k = int(np.flatnonzero(~finite.reshape(img.shape[0], -1).all(axis=1))[0])
         raise InputError(source, f"image {k} holds NaN or infinite values")
+    if img.size and not img.any():
+        raise InputError(source, f"every one of the {img.shape[0]} images is black: no shading "
+                                 "to solve from")
     return img
 
 

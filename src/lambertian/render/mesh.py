@@ -14,6 +14,7 @@ import torch
 
 from lambertian.core.errors import InputError
 from lambertian.core.tensors import ArrayLike, as_tensor
+from lambertian.io.matrix import MAX_COORDINATE
 
 
 @dataclass
@@ -62,6 +63,10 @@ def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
     return acc / acc.norm(dim=-1, keepdim=True).clamp_min(1e-20)
 
 
+# Coordinates beyond MAX_COORDINATE overflow the float32 renderer: products of two of
+# them (edge functions, squared distances) must stay below float32's 3.4e38.
+
+
 def load_mesh(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) -> Mesh:
     """Read a triangle mesh (OBJ, PLY, GLB/GLTF, STL, OFF) with trimesh.
 
@@ -82,6 +87,10 @@ def load_mesh(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) 
     v = np.asarray(loaded.vertices, dtype=np.float64)
     if not np.isfinite(v).all():
         raise InputError(p, "mesh has non-finite vertex coordinates")
+    if np.abs(v).max(initial=0.0) > MAX_COORDINATE:
+        raise InputError(p, f"mesh has a vertex coordinate of {np.abs(v).max():.3g}, beyond "
+                            f"{MAX_COORDINATE:g}: the renderer's float32 arithmetic would "
+                            "overflow (wrong units?)")
     return Mesh.create(v, np.asarray(loaded.faces), dtype=dtype)
 
 

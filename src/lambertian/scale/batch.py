@@ -11,7 +11,9 @@ scheduler. The default scheduler is a LocalCluster on the loopback interface.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -44,15 +46,24 @@ def local_cluster(workers: int = 2) -> Any:
                             host="127.0.0.1", dashboard_address=None)
 
 
-def find_captures(root: str | os.PathLike[str]) -> list[Path]:
+def find_captures(root: str | os.PathLike[str],
+                  skipped: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Capture folders under ``root`` (any layout the readers know), sorted; a capture
-    folder's own subfolders are not searched."""
+    folder's own subfolders are not searched.
+
+    Symbolic links are followed only while they stay inside ``root``, and a folder
+    reached twice (a link loop such as ``ROOT/loop -> ..``, or two links to one folder)
+    is searched once. Each link not followed is appended to ``skipped`` as
+    ``(path, reason)`` when a list is given.
+    """
     from lambertian.io import detect_layout
 
     root = Path(root)
     if not root.is_dir():
         raise InputError(root, "batch root is not a folder")
+    real_root = root.resolve()
     found: list[Path] = []
+    seen: set[Path] = set()
 
     def is_capture(folder: Path) -> bool:
         try:
@@ -62,15 +73,56 @@ def find_captures(root: str | os.PathLike[str]) -> list[Path]:
         return True
 
     def walk(folder: Path) -> None:
+        real = folder.resolve()
+        if real in seen:
+            if skipped is not None:
+                skipped.append((folder, f"already searched as {real} (a link loop or a "
+                                        "second link to one folder)"))
+            return
+        seen.add(real)
         if is_capture(folder):
             found.append(folder)
             return
-        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and
-                          not p.name.startswith(".")):
+        try:
+            subs = sorted(p for p in folder.iterdir() if p.is_dir() and
+                          not p.name.startswith("."))
+        except OSError as exc:
+            raise InputError(folder, f"cannot list the folder: {exc.strerror or exc}") from None
+        for sub in subs:
+            if sub.is_symlink() and not sub.resolve().is_relative_to(real_root):
+                if skipped is not None:
+                    skipped.append((sub, f"a link out of the batch root (to {sub.resolve()})"))
+                continue
             walk(sub)
 
     walk(root)
     return found
+
+
+# A scheduler that does not answer within this time is reported, not waited on forever.
+CONNECT_TIMEOUT_S = 10.0
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}$")
+
+
+def check_address(address: str) -> None:
+    """InputError naming ``address`` unless it reads ``[tcp://]HOST:PORT``."""
+    if not _ADDRESS.match(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
+        raise InputError(address, "not a scheduler address: expected tcp://HOST:PORT (or "
+                                  "'local' for a cluster on this machine)")
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:port`` or
+    ``host:port``), or InputError naming the address within about ``timeout`` seconds:
+    a malformed address, or a scheduler that cannot be reached."""
+    from distributed import Client
+
+    check_address(address)
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(address, f"cannot reach the scheduler within {timeout:g} s "
+                                  f"({type(exc).__name__})") from None
 
 
 def output_folder(out_root: Path, root: Path, capture: Path) -> Path:
@@ -89,25 +141,21 @@ def process_capture(capture: str, out: str, method: str) -> dict[str, Any]:
     import torch
 
     from lambertian.io import read_capture
+    from lambertian.io.output_dir import output_folder as atomic_folder
     from lambertian.ps.outputs import solve_capture
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    final = Path(out)
     row: dict[str, Any] = {"capture": capture, "status": "done"}
-    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
-        cap = read_capture(capture)
-        _, summary = solve_capture(cap, method, tmp, source=capture)
-        if final.exists():  # finished meanwhile by a rescheduled twin: keep the first
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
+        # The one output mechanism of every command; replace=False: a rescheduled twin
+        # that finished the same capture first keeps its folder.
+        with atomic_folder(out, [capture], replace=False) as tmp:
+            cap = read_capture(capture)
+            _, summary = solve_capture(cap, method, tmp, source=capture)
         metrics = summary.get("metrics", {})
         row.update(mean_deg=metrics.get("mean"), median_deg=metrics.get("median"))
     except Exception as exc:  # report, do not stop the other captures
-        shutil.rmtree(tmp, ignore_errors=True)
         msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
         row.update(status="failed", error=" ".join(msg.split()))
     row["seconds"] = time.perf_counter() - t0
@@ -117,7 +165,8 @@ def process_capture(capture: str, out: str, method: str) -> dict[str, Any]:
 def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
               method: str = "ls", scheduler: str = "local", workers: int = 2,
               progress: bool = True, client: Any = None,
-              on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+              on_result: Callable[[dict[str, Any]], None] | None = None,
+              connect_timeout: float = CONNECT_TIMEOUT_S) -> list[dict[str, Any]]:
     """Run photometric stereo on every capture under ``root`` and write ``out/<capture>``.
 
     Parameters
@@ -130,6 +179,8 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
         environment applies there).
     client : an existing ``distributed.Client`` to use instead (tests, notebooks).
     on_result : called with each capture's row as it completes.
+    connect_timeout : seconds to wait for a scheduler ``address`` before the one-line
+        error.
 
     Returns
     -------
@@ -139,11 +190,22 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     from tqdm import tqdm
 
     root, out = Path(root), Path(out)
-    captures = find_captures(root)
+    if client is None and scheduler == "local" and workers < 1:
+        raise InputError("--workers", f"must be at least 1, got {workers}")
+    if client is None and scheduler != "local":
+        check_address(scheduler)  # a typo is reported before the search, not after
+    skipped: list[tuple[Path, str]] = []
+    captures = find_captures(root, skipped)
+    if progress:
+        for path, why in skipped:
+            print(f"warning: {path}: not searched: {why}", file=sys.stderr)
     if not captures:
         raise InputError(root, "no capture folder found (DiLiGenT, psm, Yale B, CMU or "
                                "images + lights.txt)")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, f"cannot create the output root: {exc.strerror or exc}") from None
     rows: dict[str, dict[str, Any]] = {}
     todo = []
     for cap in captures:
@@ -159,7 +221,7 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
             own_cluster = local_cluster(workers)
             own_client = client = Client(own_cluster)
         else:
-            own_client = client = Client(scheduler)
+            own_client = client = connect(scheduler, connect_timeout)
     try:
         futures = {client.submit(process_capture, str(cap), str(dest), method,
                                  key=f"ps-{i}-{uuid.uuid4().hex[:6]}", pure=False): cap
@@ -188,6 +250,9 @@ def write_summary(out: Path, rows: list[dict[str, Any]]) -> None:
     """out/summary.md (Markdown table) and out/summary.json."""
     from lambertian.io.json_file import write_json
     from lambertian.io.markdown import markdown_table
+    from lambertian.io.output_dir import output_file
 
-    (out / "summary.md").write_text(markdown_table(rows, SUMMARY_COLUMNS))
-    write_json(out / "summary.json", rows)
+    with output_file(out / "summary.md") as tmp:
+        tmp.write_text(markdown_table(rows, SUMMARY_COLUMNS))
+    with output_file(out / "summary.json") as tmp:
+        write_json(tmp, rows)

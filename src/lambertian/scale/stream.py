@@ -23,6 +23,14 @@ from tqdm import tqdm
 
 from lambertian.core.errors import InputError
 from lambertian.io import read_image
+from lambertian.io.checks import (
+    check_exposure,
+    check_images_finite,
+    check_no_duplicates,
+    check_same_kind,
+    check_stack_headers,
+    exposure_stats,
+)
 from lambertian.io.png_stream import PngBandWriter
 from lambertian.io.writers import albedo_scale_of_values, albedo_to_png16, normals_to_png16
 from lambertian.ps import get_solver
@@ -51,6 +59,8 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
     first_shape = None
     depth = 0
     sample = pix = None
+    minima: list[float] = []
+    maxima: list[float] = []
     with open(staging, "wb") as f:
         for k, path in enumerate(tqdm(files, desc="staging images", unit="img",
                                       disable=not progress, leave=False)):
@@ -71,16 +81,19 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
                 if sample_of is not None:
                     pix = sample_of(mask)
                     sample = np.empty((len(files), pix.size, c), np.float32)
-            elif img.shape != first_shape:
-                raise InputError(path, f"image is {img.shape[1]}x{img.shape[0]}x{img.shape[2]}"
-                                       f" but {Path(files[0]).name} is {first_shape[1]}x"
-                                       f"{first_shape[0]}x{first_shape[2]}")
+            else:  # the in-memory reader's checks: one size, one bit depth
+                check_same_kind(path, img, d, files[0], first_shape, depth)
+            check_images_finite(img[None], [path])
+            lo, hi = exposure_stats(img, mask)
+            minima.append(lo)
+            maxima.append(hi)
             # The same float32 operation as Capture.normalized_images, in place.
             img *= (1.0 / intensities[k]).astype(np.float32)
             if sample is not None:
                 sample[k] = img.reshape(-1, img.shape[2])[pix]
             f.write(img.data)
             del img
+    check_exposure(minima, maxima, files, depth, source)
     h, w, c = first_shape
     return h, w, c, depth, mask, sample
 
@@ -125,6 +138,9 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
         raise InputError(source, f"method {method!r} cannot be streamed; use one of "
                                  f"{STREAMABLE_METHODS}")
     files = [Path(p) for p in files]
+    # What the in-memory reader checks before decoding, for callers that pass files.
+    check_no_duplicates(files)
+    check_stack_headers(files)
     L = check_lights(lights, len(files), source)
     e = np.asarray(intensities, dtype=np.float64).reshape(len(files), -1)
     out = Path(out)
