@@ -284,9 +284,10 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     K : (3, 3) intrinsics, OpenCV convention (pixels), of the full photo.
     mask : optional (H, W) bool pixels of all objects (for objects without their own).
     crop : optional (x0, y0, w, h) window of the photo to fit.
-    fit_pose : fit each object's pose (silhouette of its own mask + shading at the joint
-        light, :func:`lambertian.fit.pose.fit_pose`, the others ignored), then the light
-        again; objects without a mask of their own keep their pose.
+    fit_pose : fit each object's pose (silhouette of its own mask, continued behind the
+        objects that hide it, + shading at the joint light,
+        :func:`lambertian.fit.pose.fit_pose`), then the light again; objects without a
+        mask of their own keep their pose.
     smooth, shadows, steps, progress : as in :func:`fit_mesh_light`.
     each_alone : also fit the light of each object alone (the figures to compare with).
 
@@ -375,7 +376,11 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                 continue
             report("pose", 0, None)
             cam_i = Camera.create(K, o.R, o.t, W, H).crop(x0, y0, w, h)
-            pr = _fit_pose(o.mesh, cam_i, img_t, observed[i],
+            # the pose fit renders this object alone: where another object hides it (at
+            # the current poses) its silhouette continues behind the other one
+            with torch.no_grad():
+                hidden = rasterize(o.mesh, cam_i).mask & (fit["pown"] >= 0) & (fit["pown"] != i)
+            pr = _fit_pose(o.mesh, cam_i, img_t, observed[i] | hidden,
                            LightParams.from_light(light, img_t.dtype), steps=steps,
                            shading_weight=10.0, smooth=smooth)
             o.R = pr["R"].detach().double().numpy()
