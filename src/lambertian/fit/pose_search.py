@@ -89,7 +89,7 @@ def silhouette_score(sil: np.ndarray, target: np.ndarray, ignore: np.ndarray | N
 
 def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndarray, *,
                     headings: int = 24, pitches: tuple[float, ...] = (0.1,),
-                    shifts: tuple[float, ...] = (0.0,), ignore: np.ndarray | None = None,
+                    max_shift: float = 0.0, ignore: np.ndarray | None = None,
                     spill: float = 1.0, refine: int = 8, keep: int = 5) -> list[PoseCandidate]:
     """Best poses of a car (model, heading, distance) for a mask, by silhouette.
 
@@ -101,8 +101,9 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
     K : (3, 3) intrinsics of the full image (OpenCV).
     headings : number of headings a2 in [-pi, pi) (the car upright, a3 = pi).
     pitches : pitches a1 to try (radians: the road's tilt seen by the camera).
-    shifts : horizontal offsets of the car's box from the mask's box, in box widths
-        (for a car partly hidden, whose visible box is not its box).
+    max_shift : largest sideways offset of the car from the mask box's centre, in box
+        widths (for a mask holding several cars, or a car partly hidden, whose box is
+        not the car's); every pixel offset up to it is scored.
     ignore : (H, W) bool pixels hidden by cars in front (counted neither way).
     spill : weight of rendered pixels outside the mask (see :func:`silhouette_score`).
     refine : number of models (the best of the coarse grid) whose heading is refined on
@@ -117,7 +118,7 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
         raise InputError("mask", "fewer than 10 mask pixels: nothing to search a car for")
     u0, v0, u1, v1 = _box(mask)
     s = SEARCH_HEIGHT / float(v1 - v0 + 1)
-    margin = int(0.5 * (v1 - v0 + 1)) + int(max(abs(x) for x in shifts) * (u1 - u0 + 1))
+    margin = int(0.5 * (v1 - v0 + 1)) + int(max_shift * (u1 - u0 + 1))
     x0, y0 = max(u0 - margin, 0), max(v0 - margin, 0)
     x1, y1 = min(u1 + margin, mask.shape[1] - 1), min(v1 + margin, mask.shape[0] - 1)
     # the window at scale s: small pixel centre c covers full-image u = x0 + (c + 0.5) / s
@@ -134,22 +135,29 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
 
     target = small(mask)
     ign = None if ignore is None else small(ignore)
-    def score_pose(key: object, mesh: Mesh, a1: float, a2: float, shift: float
-                   ) -> PoseCandidate | None:
+    max_dx = int(round(max_shift * (u1 - u0 + 1) * s))
+
+    def score_pose(key: object, mesh: Mesh, a1: float, a2: float) -> PoseCandidate | None:
         R, _ = apollocar_pose_to_rt(a1, a2, math.pi, 0.0, 0.0, 0.0)
-        t = place_on_box(mesh.vertices.detach().double().numpy(), R, K, (u0, v0, u1, v1),
-                         shift)
+        t = place_on_box(mesh.vertices.detach().double().numpy(), R, K, (u0, v0, u1, v1))
         if t[2] <= 0:
             return None
         cam = Camera.create(K_small, R, t, w, h, dtype=torch.float64)
         with torch.no_grad():
             sil = rasterize(Mesh(mesh.vertices.double(), mesh.faces), cam).mask.numpy()
-        return PoseCandidate(key, R, t, a1, a2, silhouette_score(sil, target, ign, spill))
+        # sideways shifts of a few pixels move the silhouette without changing it (the
+        # perspective change is second order): score them on the one render
+        best_dx, best = 0, -np.inf
+        for dx in range(-max_dx, max_dx + 1):
+            sc = silhouette_score(np.roll(sil, dx, axis=1), target, ign, spill)
+            if sc > best:
+                best_dx, best = dx, sc
+        t = t + np.array([best_dx / s * t[2] / K[0, 0], 0.0, 0.0])
+        return PoseCandidate(key, R, t, a1, a2, float(best))
 
     step = 2.0 * math.pi / headings
     found = [c for key, mesh in candidates.items() for a1 in pitches for k in range(headings)
-             for shift in shifts
-             if (c := score_pose(key, mesh, a1, -math.pi + step * k, shift)) is not None]
+             if (c := score_pose(key, mesh, a1, -math.pi + step * k)) is not None]
     found.sort(key=lambda c: -c.score)
     # the grid's best are refined on a finer heading grid (a step of the coarse grid moves
     # the outline more than the differences between similar models), one per model
@@ -162,9 +170,8 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
             continue
         seen.add(c.key)
         for da in np.linspace(-0.5 * step, 0.5 * step, 7):
-            for shift in shifts:
-                r = score_pose(c.key, candidates[c.key], c.a1, c.a2 + float(da), shift)
-                if r is not None:
-                    refined.append(r)
+            r = score_pose(c.key, candidates[c.key], c.a1, c.a2 + float(da))
+            if r is not None:
+                refined.append(r)
     refined.sort(key=lambda c: -c.score)
     return refined[:keep]
