@@ -67,3 +67,25 @@ def test_silhouette_score_counts_hidden_pixels_neither_way():
     assert silhouette_score(whole, target) == pytest.approx(0.0)
     assert silhouette_score(whole, target, ignore=front) == pytest.approx(1.0)
     assert silhouette_score(whole, target, spill=3.0) == pytest.approx(-2.0)
+
+
+def test_search_finds_a_car_partly_hidden_by_a_car_in_front():
+    """The far car is judged on its visible pixels, the front car's pixels ignored, with
+    sideways offsets (its visible box is not its box)."""
+    from lambertian.fit.scene import SceneObject, merge_objects, pixel_owner
+
+    cars = _cars()
+    front = CarPose.from_row([0, 0.1, 0.5, math.pi, -2.2, 1.5, 11.0])
+    back = CarPose.from_row([0, 0.1, -0.4, math.pi, -0.3, 1.5, 16.0])
+    objs = [SceneObject(cars["036-CAR01"], front.R, front.t, None, "front"),
+            SceneObject(cars["019-SUV"], back.R, back.t, None, "back")]
+    merged, owner = merge_objects(objs, dtype=torch.float64)
+    cam = Camera.create(K, np.eye(3), np.zeros(3), 128, 96, dtype=torch.float64)
+    pown = pixel_owner(rasterize(merged, cam).face, owner).numpy()
+    visible, hidden_by = pown == 1, _mask(cars["036-CAR01"], front)
+    full = _mask(cars["019-SUV"], back)
+    assert visible.sum() < 0.85 * full.sum()  # a real occlusion
+    best = search_car_pose(cars, visible, K, ignore=hidden_by, max_shift=0.3)[0]
+    assert best.key == "019-SUV"
+    assert abs(math.remainder(best.a2 - (-0.4), 2 * math.pi)) < math.radians(5.0)
+    assert np.linalg.norm(best.t - back.t) < 0.05 * np.linalg.norm(back.t)
