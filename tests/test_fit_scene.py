@@ -167,3 +167,4 @@ def test_scene_fit_pose_brings_every_object_closer():
         assert np.linalg.norm(o.t - t) < np.linalg.norm(start.t - t)
         assert o.iou > 0.95
     assert _angle(res.light.direction, LIGHT) < 1.0
+

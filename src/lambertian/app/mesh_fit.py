@@ -412,6 +412,12 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                         "occlusion modelled by shadow maps of the whole scene"
              if shadows else "no shadow model: only the robust loss",
              "normals": "smooth (vertex)" if smooth else "flat (per face)"}
+    if joint.light.intensity < 0 or joint.light.ambient < 0:
+        # the parameters are unconstrained: a negative intensity says the model (albedo 1,
+        # these poses) does not explain the pixels, not that the light is dark
+        notes["warning"] = (f"unphysical light (directional {joint.light.intensity:.3g}, "
+                            f"ambient {joint.light.ambient:.3g}): check the poses, the "
+                            "masks and that the photo is linear")
     light = DirectionalLight(joint.light.direction, joint.light.intensity, joint.light.ambient,
                              notes={"frame": "project (camera: x right, y up, z toward the "
                                              "camera, toward the light)"})
@@ -434,4 +440,5 @@ def scene_fit_json(res: SceneFit) -> dict[str, Any]:
                          "light_alone": None if o.light_alone is None
                          else light_to_json(o.light_alone)} for o in res.objects],
             "crop": list(res.crop), "losses": res.losses, "note": res.notes["albedo"],
-            "shadows": res.notes["shadows"], "normals": res.notes["normals"]}
+            "shadows": res.notes["shadows"], "normals": res.notes["normals"],
+            "warnings": [res.notes["warning"]] if "warning" in res.notes else []}

@@ -115,6 +115,8 @@ def run_scene(args: argparse.Namespace) -> int:
     for o in res.objects:
         print(f"fit: {o.name}: silhouette IoU {o.iou if o.iou is None else round(o.iou, 3)}, "
               f"grey residual {o.residual_rmse:.4f}", flush=True)
+    if "warning" in res.notes:
+        print(f"fit: warning: {res.notes['warning']}", flush=True)
     print(f"fit: wrote {out / 'fit.json'}, overlay.png, fit.gif", flush=True)
     return 0
 
