@@ -89,3 +89,22 @@ def test_search_finds_a_car_partly_hidden_by_a_car_in_front():
     assert best.key == "019-SUV"
     assert abs(math.remainder(best.a2 - (-0.4), 2 * math.pi)) < math.radians(5.0)
     assert np.linalg.norm(best.t - back.t) < 0.05 * np.linalg.norm(back.t)
+
+
+def test_search_grows_the_box_of_a_car_whose_lower_part_is_hidden():
+    """A railing-like band hides the car's lower 40%: the visible box is short, so the
+    distance from its height is wrong; growing the box downward finds the car."""
+    cars = _cars()
+    truth = CarPose.from_row([0, 0.1, 0.9, math.pi, -0.5, 1.5, 13.0])
+    full = _mask(cars["037-CAR02"], truth)
+    rows = np.nonzero(full.any(1))[0]
+    band = np.zeros_like(full)
+    band[rows[0] + int(0.6 * len(rows)):] = True
+    visible = full & ~band
+    plain = search_car_pose(cars, visible, K)[0]
+    best = search_car_pose(cars, visible, K, ignore=band,
+                           grow=tuple(np.linspace(1.0, 2.0, 6)), headings=12)[0]
+    assert np.linalg.norm(plain.t - truth.t) > 0.2 * np.linalg.norm(truth.t)
+    assert best.key == "037-CAR02"
+    assert abs(math.remainder(best.a2 - 0.9, 2 * math.pi)) < math.radians(5.0)
+    assert np.linalg.norm(best.t - truth.t) < 0.06 * np.linalg.norm(truth.t)

@@ -89,7 +89,8 @@ def silhouette_score(sil: np.ndarray, target: np.ndarray, ignore: np.ndarray | N
 
 def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndarray, *,
                     headings: int = 24, pitches: tuple[float, ...] = (0.1,),
-                    max_shift: float = 0.0, ignore: np.ndarray | None = None,
+                    max_shift: float = 0.0, grow: tuple[float, ...] = (1.0,),
+                    ignore: np.ndarray | None = None,
                     spill: float = 1.0, refine: int = 8, keep: int = 5) -> list[PoseCandidate]:
     """Best poses of a car (model, heading, distance) for a mask, by silhouette.
 
@@ -104,6 +105,9 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
     max_shift : largest sideways offset of the car from the mask box's centre, in box
         widths (for a mask holding several cars, or a car partly hidden, whose box is
         not the car's); every pixel offset up to it is scored.
+    grow : heights tried for the car's box, as multiples of the mask box's height, the
+        box extended downward (its top kept): for a car whose lower part is hidden (by
+        a railing, by a car in front), whose visible box is shorter than the car.
     ignore : (H, W) bool pixels hidden by cars in front (counted neither way).
     spill : weight of rendered pixels outside the mask (see :func:`silhouette_score`).
     refine : number of models (the best of the coarse grid) whose heading is refined on
@@ -118,7 +122,7 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
         raise InputError("mask", "fewer than 10 mask pixels: nothing to search a car for")
     u0, v0, u1, v1 = _box(mask)
     s = SEARCH_HEIGHT / float(v1 - v0 + 1)
-    margin = int(0.5 * (v1 - v0 + 1)) + int(max_shift * (u1 - u0 + 1))
+    margin = int((max(grow) - 0.5) * (v1 - v0 + 1)) + int(max_shift * (u1 - u0 + 1))
     x0, y0 = max(u0 - margin, 0), max(v0 - margin, 0)
     x1, y1 = min(u1 + margin, mask.shape[1] - 1), min(v1 + margin, mask.shape[0] - 1)
     # the window at scale s: small pixel centre c covers full-image u = x0 + (c + 0.5) / s
@@ -138,8 +142,14 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
     max_dx = int(round(max_shift * (u1 - u0 + 1) * s))
 
     def score_pose(key: object, mesh: Mesh, a1: float, a2: float) -> PoseCandidate | None:
+        scored = [c for g in grow if (c := score_box(key, mesh, a1, a2, g)) is not None]
+        return max(scored, key=lambda c: c.score) if scored else None
+
+    def score_box(key: object, mesh: Mesh, a1: float, a2: float, g: float
+                  ) -> PoseCandidate | None:
         R, _ = apollocar_pose_to_rt(a1, a2, math.pi, 0.0, 0.0, 0.0)
-        t = place_on_box(mesh.vertices.detach().double().numpy(), R, K, (u0, v0, u1, v1))
+        box = (u0, v0, u1, v0 + g * (v1 - v0 + 1) - 1)
+        t = place_on_box(mesh.vertices.detach().double().numpy(), R, K, box)
         if t[2] <= 0:
             return None
         cam = Camera.create(K_small, R, t, w, h, dtype=torch.float64)
