@@ -168,3 +168,37 @@ def test_scene_fit_pose_brings_every_object_closer():
         assert o.iou > 0.95
     assert _angle(res.light.direction, LIGHT) < 1.0
 
+
+
+def test_one_object_shadowing_another_is_modelled_by_the_scene_shadow_maps():
+    """A ball between the light and a car (Mitsuba: its shadow falls on the car). The scene
+    fit, whose shadow maps hold both objects, gets the light; the car alone (its own
+    shadows only) and the fit without shadows do not."""
+    pytest.importorskip("mitsuba")
+    from lambertian.synth import meshes
+    from lambertian.synth.mitsuba_scene import render_mitsuba
+
+    cars, K = two_cars(128)
+    _, mesh, R, t = cars[0]
+    toward_light = np.array([1.0, -1.0, -1.0]) * LIGHT  # OpenCV camera frame
+    objs = [SceneObject(mesh, R, t, None, "car"),
+            SceneObject(meshes.sphere(0.9, 3), np.eye(3), t + 2.2 * toward_light, None, "ball")]
+    merged, owner = merge_objects(objs)
+    cam = Camera.create(K, np.eye(3), np.zeros(3), 128, 128)
+    pown = pixel_owner(rasterize(merged, cam).face, owner).numpy()
+    for i, o in enumerate(objs):
+        o.mask = pown == i
+    photo = render_mitsuba(merged, cam, LIGHT, 0.6, 0.3, spp=64, seed=3)
+
+    def errors(objects, shadows=True):
+        light = fit_scene_light(objects, photo, K, smooth=True, shadows=shadows,
+                                each_alone=False).light
+        return (_angle(light.direction, LIGHT), abs(light.intensity / 0.6 - 1),
+                abs(light.ambient / 0.3 - 1))
+
+    scene = errors(objs)
+    assert scene[0] < 0.5 and scene[1] < 0.02 and scene[2] < 0.02
+    car_alone = errors(objs[:1])
+    no_shadows = errors(objs, shadows=False)
+    assert car_alone[0] > 2 * scene[0] and car_alone[1] > 0.02
+    assert no_shadows[0] > 2 * scene[0] and no_shadows[2] > 0.02
