@@ -5,7 +5,8 @@ alone, on a Mitsuba render (direct light: cast shadows between the cars, sky occ
 
 Light: ambient 0.3, directional 0.6, direction (0.4, 0.7, 0.5)/|.| (camera project frame);
 scene :func:`lambertian.synth.street.two_cars`. Prints angle errors (degrees) and the
-relative errors of the intensities.
+relative errors of the intensities; then a ball between the light and the near car (its
+shadow on the car): the scene fit, the car alone, the scene without shadow maps.
 """
 
 from __future__ import annotations
@@ -45,13 +46,33 @@ def main() -> None:
         o.mask = pown == i
     photo = render_mitsuba(merged, cam, LIGHT, 0.6, 0.3, spp=args.spp, seed=args.seed)
     res = fit_scene_light(objs, photo, K, smooth=True)
+    _table([("joint", res.light)]
+           + [(f"{o.name} car alone", o.light_alone) for o in res.objects])
+    # a ball between the light and the near car: one object's shadow on another
+    from lambertian.synth import meshes
+
+    _, mesh, R, t = cars[0]
+    toward_light = np.array([1.0, -1.0, -1.0]) * LIGHT  # OpenCV camera frame
+    objs = [SceneObject(mesh, R, t, None, "car"),
+            SceneObject(meshes.sphere(0.9, 3), np.eye(3), t + 2.2 * toward_light, None, "ball")]
+    merged, owner = merge_objects(objs)
+    pown = pixel_owner(rasterize(merged, cam).face, owner).numpy()
+    for i, o in enumerate(objs):
+        o.mask = pown == i
+    photo = render_mitsuba(merged, cam, LIGHT, 0.6, 0.3, spp=args.spp, seed=args.seed)
+    print()
+    _table([(name, fit_scene_light(o, photo, K, smooth=True, shadows=sh, each_alone=False).light)
+            for name, o, sh in (("ball + car, scene shadow maps", objs, True),
+                                ("car alone (its own shadow maps)", objs[:1], True),
+                                ("ball + car, no shadow maps", objs, False))])
+
+
+def _table(rows) -> None:
     print("| fit | direction error (deg) | intensity error | ambient error |")
     print("|---|---|---|---|")
-    rows = [("joint", res.light)] + [(f"{o.name} car alone", o.light_alone) for o in res.objects]
     for name, light in rows:
         print(f"| {name} | {_angle(light.direction, LIGHT):.2f} | "
               f"{light.intensity / 0.6 - 1:+.2%} | {light.ambient / 0.3 - 1:+.2%} |")
-
 
 if __name__ == "__main__":
     main()
