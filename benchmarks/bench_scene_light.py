@@ -6,7 +6,8 @@ alone, on a Mitsuba render (direct light: cast shadows between the cars, sky occ
 Light: ambient 0.3, directional 0.6, direction (0.4, 0.7, 0.5)/|.| (camera project frame);
 scene :func:`lambertian.synth.street.two_cars`. Prints angle errors (degrees) and the
 relative errors of the intensities; then a ball between the light and the near car (its
-shadow on the car): the scene fit, the car alone, the scene without shadow maps.
+shadow on the car): the scene fit, the car alone, the scene without shadow maps; then,
+when ../shared/data/apollocar3d is there, two real ApolloCar3D car meshes (flat normals).
 """
 
 from __future__ import annotations
@@ -65,6 +66,47 @@ def main() -> None:
             for name, o, sh in (("ball + car, scene shadow maps", objs, True),
                                 ("car alone (its own shadow maps)", objs[:1], True),
                                 ("ball + car, no shadow maps", objs, False))])
+
+    _real_cars(args)
+
+
+def _real_cars(args) -> None:
+    """Two ApolloCar3D meshes placed by pose rows (019-SUV in front, 037-CAR02 behind)."""
+    import math
+
+    from lambertian.app.mesh_fit import fit_scene_light
+    from lambertian.fit.scene import SceneObject, merge_objects, pixel_owner
+    from lambertian.io.apollocar import CarPose
+    from lambertian.io.data_root import data_root
+    from lambertian.render import Camera, rasterize
+    from lambertian.render.mesh import load_mesh
+    from lambertian.synth.mitsuba_scene import render_mitsuba
+
+    root = data_root()
+    if root is None or not (root / "apollocar3d").is_dir():
+        print("\n(no ../shared/data/apollocar3d: real car meshes skipped)")
+        return
+    rows = [("019-SUV", [0, 0.15, 0.6, math.pi, -1.6, 1.4, 11.0]),
+            ("037-CAR02", [0, 0.15, -2.5, math.pi, 1.8, 1.4, 15.0])]
+    objs = []
+    for model, row in rows:
+        pose = CarPose.from_row(row)
+        objs.append(SceneObject(load_mesh(root / "apollocar3d" / "car_models_json" /
+                                          f"{model}.json"), pose.R, pose.t, None, model))
+    size = args.size
+    f = 1.1 * size
+    K = np.array([[f, 0.0, (size - 1) / 2], [0.0, f, 0.4 * size - 0.5], [0.0, 0.0, 1.0]])
+    merged, owner = merge_objects(objs)
+    cam = Camera.create(K, np.eye(3), np.zeros(3), size, size)
+    pown = pixel_owner(rasterize(merged, cam).face, owner).numpy()
+    for i, o in enumerate(objs):
+        o.mask = pown == i
+    photo = render_mitsuba(merged, cam, LIGHT, 0.6, 0.3, spp=args.spp, seed=args.seed,
+                           smooth=False)
+    res = fit_scene_light(objs, photo, K)
+    print()
+    _table([("two real cars, joint", res.light)]
+           + [(f"{o.name} alone", o.light_alone) for o in res.objects])
 
 
 def _table(rows) -> None:
