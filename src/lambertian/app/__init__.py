@@ -5,7 +5,8 @@ typed result out, no files written (the command line and the benchmarks call the
 - lights from a mirror sphere: :func:`calibrate_lights` -> ``LightSet``
 - lights of a capture (sphere or none): :func:`capture_lights` -> ``LightSet``
 - the light of one image: :func:`light_of_image` -> ``DirectionalLight``
-- mesh fit (light, pose, light again): :func:`fit_mesh_light` -> ``MeshFit``
+- mesh fit (light, pose, light again): :func:`fit_mesh_light` -> ``MeshFit``; several
+  objects sharing one light: :func:`fit_scene_light` -> ``SceneFit``
 - integration: :func:`depth_from_normals` -> ``DepthResult``
 - training a light model: :func:`train_light_model` -> ``TrainedLightModel``
 - relighting: :func:`relight_capture` -> ``Relighting``
@@ -25,6 +26,9 @@ lazy_exports(__name__, {
     "light_of_image": "lambertian.app.light_of_image",
     "fit_mesh_light": "lambertian.app.mesh_fit",
     "MeshFit": "lambertian.app.mesh_fit",
+    "fit_scene_light": "lambertian.app.mesh_fit",
+    "load_scene": "lambertian.app.mesh_fit",
+    "SceneFit": "lambertian.app.mesh_fit",
     "depth_from_normals": "lambertian.app.integrate",
     "train_light_model": "lambertian.app.train_light",
     "TrainedLightModel": "lambertian.app.train_light",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -205,3 +205,240 @@ def _blend(img: Any, photo: Any) -> np.ndarray:
     a = np.clip(photo.detach().numpy(), 0, 1)
     b = np.clip(img.detach().numpy(), 0, 1)
     return np.concatenate([a, b], axis=1)
+
+
+@dataclass
+class ObjectFit:
+    """One object of a :class:`SceneFit`.
+
+    name : the object's name (SCENE.json ``name``, else ``object i``).
+    R, t : (3, 3), (3,) its (fitted) pose, OpenCV ``X_cam = R X_mesh + t``.
+    iou : silhouette IoU of its rendered visible pixels and its mask (None without one).
+    residual_rmse : RMS grey residual photo - render of the joint light on its pixels.
+    pixels : number of its pixels the light fit used.
+    light_alone : the light fitted to this object's pixels alone (the others still
+        occlude and shadow it), camera project frame; None for a one-object scene.
+    """
+
+    name: str
+    R: np.ndarray
+    t: np.ndarray
+    iou: float | None
+    residual_rmse: float
+    pixels: int
+    light_alone: DirectionalLight | None = None
+
+
+@dataclass
+class SceneFit:
+    """Result of :func:`fit_scene_light`: the shared ``light`` (camera project frame),
+    one :class:`ObjectFit` per object, the fitted ``crop`` (x0, y0, w, h), ``losses`` of
+    the joint fit, animation ``frames`` (h, 2w), ``owner`` (h, w) int index of the object
+    each pixel sees (-1 background), the fitted window of the ``photo`` and ``notes``."""
+
+    light: DirectionalLight
+    objects: list[ObjectFit]
+    crop: tuple[int, int, int, int]
+    losses: dict[str, float]
+    frames: list[np.ndarray] = field(default_factory=list)
+    owner: np.ndarray | None = None
+    photo: np.ndarray | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def render_mask(self) -> np.ndarray | None:
+        """(h, w) bool pixels any object covers."""
+        return None if self.owner is None else self.owner >= 0
+
+
+def load_scene(path: str | os.PathLike[str], shape: tuple[int, int]) -> list[Any]:
+    """The objects of a SCENE.json (:mod:`lambertian.io.scene_json`) with their meshes and
+    masks read (masks checked against the photo's ``shape`` (H, W)): a list of
+    :class:`lambertian.fit.scene.SceneObject`."""
+    from lambertian.fit.scene import SceneObject
+    from lambertian.io import read_mask
+    from lambertian.io.scene_json import read_scene
+    from lambertian.render.mesh import load_mesh
+
+    return [SceneObject(load_mesh(e.mesh), e.R, e.t,
+                        None if e.mask is None else read_mask(e.mask, shape), e.name)
+            for e in read_scene(path)]
+
+
+def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
+                    mask: np.ndarray | None = None,
+                    crop: tuple[int, int, int, int] | None = None, fit_pose: bool = False,
+                    smooth: bool = False, shadows: bool = True, steps: int = 150,
+                    each_alone: bool = True, progress: Progress | None = None) -> SceneFit:
+    """Fit one ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) to several known objects.
+
+    The objects are rendered together (:mod:`lambertian.fit.scene`), so they occlude each
+    other, and the shadow maps and sky visibility cover the whole scene: the objects
+    shadow each other in the model. Each object's pixels are its rendered visible
+    pixels, inside its own mask (else inside ``mask``), away from edges.
+
+    Parameters
+    ----------
+    objects : :class:`lambertian.fit.scene.SceneObject` list (mesh, pose, optional mask).
+    photo : (H, W) linear grey photograph.
+    K : (3, 3) intrinsics, OpenCV convention (pixels), of the full photo.
+    mask : optional (H, W) bool pixels of all objects (for objects without their own).
+    crop : optional (x0, y0, w, h) window of the photo to fit.
+    fit_pose : fit each object's pose (silhouette of its own mask, continued behind the
+        objects that hide it, + shading at the joint light,
+        :func:`lambertian.fit.pose.fit_pose`), then the light again; objects without a
+        mask of their own keep their pose.
+    smooth, shadows, steps, progress : as in :func:`fit_mesh_light`.
+    each_alone : also fit the light of each object alone (the figures to compare with).
+
+    Returns
+    -------
+    SceneFit, its ``light`` in the camera's project frame (x right, y up, z toward the
+    camera, toward the light).
+
+    Raises
+    ------
+    InputError : no objects, a mask of another size than the photo, an object behind the
+        camera, a window outside the image, an object covering fewer than 10 pixels.
+    """
+    import torch
+
+    from lambertian.fit.light import LightParams, fit_light, mesh_visibility, shading_residual
+    from lambertian.fit.pose import fit_pose as _fit_pose
+    from lambertian.fit.scene import merge_objects, pixel_owner, silhouette_iou
+    from lambertian.render.camera import Camera
+    from lambertian.render.rasterize import rasterize
+    from lambertian.render.shade import pixel_normals
+
+    if not objects:
+        raise InputError("scene", "no objects to fit")
+    objects = [replace(o) for o in objects]  # poses are refitted on copies, not the caller's
+    report = progress or (lambda stage, step, loss: None)
+    H, W = photo.shape
+    for o in objects:
+        if o.mask is not None and o.mask.shape != (H, W):
+            raise InputError(o.name, f"mask is {o.mask.shape[1]}x{o.mask.shape[0]} but the "
+                                     f"photo is {W}x{H}")
+    if mask is not None and mask.shape != (H, W):
+        raise InputError("mask", f"mask is {mask.shape[1]}x{mask.shape[0]} but the photo is "
+                                 f"{W}x{H}")
+    x0, y0, w, h = crop if crop else (0, 0, W, H)
+    if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > W or y0 + h > H:
+        raise InputError("--crop", f"window {x0} {y0} {w} {h} is not inside the {W}x{H} image")
+    img_t = torch.from_numpy(np.ascontiguousarray(photo[y0:y0 + h, x0:x0 + w], np.float32))
+
+    def window(m: np.ndarray | None) -> Any:
+        return None if m is None else torch.from_numpy(
+            np.ascontiguousarray(m[y0:y0 + h, x0:x0 + w], bool))
+
+    observed = [window(o.mask if o.mask is not None else mask) for o in objects]
+    frames: list[np.ndarray] = []
+
+    def scene_fit(stage: str, init: LightParams | None = None) -> dict[str, Any]:
+        merged, owner = merge_objects(objects)
+        cam = Camera.create(K, np.eye(3), np.zeros(3), W, H).crop(x0, y0, w, h)
+        frags = rasterize(merged, cam)
+        pown = pixel_owner(frags.face, owner)
+        use = []
+        for i, o in enumerate(objects):
+            u = _erode(pown == i)  # edges mix two objects, or object and background
+            if observed[i] is not None:
+                u = u & _erode(observed[i])
+            if int(u.sum()) < 10:
+                raise InputError(o.name, "the object at its pose covers fewer than 10 (mask) "
+                                         "pixels of the window")
+            use.append(u)
+        normals = pixel_normals(merged, cam, frags, smooth=smooth).detach()
+        vis: dict[str, Any] = {}
+        if shadows:  # the whole scene casts shadows and occludes the sky
+            report("shadows", 0, None)
+            va, shadow = mesh_visibility(merged, cam, frags, smooth=smooth)
+            vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
+        report(stage, 0, None)
+        n_frames = [0]
+
+        def cb(step: int, light: LightParams, loss: float) -> None:
+            report(stage, step, loss)
+            if step % 10 == 0 and n_frames[0] < MAX_FRAMES:
+                n_frames[0] += 1
+                frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t))
+
+        joint = fit_light(normals, img_t, torch.stack(use).any(0), init=init, callback=cb,
+                          **vis)
+        return {"joint": joint, "use": use, "normals": normals, "vis": vis, "pown": pown,
+                "frags": frags}
+
+    fit = scene_fit("light")
+    if fit_pose:
+        light = fit["joint"].light
+        for i, o in enumerate(objects):
+            if o.mask is None and not (mask is not None and len(objects) == 1):
+                continue
+            report("pose", 0, None)
+            cam_i = Camera.create(K, o.R, o.t, W, H).crop(x0, y0, w, h)
+            # the pose fit renders this object alone: where another object hides it (at
+            # the current poses) its silhouette continues behind the other one
+            with torch.no_grad():
+                hidden = rasterize(o.mesh, cam_i).mask & (fit["pown"] >= 0) & (fit["pown"] != i)
+            pr = _fit_pose(o.mesh, cam_i, img_t, observed[i] | hidden,
+                           LightParams.from_light(light, img_t.dtype), steps=steps,
+                           shading_weight=10.0, smooth=smooth)
+            o.R = pr["R"].detach().double().numpy()
+            o.t = pr["t"].detach().double().numpy()
+        fit = scene_fit("light again", LightParams.from_light(light, img_t.dtype))
+    joint = fit["joint"]
+    va = fit["vis"].get("ambient_visibility")
+    lv = fit["vis"]["shadow"](torch.from_numpy(joint.light.direction).to(img_t.dtype)) \
+        if shadows else None
+    params = LightParams.from_light(joint.light, img_t.dtype)
+    results = []
+    for i, o in enumerate(objects):
+        with torch.no_grad():
+            r = shading_residual(params, fit["normals"], img_t, fit["use"][i],
+                                 ambient_visibility=va, light_visibility=lv)
+        alone = None
+        if each_alone and len(objects) > 1:
+            report(f"object {i} alone", 0, None)
+            alone = fit_light(fit["normals"], img_t, fit["use"][i], **fit["vis"]).light
+        region = (fit["pown"] == i).numpy()
+        iou = None if observed[i] is None else silhouette_iou(region, observed[i].numpy())
+        results.append(ObjectFit(o.name, np.asarray(o.R, np.float64), np.asarray(o.t, np.float64),
+                                 iou, float(torch.sqrt((r ** 2).mean())),
+                                 int(fit["use"][i].sum()), alone))
+    with torch.no_grad():
+        frames.append(_render_frame(fit["normals"], fit["frags"].mask, joint.light, img_t))
+    notes = {"albedo": "fixed to 1: intensities are albedo x intensity",
+             "shadows": "the objects' cast shadows (on themselves and each other) and sky "
+                        "occlusion modelled by shadow maps of the whole scene"
+             if shadows else "no shadow model: only the robust loss",
+             "normals": "smooth (vertex)" if smooth else "flat (per face)"}
+    if joint.light.intensity < 0 or joint.light.ambient < 0:
+        # the parameters are unconstrained: a negative intensity says the model (albedo 1,
+        # these poses) does not explain the pixels, not that the light is dark
+        notes["warning"] = (f"unphysical light (directional {joint.light.intensity:.3g}, "
+                            f"ambient {joint.light.ambient:.3g}): check the poses, the "
+                            "masks and that the photo is linear")
+    light = DirectionalLight(joint.light.direction, joint.light.intensity, joint.light.ambient,
+                             notes={"frame": "project (camera: x right, y up, z toward the "
+                                             "camera, toward the light)"})
+    return SceneFit(light, results, (x0, y0, w, h),
+                    {"light_loss": joint.loss, "light_rmse": joint.rmse,
+                     "inlier_fraction": joint.inlier_fraction},
+                    frames, fit["pown"].numpy(), img_t.numpy(), notes)
+
+
+def scene_fit_json(res: SceneFit) -> dict[str, Any]:
+    """The fit.json of a scene: the shared ``light`` and one entry per object."""
+    from lambertian.io.light_json import light_to_json
+
+    return {"light": light_to_json(res.light),
+            "objects": [{"name": o.name,
+                         "pose": {"R": o.R.tolist(), "t": o.t.tolist(),
+                                  "convention": "OpenCV X_cam = R X_mesh + t"},
+                         "silhouette_iou": o.iou, "grey_residual_rmse": o.residual_rmse,
+                         "pixels": o.pixels,
+                         "light_alone": None if o.light_alone is None
+                         else light_to_json(o.light_alone)} for o in res.objects],
+            "crop": list(res.crop), "losses": res.losses, "note": res.notes["albedo"],
+            "shadows": res.notes["shadows"], "normals": res.notes["normals"],
+            "warnings": [res.notes["warning"]] if "warning" in res.notes else []}

@@ -11,11 +11,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "fit", help="fit ambient/directional light (+ pose) of a mesh to a masked photo",
         description="Fit I = albedo (l_a + l_d max(0, n_d . n)) with albedo 1 (only albedo x "
                     "intensity is identifiable) to a masked grey photo of a known mesh.")
-    p.add_argument("mesh", help="mesh file (OBJ, PLY, GLB, ...)")
+    p.add_argument("mesh", help="mesh file (OBJ, PLY, GLB, ApolloCar3D JSON, ...), or SCENE.json: "
+                               '{"objects": [{"mesh": PATH, "pose": 3x4, "mask": PATH}, ...]} '
+                               "(several objects, one light; paths relative to the JSON)")
     p.add_argument("image", help="8- or 16-bit grey or RGB photo (full image)")
-    p.add_argument("--mask", required=True, help="mask image: nonzero = object pixels")
+    p.add_argument("--mask", help="mask image: nonzero = object pixels (needed with a mesh; "
+                                  "with a SCENE.json, for objects without their own mask)")
     p.add_argument("--camera", required=True, help="K.txt: 3x3 intrinsics (OpenCV)")
-    p.add_argument("--pose", required=True, help="POSE.txt: 3x4 [R|t] world-to-camera (OpenCV)")
+    p.add_argument("--pose", help="POSE.txt: 3x4 [R|t] world-to-camera (OpenCV); needed with a "
+                                  "mesh (a SCENE.json holds its objects' poses)")
     p.add_argument("--crop", type=int, nargs=4, metavar=("X0", "Y0", "W", "H"),
                    help="render and fit only this window of the image")
     p.add_argument("--fit-pose", action="store_true", help="also fit R and t")
@@ -38,12 +42,16 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.fit.outputs import save_gif, save_overlay
     from lambertian.io.matrix import read_camera, read_pose
     from lambertian.io.output_dir import check_outputs, output_folder
+    from lambertian.io.scene_json import is_scene_file
 
     set_threads(args.threads)
-    inputs = [args.mesh, args.image, args.mask, args.camera, args.pose]
-    final = check_outputs(args.out, inputs)
     if args.steps < 1:
         raise InputError("--steps", f"must be at least 1, got {args.steps}")
+    if is_scene_file(args.mesh):
+        return run_scene(args)
+    need_mesh_arguments(args)
+    inputs = [args.mesh, args.image, args.mask, args.camera, args.pose]
+    final = check_outputs(args.out, inputs)
     photo = read_grey(args.image)
     mask = read_mask(args.mask, photo.shape)
     R, t = read_pose(args.pose)
@@ -75,6 +83,53 @@ def _summary(res) -> dict:
                      "convention": "OpenCV X_cam = R X_world + t"},
             "crop": list(res.crop), "losses": res.losses, "note": res.notes["albedo"],
             "shadows": res.notes["shadows"], "normals": res.notes["normals"]}
+
+
+def need_mesh_arguments(args: argparse.Namespace) -> None:
+    """The one-mesh form needs --mask and --pose (a SCENE.json carries its own)."""
+    from lambertian.core.errors import InputError
+
+    for flag in ("mask", "pose"):
+        if getattr(args, flag) is None:
+            raise InputError(f"--{flag}", f"required with a mesh file ({args.mesh}); "
+                                          "a SCENE.json holds poses and masks itself")
+
+
+def run_scene(args: argparse.Namespace) -> int:
+    """``lambertian fit SCENE.json IMAGE``: one light shared by several objects."""
+    from lambertian.app.mesh_fit import fit_scene_light, load_scene, scene_fit_json
+    from lambertian.cli.common import write_json
+    from lambertian.fit.inputs import read_grey, read_mask
+    from lambertian.fit.outputs import save_gif, save_overlay
+    from lambertian.io.matrix import read_camera
+    from lambertian.io.output_dir import check_outputs, output_folder
+
+    inputs = [args.mesh, args.image, args.mask, args.camera]
+    final = check_outputs(args.out, inputs)
+    photo = read_grey(args.image)
+    mask = None if args.mask is None else read_mask(args.mask, photo.shape)
+    objects = load_scene(args.mesh, photo.shape)
+    said: set[str] = set()
+
+    def progress(stage: str, step: int, loss: float | None) -> None:
+        if stage not in said:
+            said.add(stage)
+            print(f"fit: {STAGES.get(stage, f'fitting the light of {stage}')}", flush=True)
+
+    res = fit_scene_light(objects, photo, read_camera(args.camera), mask=mask, crop=args.crop,
+                          fit_pose=args.fit_pose, smooth=args.smooth,
+                          shadows=not args.no_shadows, steps=args.steps, progress=progress)
+    with output_folder(final, inputs) as out:  # the three files appear together
+        write_json(out / "fit.json", scene_fit_json(res))
+        save_overlay(out / "overlay.png", res.photo, res.frames[-1], res.render_mask)
+        save_gif(out / "fit.gif", res.frames)
+    for o in res.objects:
+        print(f"fit: {o.name}: silhouette IoU {o.iou if o.iou is None else round(o.iou, 3)}, "
+              f"grey residual {o.residual_rmse:.4f}", flush=True)
+    if "warning" in res.notes:
+        print(f"fit: warning: {res.notes['warning']}", flush=True)
+    print(f"fit: wrote {final / 'fit.json'}, overlay.png, fit.gif", flush=True)
+    return 0
 
 
 STAGES = {"light": "fitting the light", "shadows": "shadow maps of the mesh (cast shadows, "

@@ -100,3 +100,49 @@ def normal_to_rgb(normals: np.ndarray) -> np.ndarray:
 def rgb_to_normal(rgb: np.ndarray) -> np.ndarray:
     """Inverse of :func:`normal_to_rgb` (not renormalised)."""
     return np.asarray(rgb) * 2.0 - 1.0
+
+
+# --- ApolloCar3D (the car set of the Peking University / Baidu driving competition) ---
+#
+# The car meshes' files have y pointing *down* the car's height with the roof at -y
+# (checked on the files: the slab at min y is 1.3 m wide, the roof; at max y it spans the
+# wheels). The competition's pose rows (model id, a1, a2, a3, x, y, z) apply to the
+# mesh with y negated first: X_cam = R X_model + (x, y, z), OpenCV camera frame, with
+# R = (Ry(-a2) Rx(-a1) Rz(-a3))^T = Rz(a3) Rx(a1) Ry(a2) (right-handed rotations about
+# the camera's axes). An upright car therefore has a3 close to +-pi.
+
+_APOLLOCAR_FILE = (1.0, -1.0, 1.0)
+
+
+def apollocar_file_to_model(vertices: ArrayLike) -> ArrayLike:
+    """ApolloCar3D mesh-file vertices (..., 3) to the model frame the pose rows rotate
+    (y negated; its own inverse). Negating one axis mirrors the mesh, so the faces'
+    winding must be reversed to keep normals outward (done by the mesh reader)."""
+    return _flip(vertices, _APOLLOCAR_FILE)
+
+
+def apollocar_pose_to_rt(a1: float, a2: float, a3: float, x: float, y: float, z: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """A pose row's angles (radians) and position (metres) to an object-to-camera pose.
+
+    Returns ``R`` (3, 3) = Rz(a3) Rx(a1) Ry(a2) and ``t`` (3,) = (x, y, z), so that
+    ``X_cam = R X_model + t`` (OpenCV camera frame; model frame of
+    :func:`apollocar_file_to_model`).
+    """
+    from scipy.spatial.transform import Rotation
+
+    # intrinsic "ZXY" is the matrix product Rz(a3) Rx(a1) Ry(a2)
+    R = Rotation.from_euler("ZXY", [a3, a1, a2]).as_matrix()
+    return R, np.array([x, y, z], dtype=np.float64)
+
+
+def rt_to_apollocar_pose(R: ArrayLike, t: ArrayLike) -> tuple[float, float, float, float,
+                                                              float, float]:
+    """Inverse of :func:`apollocar_pose_to_rt`: ``(a1, a2, a3, x, y, z)`` with a1 in
+    [-pi/2, pi/2] and a2, a3 in (-pi, pi] (the angles of a rotation are unique there,
+    except at a1 = +-pi/2)."""
+    from scipy.spatial.transform import Rotation
+
+    a3, a1, a2 = Rotation.from_matrix(np.asarray(R, dtype=np.float64)).as_euler("ZXY")
+    x, y, z = (float(v) for v in np.asarray(t, dtype=np.float64).reshape(3))
+    return float(a1), float(a2), float(a3), x, y, z

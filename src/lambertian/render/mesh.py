@@ -68,7 +68,9 @@ def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
 
 
 def load_mesh(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) -> Mesh:
-    """Read a triangle mesh (OBJ, PLY, GLB/GLTF, STL, OFF) with trimesh.
+    """Read a triangle mesh (OBJ, PLY, GLB/GLTF, STL, OFF) with trimesh, or an ApolloCar3D
+    JSON car mesh (``.json``, :func:`lambertian.io.apollocar.read_car_mesh`: in the frame
+    its pose rows rotate).
 
     Scenes (GLB) are flattened into one mesh in the scene's world frame. Colours in the
     file are ignored (albedo ``None`` = 1): only albedo x intensity is identifiable anyway.
@@ -78,6 +80,11 @@ def load_mesh(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) 
     p = os.fspath(path)
     if not os.path.isfile(p):
         raise InputError(p, "mesh file not found")
+    if p.lower().endswith(".json"):
+        from lambertian.io.apollocar import read_car_mesh
+
+        v, f = read_car_mesh(p)
+        return Mesh.create(v, f, dtype=dtype)
     try:
         loaded = trimesh.load(p, force="mesh", process=False)
     except Exception as err:  # trimesh raises many types for unreadable files
