@@ -93,7 +93,7 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     """
     import torch
 
-    from lambertian.fit.light import LightParams, fit_light, mesh_visibility
+    from lambertian.fit.light import LightParams
     from lambertian.fit.pose import fit_pose as _fit_pose
     from lambertian.render.camera import Camera
     from lambertian.render.mesh import load_mesh
@@ -104,9 +104,7 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
         mesh = load_mesh(mesh)
     report = progress or (lambda stage, step, loss: None)
     H, W = photo.shape
-    x0, y0, w, h = crop if crop else (0, 0, W, H)
-    if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > W or y0 + h > H:
-        raise InputError("--crop", f"window {x0} {y0} {w} {h} is not inside the {W}x{H} image")
+    x0, y0, w, h = _crop_window(crop, W, H)
     cam = Camera.create(K, R, t, W, H).crop(x0, y0, w, h)
     img_t = torch.from_numpy(np.ascontiguousarray(photo[y0:y0 + h, x0:x0 + w], np.float32))
     mask_t = torch.from_numpy(np.ascontiguousarray(mask[y0:y0 + h, x0:x0 + w], bool))
@@ -119,23 +117,8 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
         if int(use.sum()) < 10:
             raise InputError(mask_source, "the mesh at this pose covers fewer than 10 mask pixels")
         normals = pixel_normals(mesh, cam, frags, smooth=smooth).detach()
-        vis: dict[str, Any] = {}
-        if shadows:
-            # NMR's model has neither cast shadows nor occlusion of the ambient light; on
-            # a non-convex mesh (a car's wheels under its body) both bias a plain fit
-            report("shadows", 0, None)
-            va, shadow = mesh_visibility(mesh, cam, frags, smooth=smooth)
-            vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
-        report(stage, 0, None)
-        stage_frames = [0]
-
-        def cb(step: int, light: LightParams, loss: float) -> None:
-            report(stage, step, loss)
-            if step % 10 == 0 and stage_frames[0] < MAX_FRAMES:
-                stage_frames[0] += 1
-                frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t))
-
-        return fit_light(normals, img_t, use, init=init, callback=cb, **vis)
+        return _framed_light_fit(mesh, cam, frags, normals, img_t, use, init, shadows=shadows,
+                                 smooth=smooth, stage=stage, report=report, frames=frames)[0]
 
     res = light_fit("light")
     light = res.light
@@ -179,6 +162,43 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
         R=cam.R.detach().double().numpy(), t=cam.t.detach().double().numpy(),
         crop=(x0, y0, w, h), losses=losses, frames=frames,
         render_mask=frags.mask.numpy(), photo=img_t.numpy(), notes=notes)
+
+
+def _crop_window(crop: tuple[int, int, int, int] | None, W: int, H: int
+                 ) -> tuple[int, int, int, int]:
+    """(x0, y0, w, h) of the fit's window (the whole image when None), or InputError."""
+    x0, y0, w, h = crop if crop else (0, 0, W, H)
+    if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > W or y0 + h > H:
+        raise InputError("--crop", f"window {x0} {y0} {w} {h} is not inside the {W}x{H} image")
+    return x0, y0, w, h
+
+
+def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any, use: Any,
+                      init: Any, *, shadows: bool, smooth: bool, stage: str,
+                      report: Progress,
+                      frames: list[np.ndarray]) -> tuple[Any, dict[str, Any]]:
+    """The light fit at one pose (one mesh, or a scene's merged mesh), with the mesh's
+    visibility when ``shadows``; every 10th evaluation becomes a frame (up to
+    MAX_FRAMES per stage). Returns the fit and the visibility it used."""
+    from lambertian.fit.light import LightParams, fit_light, mesh_visibility
+
+    vis: dict[str, Any] = {}
+    if shadows:
+        # NMR's model has neither cast shadows nor occlusion of the ambient light; on
+        # a non-convex mesh (a car's wheels under its body) both bias a plain fit
+        report("shadows", 0, None)
+        va, shadow = mesh_visibility(mesh, cam, frags, smooth=smooth)
+        vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
+    report(stage, 0, None)
+    stage_frames = [0]
+
+    def cb(step: int, light: LightParams, loss: float) -> None:
+        report(stage, step, loss)
+        if step % 10 == 0 and stage_frames[0] < MAX_FRAMES:
+            stage_frames[0] += 1
+            frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t))
+
+    return fit_light(normals, img_t, use, init=init, callback=cb, **vis), vis
 
 
 def _erode(mask: Any) -> Any:
@@ -303,7 +323,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     """
     import torch
 
-    from lambertian.fit.light import LightParams, fit_light, mesh_visibility, shading_residual
+    from lambertian.fit.light import LightParams, fit_light, shading_residual
     from lambertian.fit.pose import fit_pose as _fit_pose
     from lambertian.fit.scene import merge_objects, pixel_owner, silhouette_iou
     from lambertian.render.camera import Camera
@@ -322,9 +342,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     if mask is not None and mask.shape != (H, W):
         raise InputError("mask", f"mask is {mask.shape[1]}x{mask.shape[0]} but the photo is "
                                  f"{W}x{H}")
-    x0, y0, w, h = crop if crop else (0, 0, W, H)
-    if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > W or y0 + h > H:
-        raise InputError("--crop", f"window {x0} {y0} {w} {h} is not inside the {W}x{H} image")
+    x0, y0, w, h = _crop_window(crop, W, H)
     img_t = torch.from_numpy(np.ascontiguousarray(photo[y0:y0 + h, x0:x0 + w], np.float32))
 
     def window(m: np.ndarray | None) -> Any:
@@ -349,22 +367,11 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                                          "pixels of the window")
             use.append(u)
         normals = pixel_normals(merged, cam, frags, smooth=smooth).detach()
-        vis: dict[str, Any] = {}
-        if shadows:  # the whole scene casts shadows and occludes the sky
-            report("shadows", 0, None)
-            va, shadow = mesh_visibility(merged, cam, frags, smooth=smooth)
-            vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
-        report(stage, 0, None)
-        n_frames = [0]
-
-        def cb(step: int, light: LightParams, loss: float) -> None:
-            report(stage, step, loss)
-            if step % 10 == 0 and n_frames[0] < MAX_FRAMES:
-                n_frames[0] += 1
-                frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t))
-
-        joint = fit_light(normals, img_t, torch.stack(use).any(0), init=init, callback=cb,
-                          **vis)
+        # the whole scene casts shadows and occludes the sky
+        joint, vis = _framed_light_fit(merged, cam, frags, normals, img_t,
+                                       torch.stack(use).any(0), init, shadows=shadows,
+                                       smooth=smooth, stage=stage, report=report,
+                                       frames=frames)
         return {"joint": joint, "use": use, "normals": normals, "vis": vis, "pown": pown,
                 "frags": frags}
 
