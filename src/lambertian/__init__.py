@@ -28,19 +28,13 @@ surface toward the light (see :mod:`lambertian.core.frames`).
 
 from __future__ import annotations
 
+from lambertian.app import EXPORTS as APP_EXPORTS
 from lambertian.core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 lazy_exports(__name__, {
-    "photometric_stereo": "lambertian.app.photometric_stereo",
-    "calibrate_lights": "lambertian.app.lights",
-    "capture_lights": "lambertian.app.lights",
-    "light_of_image": "lambertian.app.light_of_image",
-    "fit_mesh_light": "lambertian.app.mesh_fit",
-    "depth_from_normals": "lambertian.app.integrate",
-    "train_light_model": "lambertian.app.train_light",
-    "relight_capture": "lambertian.app.relight",
+    **APP_EXPORTS,  # the application layer's jobs, one list (lambertian.app)
     "read_capture": "lambertian.io.detect",
     "read_image": "lambertian.io.images",
     "read_mask": "lambertian.io.images",

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from lambertian.core.lazy import lazy_exports
 
-lazy_exports(__name__, {
+# name -> module of every job and its result type; the package's front door exports these
+EXPORTS = {
     "photometric_stereo": "lambertian.app.photometric_stereo",
     "calibrate_lights": "lambertian.app.lights",
     "capture_lights": "lambertian.app.lights",
@@ -34,4 +35,5 @@ lazy_exports(__name__, {
     "TrainedLightModel": "lambertian.app.train_light",
     "relight_capture": "lambertian.app.relight",
     "Relighting": "lambertian.app.relight",
-})
+}
+lazy_exports(__name__, EXPORTS)
