@@ -46,6 +46,7 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
              light_counts: tuple[int, ...] = (6, 16, 96)) -> dict[int, float]:
     """Mean angular error (degrees) on held-out generated samples, per light count."""
     out = {}
+    was_training = net.training
     net.eval()
     with torch.no_grad():
         for k in light_counts:
@@ -53,7 +54,7 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
             b = observation_batch(samples, k, g)
             pred = net(token_features(b.obs, b.lights))
             out[k] = math.degrees(float(angular_loss(pred, b.normals)))
-    net.train()
+    net.train(was_training)
     return out
 
 

@@ -210,7 +210,7 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
     elif image_check:
         sample = colour[:, image_check_sample(idx)]
         keep = robust_image_check(sample, L, colour=False, broad_check=False)["grey"]
-    if keep.sum() < MIN_LIGHTS or not check_lights_ok(L[keep]):
+    if keep.sum() < MIN_LIGHTS or not _spans_3d(L[keep]):
         keep = np.ones(k, bool)
     grey = to_grey(img[keep]).reshape(int(keep.sum()), -1)
     Lk = torch.from_numpy(L[keep]).float()
@@ -231,7 +231,7 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
                           "seconds": time.perf_counter() - t0})
 
 
-def check_lights_ok(lights: np.ndarray) -> bool:
+def _spans_3d(lights: np.ndarray) -> bool:
     """Whether a subset of lights still spans 3D (see :func:`check_lights`)."""
     try:
         check_lights(lights, len(lights))
