@@ -208,8 +208,7 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
     if kept_images is not None:
         keep = np.asarray(kept_images, bool)
     elif image_check:
-        sample = colour[:, image_check_sample(idx)]
-        keep = robust_image_check(sample, L, colour=False, broad_check=False)["grey"]
+        keep = net_image_check(colour[:, image_check_sample(idx)], L)
     if keep.sum() < MIN_LIGHTS or not _spans_3d(L[keep]):
         keep = np.ones(k, bool)
     grey = to_grey(img[keep]).reshape(int(keep.sum()), -1)
@@ -229,6 +228,13 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
                     info={"method": "net", "rotations": rotations,
                           "dropped_images": np.flatnonzero(~keep).tolist(),
                           "seconds": time.perf_counter() - t0})
+
+
+def net_image_check(sample: np.ndarray, lights: np.ndarray) -> np.ndarray:
+    """(K,) bool: the images :func:`net` keeps, from the (K, P, C) observations of the
+    pixels :func:`lambertian.ps.robust.image_check_sample` picks (robust's check of each
+    image's gain against the others', on the grey image), to pass as ``kept_images``."""
+    return robust_image_check(sample, lights, colour=False, broad_check=False)["grey"]
 
 
 def _spans_3d(lights: np.ndarray) -> bool:

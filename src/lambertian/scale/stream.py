@@ -35,6 +35,7 @@ from lambertian.io.png_stream import PngBandWriter
 from lambertian.io.writers import albedo_scale_of_values, albedo_to_png16, normals_to_png16
 from lambertian.ps import get_solver
 from lambertian.ps.inputs import check_lights
+from lambertian.ps.net import net_image_check
 from lambertian.ps.robust import image_check_sample, robust_image_check
 from lambertian.scale.npy_bands import NpyBandWriter, read_npy_rows
 
@@ -157,8 +158,7 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
         kwargs = {}
         if sample is not None:
             kwargs["kept_images"] = (robust_image_check(sample, L) if method == "robust" else
-                                     robust_image_check(sample, L, colour=False,
-                                                        broad_check=False)["grey"])
+                                     net_image_check(sample, L))
             del sample
         solver = get_solver(method)
         rows = band_rows(len(files), w, c, band_bytes)
