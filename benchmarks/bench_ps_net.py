@@ -33,6 +33,7 @@ def main() -> int:
     ap.add_argument("--weights", default=None)
     ap.add_argument("--pixels", type=int, default=4000, help="generated pixels per family")
     ap.add_argument("--rotations", type=int, default=1)
+    ap.add_argument("--estimated-lights", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
     root = data_root()
@@ -66,7 +67,26 @@ def main() -> int:
                       f"{secs['net']:.1f} s ({secs['net'] / px * 1e3:.3f} s per 1000 px); "
                       f"{secs['net'] / secs['ls']:.0f}x least squares, "
                       f"{secs['net'] / secs['robust']:.1f}x robust\n", flush=True)
+    if root is not None and args.estimated_lights:
+        estimated_lights_table(root, kw)
     return 0
+
+
+def estimated_lights_table(root, kw: dict) -> None:
+    """Each solver's mean error with the uncalibrated estimator's (auto) lights."""
+    from lambertian.lights.uncalibrated import uncalibrated_lights
+
+    print("\nwith the uncalibrated estimator's lights (lights --ps):\n")
+    print("| data | " + " | ".join(METHODS) + " |")
+    print("|---|" + "---|" * len(METHODS))
+    for rel in ("diligent/ball", "diligent/bear", "diligent/reading"):
+        cap = read_capture(root / rel)
+        est = uncalibrated_lights(cap.images, cap.mask, source=rel)
+        img = cap.images / np.asarray(est.intensities, np.float32)[:, None, None, None]
+        errs = [normal_error_stats(get_solver(m)(img, est.directions, cap.mask,
+                                                 **kw.get(m, {})).normals,
+                                   cap.normals, cap.mask)["mean"] for m in METHODS]
+        print(f"| {rel} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
 
 
 if __name__ == "__main__":
