@@ -90,6 +90,43 @@ def test_training_is_deterministic_and_learns():
     assert trained_err < fresh_err
 
 
+def test_least_squares_head_is_exact_on_lambertian_observations():
+    # every observation trusted (weights ~1): the head is plain least squares, so exact
+    # Lambertian shading gives the normal to numerical precision, with no misfit, and
+    # that normal is the answer whatever the (untrained) regression says
+    torch.manual_seed(0)
+    model = PixelSetNet(lsq_head=True).eval()
+    with torch.no_grad():
+        model.weigh[-1].weight.zero_()
+        model.weigh[-1].bias.fill_(20.0)
+    g = torch.Generator().manual_seed(4)
+    L = torch.nn.functional.normalize(torch.randn(12, 3, generator=g) * 0.3
+                                      + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
+    n = torch.nn.functional.normalize(torch.randn(200, 3, generator=g) * 0.1
+                                      + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
+    obs = 0.7 * (n @ L.T)
+    assert bool((obs > 0).all())  # every light lit: Lambertian shading is linear in n
+    with torch.no_grad():
+        out = model.branches(token_features(obs, L))
+    assert _deg(out["normal"].numpy(), n.numpy()).max() < 0.05
+    assert float(out["misfit"].max()) < 1e-3
+    assert _deg(out["regressed"].numpy(), n.numpy()).mean() > 5.0
+
+
+def test_second_stage_starts_from_the_first_and_is_deterministic():
+    first = train_ps_net(steps=3, batch=32, seed=0, log=None)
+    a = train_ps_net(steps=3, batch=32, seed=1, lsq_head=True, init=first, log=None)
+    b = train_ps_net(steps=3, batch=32, seed=1, lsq_head=True, init=first, log=None)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                  b.state_dict().values(), strict=True))
+    new = set(a.state_dict()) - set(first.state_dict())
+    assert new and all(k.startswith("weigh.") for k in new)
+    # only the observation weights were trained: the rest is the first stage's
+    assert all(torch.equal(v, a.state_dict()[k]) for k, v in first.state_dict().items())
+    with pytest.raises(ValueError, match="shape"):
+        train_ps_net(steps=1, batch=8, width=16, lsq_head=True, init=first, log=None)
+
+
 def _ball_crop():
     from lambertian.io import read_capture
 

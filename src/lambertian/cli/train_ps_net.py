@@ -1,5 +1,5 @@
-"""``lambertian train-ps-net [--steps N] [--seed S] [--out FILE]``: reproduce the shipped
-weights of the learned photometric-stereo solver (``lambertian ps --method net``)."""
+"""``lambertian train-ps-net [--steps N] [--lsq-steps N] [--seed S] [--out FILE]``: reproduce
+the shipped weights of the learned photometric-stereo solver (``lambertian ps --method net``)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,26 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from lambertian.learn.ps_net_recipe import RECIPE
+    from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
 
     p = sub.add_parser(
         "train-ps-net", help="train the learned photometric-stereo network (--method net)",
         description="Train the per-pixel set network of `lambertian ps --method net` on "
                     "observations generated on the fly (lambertian.synth.pixel_observations: "
                     "Lambertian, Oren-Nayar, GGX dielectrics and metals, paints, blends, "
-                    "cast shadows, interreflection, noise, 8/16-bit quantisation). With the "
-                    "default settings this reproduces the shipped weights (one thread).")
+                    "cast shadows, interreflection, noise, 8/16-bit quantisation), then its "
+                    "least-squares head. With the default settings this reproduces the "
+                    "shipped weights (one thread).")
     p.add_argument("--steps", type=int, default=RECIPE["steps"],
-                   help=f"optimiser steps (default {RECIPE['steps']})")
+                   help=f"optimiser steps of the first stage (default {RECIPE['steps']})")
+    p.add_argument("--lsq-steps", type=int, default=LSQ_STAGE["steps"],
+                   help="optimiser steps of the second stage, the least-squares head "
+                        f"(default {LSQ_STAGE['steps']}; 0: no such head)")
     p.add_argument("--batch", type=int, default=RECIPE["batch"],
                    help=f"generated pixels per step (default {RECIPE['batch']})")
     p.add_argument("--seed", type=int, default=RECIPE["seed"],
-                   help=f"seed of every random choice (default {RECIPE['seed']})")
+                   help=f"seed of every random choice (default {RECIPE['seed']}; the second "
+                        "stage uses the next one)")
     p.add_argument("--out", default="ps_net.pt", help="weights file to write (default ps_net.pt)")
     p.set_defaults(func=run)
 
@@ -31,25 +36,23 @@ def run(args: argparse.Namespace) -> int:
 
     from lambertian.core.errors import InputError
     from lambertian.io.output_dir import check_outputs, output_file
-    from lambertian.learn.ps_net_recipe import RECIPE
-    from lambertian.learn.ps_net_training import train_ps_net, validate
+    from lambertian.learn.ps_net_training import train_shipped_ps_net, validate
     from lambertian.ps.net import save_ps_net
 
-    for name in ("steps", "batch"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name}", f"must be at least 1, got {getattr(args, name)}")
+    for name in ("steps", "batch", "lsq_steps"):
+        if getattr(args, name) < (0 if name == "lsq_steps" else 1):
+            raise InputError(f"--{name.replace('_', '-')}",
+                             f"must be at least {0 if name == 'lsq_steps' else 1}")
     out = check_outputs(args.out, folder=False)  # before the training, not after
     torch.set_num_threads(1)  # deterministic, and fastest for this small network
-    kw = {k: v for k, v in RECIPE.items() if k not in ("steps", "batch", "seed")}
-    net = train_ps_net(steps=args.steps, batch=args.batch, seed=args.seed, **kw,
-                       log=lambda s: print(s, flush=True), every=500)
+    net, info = train_shipped_ps_net(args.steps, args.lsq_steps, args.batch, args.seed,
+                                     log=lambda s: print(s, flush=True))
     held = validate(net)
     print("held-out generated pixels: " + ", ".join(
         f"{k} lights {e:.2f} deg" for k, e in held.items()), flush=True)
     # written beside OUT, then renamed: an interrupted run leaves an earlier file as it was
     with output_file(out) as tmp:
-        save_ps_net(net, tmp, {"steps": args.steps, "batch": args.batch, "seed": args.seed,
-                               **kw, "held_out_deg": {str(k): round(e, 3)
-                                                      for k, e in held.items()}})
+        save_ps_net(net, tmp, {**info, "held_out_deg": {str(k): round(e, 3)
+                                                        for k, e in held.items()}})
     print(f"wrote {out}")
     return 0

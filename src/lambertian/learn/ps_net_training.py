@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from lambertian.ps.net import PixelSetNet, save_ps_net, token_features
+from lambertian.ps.net import PixelSetNet, load_ps_net, save_ps_net, token_features
 from lambertian.synth.pixel_observations import observation_batch
 
 # Range of the number of lights per batch (log-uniform): the network runs on any count,
@@ -35,6 +35,16 @@ def angular_loss(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
     cross = torch.linalg.cross(pred, true).norm(dim=-1)
     dot = (pred * true).sum(-1)
     return torch.atan2(cross + 1e-7, dot).mean()
+
+
+def _loss(net: PixelSetNet, tokens: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+    """The mean angle of the network's normal; with the least-squares head, of each of its
+    two normals (the regressed and the weighted least-squares one), both answers on their
+    own (the choice between them is physical, :data:`lambertian.ps.net.LSQ_MISFIT`)."""
+    out = net.branches(tokens)
+    if "lsq" not in out:
+        return angular_loss(out["normal"], normals)
+    return angular_loss(out["regressed"], normals) + angular_loss(out["lsq"], normals)
 
 
 def _num_lights(g: torch.Generator) -> int:
@@ -59,15 +69,31 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
 
 
 def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: int = 0,
-                 width: int = 32, blocks: int = 2, out: str | Path | None = None,
+                 width: int = 32, blocks: int = 2, lsq_head: bool = False,
+                 init: PixelSetNet | str | Path | None = None,
+                 out: str | Path | None = None,
                  log: Callable[[str], None] | None = print, every: int = 100,
                  validate_every: int = 0, save_every: int = 0) -> PixelSetNet:
     """Train :class:`PixelSetNet` on generated pixels (module docstring); with ``out`` the
     weights are saved for ``torch.load(weights_only=True)`` (also every ``save_every``
-    steps when > 0)."""
+    steps when > 0). ``init``: a trained network (or its weights file) to start from, for
+    the second stage that adds the least-squares head (``lsq_head``): its observation
+    weights are the only parameters that stage trains."""
     torch.manual_seed(seed)
-    net = PixelSetNet(width=width, blocks=blocks)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    net = PixelSetNet(width=width, blocks=blocks, lsq_head=lsq_head)
+    if init is not None:  # a second stage: start from a trained network's weights
+        start = init if isinstance(init, PixelSetNet) else load_ps_net(init)
+        try:
+            missing, _ = net.load_state_dict(start.state_dict(), strict=False)
+        except RuntimeError:  # a tensor of another size
+            missing = ["shape"]
+        if any(not k.startswith("weigh.") for k in missing):
+            raise ValueError("init: not a network of this shape")
+    # a second stage trains only the new observation weights: the regressed normal stays
+    # the first stage's (fine-tuning the shared layers for the least-squares loss too
+    # cost the regression 0.2-0.4 degrees on generated pixels)
+    params = net.weigh.parameters() if init is not None and lsq_head else net.parameters()
+    opt = torch.optim.Adam(params, lr=lr)
 
     def schedule(i: int) -> float:
         if i < WARMUP:
@@ -77,11 +103,13 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     t0 = time.perf_counter()
     run = None
-    info = {"steps": steps, "batch": batch, "lr": lr, "seed": seed}
+    info = {"steps": steps, "batch": batch, "lr": lr, "seed": seed, "lsq_head": int(lsq_head)}
     for i in range(steps):
         g = torch.Generator().manual_seed(seed * 1_000_003 + i)
         b = observation_batch(batch, _num_lights(g), g)
-        loss = angular_loss(net(token_features(b.obs, b.lights)), b.normals)
+        loss = _loss(net, token_features(b.obs, b.lights), b.normals)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"step {i}: the loss is not finite")
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -103,3 +131,25 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
         save_ps_net(net, out, {**info, "done": steps,
                                "seconds": round(time.perf_counter() - t0, 1)})
     return net
+
+
+def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
+                         log: Callable[[str], None] | None = print
+                         ) -> tuple[PixelSetNet, dict]:
+    """The two stages of :mod:`lambertian.learn.ps_net_recipe` (with the step counts, batch
+    and seed given; stage two uses ``seed + 1``): the network and its training record."""
+    from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
+
+    t0 = time.perf_counter()
+    kw = {k: v for k, v in RECIPE.items() if k not in ("steps", "batch", "seed")}
+    net = train_ps_net(steps=steps, batch=batch, seed=seed, **kw, log=log, every=500)
+    info = {"steps": steps, "batch": batch, "seed": seed, **kw, "lsq_steps": lsq_steps}
+    if lsq_steps > 0:
+        if log is not None:
+            log("second stage: the least-squares head")
+        net = train_ps_net(steps=lsq_steps, batch=batch, seed=seed + 1, lr=LSQ_STAGE["lr"],
+                           width=kw["width"], blocks=kw["blocks"], lsq_head=True, init=net,
+                           log=log, every=500)
+        info["lsq_lr"] = LSQ_STAGE["lr"]
+    info["seconds"] = round(time.perf_counter() - t0, 1)
+    return net, info

@@ -40,6 +40,10 @@ WEIGHTS_NAME = "ps_net.pt"
 MIN_LIGHTS = 6
 # Features per token (see :func:`token_features`).
 TOKEN_FEATURES = 9
+# Largest relative RMS misfit of the trusted observations by Lambertian shading at which
+# the least-squares normal is the answer (PixelSetNet, lsq_head): chosen on generated
+# pixels, psm gray and DiLiGenT ball / bear / reading (experiments/ps_net_lsq_misfit.py).
+LSQ_MISFIT = 0.04
 # Pixels per forward pass: bounds the attention memory (P x heads x K x K floats).
 CHUNK = 1024
 # Floor of the per-pixel normalisers: keeps a black pixel's tokens finite (and each pixel's
@@ -89,11 +93,22 @@ class PixelSetNet(nn.Module):
     """Normal of one pixel from its set of tokens (module docstring).
 
     forward: tokens (P, K, TOKEN_FEATURES) -> (P, 3) unit normals.
+
+    With ``lsq_head`` the network also weighs every observation (a learned inlier
+    probability: lit, unshadowed, off the highlight) and solves the weighted Lambertian
+    least squares ``min_b sum_k w_k (b . l_k - I_k)^2`` (the learned-weights form of
+    iteratively reweighted least squares, as deep IRLS, Ranftl & Koltun, ECCV 2018, applied
+    per pixel). Where the observations it trusts fit Lambertian shading to within
+    :data:`LSQ_MISFIT` (relative RMS) that normal is the answer: least squares on the right
+    observations is exact for a Lambertian point, whatever the regression's precision.
+    Elsewhere (metals, broad lobes, rough diffuse) the regressed normal is.
     """
 
-    def __init__(self, width: int = 32, heads: int = 2, blocks: int = 2, hidden: int = 96):
+    def __init__(self, width: int = 32, heads: int = 2, blocks: int = 2, hidden: int = 96,
+                 lsq_head: bool = False):
         super().__init__()
-        self.config = {"width": width, "heads": heads, "blocks": blocks, "hidden": hidden}
+        self.config = {"width": width, "heads": heads, "blocks": blocks, "hidden": hidden,
+                       "lsq_head": int(lsq_head)}
         self.embed = nn.Sequential(nn.Linear(TOKEN_FEATURES, width), nn.GELU(),
                                    nn.Linear(width, width))
         self.blocks = nn.ModuleList([_Block(width, heads, hidden) for _ in range(blocks)])
@@ -101,18 +116,56 @@ class PixelSetNet(nn.Module):
         self.query = nn.Parameter(torch.randn(1, 1, width) / width ** 0.5)
         self.head = nn.Sequential(nn.Linear(2 * width, hidden), nn.GELU(),
                                   nn.Linear(hidden, 3))
+        self.lsq_head = lsq_head
+        if lsq_head:
+            self.weigh = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, 1))
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+    def branches(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The final normals ``"normal"`` (P, 3) and, with the least-squares head, the two
+        it chooses from (``"regressed"``, ``"lsq"``), the weights (P, K) and the
+        least-squares normal's relative misfit ``"misfit"`` (P,)."""
         x = self.embed(tokens)
         for block in self.blocks:
             x = block(x)
         x = self.norm(x)
         pooled = F.scaled_dot_product_attention(
             self.query.expand(x.shape[0], 1, -1), x, x)[:, 0]
-        out = self.head(torch.cat([pooled, x.amax(1)], -1))
+        summary = torch.cat([pooled, x.amax(1)], -1)
+        out = self.head(summary)
         # the normal faces the camera: fold the z component
-        out = torch.cat([out[:, :2], F.softplus(out[:, 2:]) + 1e-4], -1)
-        return F.normalize(out, dim=-1)
+        reg = F.normalize(torch.cat([out[:, :2], F.softplus(out[:, 2:]) + 1e-4], -1), dim=-1)
+        if not self.lsq_head:
+            return {"normal": reg}
+        w = torch.sigmoid(self.weigh(x)[..., 0])  # (P, K)
+        lights, rel = tokens[..., :3], tokens[..., 7]
+        wl = w.unsqueeze(-1) * lights
+        a = wl.transpose(1, 2) @ lights  # (P, 3, 3)
+        # a tiny ridge keeps the system solvable when the weights select < 3 lights; a
+        # larger one would pull every normal toward the lights' mean (a bias of ~0.5
+        # degrees at 1e-3 on a DiLiGenT-like cone)
+        ridge = 1e-6 * w.sum(1).clamp_min(1e-3)
+        a = a + ridge[:, None, None] * torch.eye(3)
+        b = torch.linalg.solve(a, (wl * rel.unsqueeze(-1)).sum(1))
+        lsq = F.normalize(torch.cat([b[:, :2], b[:, 2:].abs() + 1e-6], -1), dim=-1)
+        misfit = _lambertian_misfit(lsq, lights, rel, w)
+        normal = torch.where((misfit < LSQ_MISFIT).unsqueeze(-1), lsq, reg)
+        return {"normal": normal, "regressed": reg, "lsq": lsq, "weights": w,
+                "misfit": misfit}
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.branches(tokens)["normal"]
+
+
+def _lambertian_misfit(n: torch.Tensor, lights: torch.Tensor, rel: torch.Tensor,
+                      w: torch.Tensor) -> torch.Tensor:
+    """(P,) weighted RMS misfit of the observations ``rel`` (P, K) by the best Lambertian
+    shading ``rho max(0, n . l)`` of unit normals n (P, 3), relative to the observations'
+    weighted RMS: how well a normal explains the observations the network trusts."""
+    shade = (lights @ n.unsqueeze(-1))[..., 0].clamp_min(0.0)
+    rho = (w * rel * shade).sum(1) / (w * shade * shade).sum(1).clamp_min(1e-6)
+    err = (w * (rel - rho.unsqueeze(1) * shade) ** 2).sum(1)
+    # the floor keeps sqrt's gradient finite at an exact fit
+    return torch.sqrt(err / (w * rel * rel).sum(1).clamp_min(1e-6) + 1e-8)
 
 
 def weights_path() -> Path:
