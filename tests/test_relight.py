@@ -72,13 +72,33 @@ def test_lobe_fit_recovers_albedo_specular_and_shininess():
     np.testing.assert_allclose(model.albedo[seen], albedo[seen], atol=2e-3)
     np.testing.assert_allclose(model.specular[seen], spec[seen], atol=2e-3)
     assert np.mean(model.shininess[seen] == shin[seen]) > 0.97
-    assert model.numbers_per_pixel() == 10
+    assert model.numbers_per_pixel() == 16
+    # a Lambert + lobe capture leaves nothing for the diffuse ratio
+    assert np.abs(model.ratio[seen]).max() < 1e-2
     new = hemisphere_lights(1, 7)[0]
     nl = n @ new
     nh = np.maximum(n @ half_vectors(new[None])[0], 0)
     lobe = np.where(nl > 0, nh ** shin, 0)
     truth = albedo * np.maximum(nl, 0)[..., None] + spec * lobe[..., None]
     assert np.sqrt(np.mean((relight(model, new)[seen] - truth[seen]) ** 2)) < 2e-3
+
+
+def test_diffuse_ratio_recovers_a_smooth_shadowing_factor():
+    # A diffuse surface whose received light is scaled by a factor that depends on the
+    # light direction only (shadowing, interreflection): the ratio term recovers it.
+    cap = make_capture(size=20, num_lights=40, noise=0.0, seed=4)
+    n, L, m = cap.normals, cap.lights, cap.mask
+    rng = np.random.default_rng(4)
+    r = np.where(m[..., None], rng.uniform(-0.15, 0.15, (20, 20, 6)), 0.0)
+    ratio = lambda lights: 1.0 + np.einsum("hwj,kj->khw", r, ptm_basis(lights))  # noqa: E731
+    nl = np.einsum("hwc,kc->khw", n, L)
+    img = cap.albedo * (np.maximum(nl, 0) * ratio(L))[..., None]
+    model = fit_lobe(img.astype(np.float32), L, m, normals=n, shininess=(1.0,))
+    new = hemisphere_lights(1, 9)[0]
+    truth = cap.albedo * (np.maximum(n @ new, 0) * ratio(new[None])[0])[..., None]
+    plain = cap.albedo * np.maximum(n @ new, 0)[..., None]
+    err = np.sqrt(np.mean((relight(model, new)[m] - truth[m]) ** 2))
+    assert err < 0.2 * np.sqrt(np.mean((plain[m] - truth[m]) ** 2))
 
 
 def test_lobe_fit_with_solved_normals_relights_a_lambertian_capture():

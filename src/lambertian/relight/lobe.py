@@ -1,6 +1,8 @@
-"""This project's relighting model: photometric-stereo normals and a specular lobe per pixel.
+"""This project's relighting model: photometric-stereo normals, a diffuse ratio and a
+specular lobe per pixel.
 
-    I_c(l) = albedo_c * max(0, n . l) + specular_c * max(0, n . h)^s * [n . l > 0]
+    I_c(l) = albedo_c * max(0, n . l) * max(0, 1 + r . b(l))
+             + specular_c * max(0, n . h)^s * [n . l > 0]
 
 with ``h = normalize(l + v)`` the half vector, ``v = (0, 0, 1)`` the orthographic view
 direction (project frame: x right, y up, z toward the camera) and ``s`` the Blinn-Phong
@@ -8,7 +10,18 @@ exponent. The normal comes from a photometric-stereo solver (:func:`lambertian.p
 with it fixed, the model is linear in ``(albedo_c, specular_c)`` for each exponent, so each
 pixel's fit is a 2 x 2 non-negative least-squares problem per channel, solved in closed
 form for every exponent of the small set :data:`SHININESS`; the exponent with the smallest
-residual (summed over channels) is kept. 3 + 2 C + 1 numbers per pixel (10 for RGB).
+residual (summed over channels) is kept.
+
+The diffuse ratio ``1 + r . b(l)`` is what a Lambertian surface with the pixel's normal
+does not explain and a real one shows: cast shadows (the visibility of the light),
+interreflections and a rough surface's departure from the cosine law all scale the
+diffuse light by a factor that depends on the light direction only and varies slowly with
+it. It is modelled with the 6 terms of the PTM biquadratic ``b(l)`` (Malzbender et al.
+2001, :func:`lambertian.relight.basis.ptm_basis`), shared by the colour channels (it is
+geometry, not colour: the channels' albedos carry the colour), fitted after the lobe by
+weighted linear least squares of the lobe fit's residual (:data:`RATIO_TERMS` numbers,
+ridge :data:`RATIO_RIDGE`), and clamped at zero when relit (a ratio of light received
+cannot be negative). 3 + 2 C + 1 + 6 numbers per pixel (16 for RGB).
 
 References
 ----------
@@ -16,6 +29,8 @@ R. J. Woodham, "Photometric method for determining surface orientation from mult
 images", Optical Engineering 19(1), 1980 (the normals).
 J. F. Blinn, "Models of light reflection for computer synthesized pictures", SIGGRAPH 1977
 (the lobe).
+T. Malzbender, D. Gelb, H. Wolters, "Polynomial Texture Maps", SIGGRAPH 2001 (the basis
+of the diffuse ratio).
 """
 
 from __future__ import annotations
@@ -29,7 +44,8 @@ from lambertian.core.errors import InputError
 from lambertian.ps import DEFAULT_METHOD, get_solver
 from lambertian.ps.inputs import check_images, check_lights, check_mask
 from lambertian.ps.least_squares import DEFAULT_CHUNK, pixel_chunks
-from lambertian.relight.model import RelightModel
+from lambertian.relight.basis import ptm_basis
+from lambertian.relight.model import RATIO_TERMS, RelightModel
 
 #: Blinn-Phong exponents tried at every pixel: a log-spaced grid from a broad sheen to a
 #: near-mirror highlight, fixed a priori (not tuned on any evaluation set).
@@ -41,6 +57,12 @@ SHININESS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 LOBE_SEEN = 0.5
 
 VIEW = np.array([0.0, 0.0, 1.0])
+
+# Ridge of the diffuse ratio's 6 x 6 normal equations, relative to their mean diagonal: a
+# pixel whose lit observations leave a direction of the basis unobserved (few lights on
+# its side, or in attached shadow for most) keeps that coefficient near 0 (ratio 1,
+# Lambert) instead of extrapolating it. A fixed small value, a priori.
+RATIO_RIDGE = 1e-3
 
 
 def saturated_observations(raw_images: np.ndarray, bit_depth: int) -> np.ndarray:
@@ -114,7 +136,7 @@ def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = N
     Returns
     -------
     RelightModel of kind ``ours``: normals (H, W, 3), albedo and specular (H, W, C),
-    shininess (H, W), zeros outside the mask.
+    shininess (H, W), ratio (H, W, 6), zeros outside the mask.
     """
     t0 = time.perf_counter()
     img = check_images(images, source)
@@ -141,6 +163,9 @@ def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = N
     albedo = np.zeros((h * w, c), np.float32)
     spec = np.zeros((h * w, c), np.float32)
     shin = np.zeros(h * w, np.float32)
+    ratio = np.zeros((h * w, RATIO_TERMS), np.float32)
+    Bt = torch.from_numpy(ptm_basis(L).astype(np.float32))  # (K, 6)
+    BBt = (Bt[:, :, None] * Bt[:, None, :]).reshape(k, -1)  # (K, 36)
     for sl in pixel_chunks(idx.size, chunk, progress, "specular lobe"):
         pix = idx[sl]
         n = torch.from_numpy(N[pix])
@@ -175,15 +200,27 @@ def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = N
                         torch.where(better[:, None], b, best[2]),
                         torch.where(better, torch.full_like(tot, float(j)), best[3]))
         assert best is not None
-        albedo[pix] = best[1].numpy()
-        spec[pix] = best[2].numpy()
-        shin[pix] = exps[best[3].long()].numpy()
+        a, b, j = best[1], best[2], best[3].long()
+        # The diffuse ratio from what the lobe fit leaves: obs - a d - b f ~ a d (r . b(l)).
+        f = torch.where(lit, torch.exp(exps[j][:, None] * lognh), torch.zeros_like(d))
+        res = obs - a[:, None, :] * d[..., None] - b[:, None, :] * f[..., None]
+        g = d * (a * a).sum(1, keepdim=True).sqrt()  # (P, K) feature scale of the ratio
+        w2 = g * g if valid is None else g * g * use
+        A = (w2 @ BBt).reshape(-1, RATIO_TERMS, RATIO_TERMS)
+        rhs = (d * torch.einsum("pc,pkc->pk", a, res)) @ Bt  # (P, 6)
+        ridge = RATIO_RIDGE * A.diagonal(dim1=1, dim2=2).mean(1).clamp_min(1e-12)
+        A = A + ridge[:, None, None] * torch.eye(RATIO_TERMS)
+        albedo[pix] = a.numpy()
+        spec[pix] = b.numpy()
+        shin[pix] = exps[j].numpy()
+        ratio[pix] = torch.linalg.solve(A, rhs[..., None])[..., 0].numpy()
     Nout = np.zeros((h * w, 3), np.float32)
     Nout[idx] = N[idx]
     return RelightModel("ours", m, normals=Nout.reshape(h, w, 3),
                         albedo=albedo.reshape(h, w, c), specular=spec.reshape(h, w, c),
-                        shininess=shin.reshape(h, w),
-                        info={"method": f"normals ({info_method}) + Blinn-Phong lobe",
+                        shininess=shin.reshape(h, w), ratio=ratio.reshape(h, w, RATIO_TERMS),
+                        info={"method": f"normals ({info_method}) + Blinn-Phong lobe + "
+                                        "diffuse ratio",
                               "shininess_set": list(shininess),
                               "seconds_normals": t_ps,
                               "seconds": time.perf_counter() - t0})

@@ -11,6 +11,9 @@ import numpy as np
 #: this project's physical model (normal, albedo, a specular lobe).
 KINDS = ("ptm", "hsh9", "hsh16", "ours")
 
+#: Terms of ``ours``'s diffuse ratio (the PTM biquadratic of the light direction).
+RATIO_TERMS = 6
+
 
 @dataclass
 class RelightModel:
@@ -25,6 +28,8 @@ class RelightModel:
     specular : ``ours``: (H, W, C) float32 strength of the Blinn-Phong lobe.
     shininess : ``ours``: (H, W) float32 Blinn-Phong exponent, one of
         :data:`lambertian.relight.lobe.SHININESS`.
+    ratio : ``ours``: (H, W, 6) float32 coefficients ``r`` of the diffuse ratio
+        ``max(0, 1 + r . ptm_basis(l))`` (:mod:`lambertian.relight.lobe`); None reads as 0.
     info : method, settings, timings.
     """
 
@@ -35,6 +40,7 @@ class RelightModel:
     albedo: np.ndarray | None = None
     specular: np.ndarray | None = None
     shininess: np.ndarray | None = None
+    ratio: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -52,6 +58,6 @@ class RelightModel:
         """How many numbers the model stores for one pixel (the issue's budget is 16)."""
         if self.kind == "ours":
             # a unit normal is 2 degrees of freedom but stored as 3 numbers; count 3.
-            return 3 + 2 * self.channels + 1
+            return 3 + 2 * self.channels + 1 + RATIO_TERMS
         assert self.coefficients is not None
         return int(self.coefficients.shape[2] * self.coefficients.shape[3])

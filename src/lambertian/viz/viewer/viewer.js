@@ -9,7 +9,8 @@
 // texture fetch, so this is what keeps a 612 x 512 frame within its time budget. The relighting below is the
 // same math as lambertian.relight.render.relight and .display (Python), term for term:
 //   ptm / hsh9 / hsh16 : I_c = sum_k basis_k(l) * coef_kc   (basis: lambertian.relight.basis)
-//   ours              : I_c = albedo_c max(0, n.l) + specular_c max(0, n.h)^s [n.l > 0]
+//   ours              : I_c = albedo_c max(0, n.l) max(0, 1 + r . ptm_basis(l))
+//                             + specular_c max(0, n.h)^s [n.l > 0]
 //   display           : round(255 * clamp(exposure * I, 0, 1) ^ (1 / 2.2))
 (function () {
   'use strict';
@@ -58,7 +59,8 @@
     return w;
   }
   function basisWeights(l) {
-    var w = M.kind === 'ptm' ? ptmBasis(l) : (M.kind.indexOf('hsh') === 0 ?
+    // ours: the PTM basis of its diffuse ratio
+    var w = M.kind === 'ptm' || M.kind === 'ours' ? ptmBasis(l) : (M.kind.indexOf('hsh') === 0 ?
         hshBasis(l, M.terms) : []);
     while (w.length < 16) w.push(0);
     return w;
@@ -85,10 +87,14 @@
     var j = 3 * T.aux + ch;
     return 'int((q' + (j >> 4) + '.' + 'xyzw'[(j >> 2) & 3] + ' >> ' + 8 * (j & 3) + 'u) & 255u)';
   }
-  var fetches = [];
-  for (var li = 0; li < LAYERS; li++) {
-    fetches.push('  uvec4 q' + li + ' = texelFetch(u_data, ivec2(px.x, px.y + ' + li * H + '), 0);');
+  function withFetches(body) {   // fetch only the layers the code reads (ours: one)
+    return body.replace('//FETCHES', Array.apply(null, Array(LAYERS)).map(function (_, li) {
+      return body.indexOf('q' + li + '.') < 0 ? '' :
+          '  uvec4 q' + li + ' = texelFetch(u_data, ivec2(px.x, px.y + ' + li * H + '), 0);';
+    }).join('\n'));
   }
+  var RATIO = [];
+  T.names.forEach(function (name, i) { if (name.indexOf('diffuse ratio') === 0) RATIO.push(i); });
   var VS = '#version 300 es\nin vec2 a_pos; void main() { gl_Position = vec4(a_pos, 0.0, 1.0); }';
   var FS = [
     '#version 300 es',
@@ -114,8 +120,9 @@
     '  vec2 img = (frag - u_pan) / u_zoom;',
     '  if (img.x < 0.0 || img.y < 0.0 || img.x >= u_imageSize.x || img.y >= u_imageSize.y) {',
     '    fragColor = vec4(0.07, 0.07, 0.07, 1.0); return; }',
-    '  ivec2 px = ivec2(floor(img));'].concat(fetches).concat([
-    '  if (' + auxByte(0) + ' < 128) { fragColor = vec4(0.0, 0.0, 0.0, 1.0); return; }',
+    '  ivec2 px = ivec2(floor(img));', '//FETCHES',
+    '  int aux = ' + auxByte(0) + ';',
+    '  if (aux < 1) { fragColor = vec4(0.0, 0.0, 0.0, 1.0); return; }'].concat([
     '  vec3 c = vec3(0.0);',
     '#if !KIND_OURS && MODE == 0',
     '  {'].concat(
@@ -131,8 +138,11 @@
     '#if MODE == 0',
     '#if KIND_OURS',
     '    vec3 sp = ' + tileExpr(T.specular >= 0 ? T.specular : 0) + ';',
-    '    float s = u_exps[clamp(' + auxByte(1) + ', 0, NEXP - 1)];',
-    '    c = a * max(nl, 0.0) + sp * lobe(nl, nh, s);',
+    '    float s = u_exps[clamp(aux - 1, 0, NEXP - 1)];',
+    '    float ratio = max(1.0' + RATIO.map(function (t, i) {
+          return ' + dot(' + tileExpr(t) + ', vec3(u_w[' + 3 * i + '], u_w[' + (3 * i + 1) +
+              '], u_w[' + (3 * i + 2) + ']))'; }).join('') + ', 0.0);',
+    '    c = a * (max(nl, 0.0) * ratio) + sp * lobe(nl, nh, s);',
     '#endif',
     '  c = show(c);',
     '#elif MODE == 1',
@@ -144,6 +154,7 @@
     '#endif',
     '  fragColor = vec4(c, 1.0);',
     '}'])).join('\n');
+  FS = withFetches(FS);
 
   function compile(type, src) {
     var s = gl.createShader(type);
@@ -392,7 +403,7 @@
     }
     state.light = keep; draw();
     t.sort(function (a, b) { return a - b; });
-    return { median_ms: t[Math.floor(t.length / 2)], mean_ms: t.reduce(function (a, b) { return a + b; }, 0) / t.length,
+    return { median_ms: t[Math.floor(t.length / 2)], min_ms: t[0], mean_ms: t.reduce(function (a, b) { return a + b; }, 0) / t.length,
              max_ms: t[t.length - 1], frames: frames, renderer: gl.getParameter(gl.RENDERER) };
   };
 
