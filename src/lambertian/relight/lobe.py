@@ -18,10 +18,11 @@ interreflections and a rough surface's departure from the cosine law all scale t
 diffuse light by a factor that depends on the light direction only and varies slowly with
 it. It is modelled with the 6 terms of the PTM biquadratic ``b(l)`` (Malzbender et al.
 2001, :func:`lambertian.relight.basis.ptm_basis`), shared by the colour channels (it is
-geometry, not colour: the channels' albedos carry the colour), fitted after the lobe by
-weighted linear least squares of the lobe fit's residual (:data:`RATIO_TERMS` numbers,
-ridge :data:`RATIO_RIDGE`), and clamped at zero when relit (a ratio of light received
-cannot be negative). 3 + 2 C + 1 + 6 numbers per pixel (16 for RGB).
+geometry, not colour: the channels' albedos carry the colour), fitted by weighted linear
+least squares of the lobe fit's residual (:data:`RATIO_TERMS` numbers, ridge
+:data:`RATIO_RIDGE`), the lobe then refitted through it (:data:`RATIO_ROUNDS`), and clamped
+at zero when relit (a ratio of light received cannot be negative). 3 + 2 C + 1 + 6
+numbers per pixel (16 for RGB).
 
 References
 ----------
@@ -64,6 +65,12 @@ VIEW = np.array([0.0, 0.0, 1.0])
 # Lambert) instead of extrapolating it. A fixed small value, a priori.
 RATIO_RIDGE = 1e-3
 
+#: Rounds of (lobe given the ratio, ratio given the lobe): the first fits the lobe to a
+# Lambertian diffuse term, the second refits it to the diffuse term seen through the ratio
+# (measured on DiLiGenT, leave-lights-out RMSE: bear 0.0054 -> 0.0051, reading 0.0394 ->
+# 0.0393, ball 0.0192 both; a third round changes the fourth digit).
+RATIO_ROUNDS = 2
+
 
 def saturated_observations(raw_images: np.ndarray, bit_depth: int) -> np.ndarray:
     """(K, H, W) bool: observations with a channel at the top code of their bit depth.
@@ -90,8 +97,8 @@ def half_vectors(lights: np.ndarray) -> np.ndarray:
 def _solve_pair(Sdd, Sdf, Sff, Sdi, Sfi, seen):
     """Non-negative least squares of ``I ~ a d + b f`` from its sums, per pixel/channel.
 
-    All inputs broadcast to (P, C); ``seen`` (P, 1) bool says whether the lobe may be used
-    at all. Returns a, b and the residual sum minus ``sum I^2``.
+    All inputs broadcast together ((P, C), or (P, E, C) for E exponents at once); ``seen``
+    (P, [E,] 1) bool says whether the lobe may be used at all. Returns a, b and the residual sum minus ``sum I^2``.
     """
     det = Sdd * Sff - Sdf * Sdf
     ok = (det > 1e-6 * (Sdd * Sff).clamp_min(1e-30)) & seen
@@ -107,6 +114,43 @@ def _solve_pair(Sdd, Sdf, Sff, Sdi, Sfi, seen):
     b = torch.where(use_a, torch.zeros_like(b), torch.where(use_b, b_only, b))
     err = a * a * Sdd + 2 * a * b * Sdf + b * b * Sff - 2 * a * Sdi - 2 * b * Sfi
     return a, b, err
+
+
+def _best_lobe(d, F, Sff, Sfi, seen, obs):
+    """Per pixel, the exponent whose (albedo, specular) fit leaves the smallest residual
+    summed over the channels.
+
+    d : (P, K) diffuse feature; F : (P, E, K) the lobe of every exponent; Sff (P, E, 1),
+    Sfi (P, E, C), seen (P, E, 1): its sums; obs : (P, K, C).
+    Returns a (P, C), b (P, C) and the exponent index (P,).
+    """
+    Sdd = (d * d).sum(1)[:, None, None]  # (P, 1, 1)
+    Sdi = torch.bmm(d[:, None, :], obs)  # (P, 1, C)
+    Sdf = torch.bmm(F, d[..., None])  # (P, E, 1)
+    a, b, err = _solve_pair(Sdd, Sdf, Sff, Sdi, Sfi, seen)  # (P, E, C)
+    j = err.sum(-1).argmin(1)  # the first of equals, as a strict-improvement scan
+    at = torch.arange(j.numel())
+    return a[at, j], b[at, j], j
+
+
+def _diffuse_ratio(d, f, a, b, obs, use, Bt, BBt):
+    """Ridge least squares of ``obs - a d - b f ~ a d (r . B)`` per pixel: r (P, 6).
+
+    d, f : (P, K) diffuse and lobe features (zero where unused); a, b : (P, C); obs :
+    (P, K, C); use : (P, K) bool or None; Bt : (K, 6) basis, BBt : (K, 36) its outer
+    products. Only channel sums enter, so nothing of size P K C is formed.
+    """
+    aa = (a * a).sum(1, keepdim=True)  # (P, 1)
+    ab = (a * b).sum(1, keepdim=True)
+    a_res = torch.bmm(obs, a[..., None])[..., 0] - aa * d - ab * f  # sum_c a_c res_c
+    w2 = d * d * aa  # (P, K)
+    if use is not None:
+        w2 = w2 * use
+    A = (w2 @ BBt).reshape(-1, RATIO_TERMS, RATIO_TERMS)
+    rhs = (d * a_res) @ Bt  # (P, 6)
+    ridge = RATIO_RIDGE * A.diagonal(dim1=1, dim2=2).mean(1).clamp_min(1e-12)
+    A = A + ridge[:, None, None] * torch.eye(RATIO_TERMS)
+    return torch.linalg.solve(A, rhs[..., None])[..., 0]
 
 
 def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, *,
@@ -180,40 +224,25 @@ def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = N
             lit = lit & use
             obs = obs * use[..., None]
         lognh = torch.log((n @ Ht.T).clamp_min(1e-30))
-        Sdd = (d * d).sum(1, keepdim=True)  # (P, 1)
-        Sdi = torch.einsum("pk,pkc->pc", d, obs)  # (P, C)
-        best = None
-        for j, s in enumerate(exps):
-            f = torch.where(lit, torch.exp(s * lognh), torch.zeros_like(d))
-            Sff = (f * f).sum(1, keepdim=True)
-            Sdf = (d * f).sum(1, keepdim=True)
-            Sfi = torch.einsum("pk,pkc->pc", f, obs)
-            seen = f.amax(1, keepdim=True) >= LOBE_SEEN
-            a, b, err = _solve_pair(Sdd, Sdf, Sff, Sdi, Sfi, seen)
-            tot = err.sum(1)
-            if best is None:
-                best = (tot, a, b, torch.zeros_like(tot))
-            else:
-                better = tot < best[0]
-                best = (torch.where(better, tot, best[0]),
-                        torch.where(better[:, None], a, best[1]),
-                        torch.where(better[:, None], b, best[2]),
-                        torch.where(better, torch.full_like(tot, float(j)), best[3]))
-        assert best is not None
-        a, b, j = best[1], best[2], best[3].long()
-        # The diffuse ratio from what the lobe fit leaves: obs - a d - b f ~ a d (r . b(l)).
-        f = torch.where(lit, torch.exp(exps[j][:, None] * lognh), torch.zeros_like(d))
-        res = obs - a[:, None, :] * d[..., None] - b[:, None, :] * f[..., None]
-        g = d * (a * a).sum(1, keepdim=True).sqrt()  # (P, K) feature scale of the ratio
-        w2 = g * g if valid is None else g * g * use
-        A = (w2 @ BBt).reshape(-1, RATIO_TERMS, RATIO_TERMS)
-        rhs = (d * torch.einsum("pc,pkc->pk", a, res)) @ Bt  # (P, 6)
-        ridge = RATIO_RIDGE * A.diagonal(dim1=1, dim2=2).mean(1).clamp_min(1e-12)
-        A = A + ridge[:, None, None] * torch.eye(RATIO_TERMS)
+        # Every exponent's lobe and the sums that do not change between the rounds.
+        F = torch.where(lit[:, None, :], torch.exp(exps[None, :, None] * lognh[:, None, :]),
+                        torch.zeros(()))  # (P, E, K)
+        Sff = (F * F).sum(-1, keepdim=True)  # (P, E, 1)
+        Sfi = torch.bmm(F, obs)  # (P, E, C)
+        seen = F.amax(-1, keepdim=True) >= LOBE_SEEN
+        keep = use if valid is not None else None
+        r = torch.zeros(pix.size, RATIO_TERMS)
+        for _ in range(RATIO_ROUNDS):
+            # The lobe with the diffuse term seen through the current ratio, then the
+            # ratio from what that fit leaves: obs - b f - a d ~ a d (r . b(l)).
+            dr = d * (1.0 + r @ Bt.T).clamp_min(0.0)
+            a, b, j = _best_lobe(dr, F, Sff, Sfi, seen, obs)
+            f = F[torch.arange(pix.size), j]  # (P, K)
+            r = _diffuse_ratio(d, f, a, b, obs, keep, Bt, BBt)
         albedo[pix] = a.numpy()
         spec[pix] = b.numpy()
         shin[pix] = exps[j].numpy()
-        ratio[pix] = torch.linalg.solve(A, rhs[..., None])[..., 0].numpy()
+        ratio[pix] = r.numpy()
     Nout = np.zeros((h * w, 3), np.float32)
     Nout[idx] = N[idx]
     return RelightModel("ours", m, normals=Nout.reshape(h, w, 3),
