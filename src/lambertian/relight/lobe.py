@@ -98,7 +98,8 @@ def _solve_pair(Sdd, Sdf, Sff, Sdi, Sfi, seen):
     """Non-negative least squares of ``I ~ a d + b f`` from its sums, per pixel/channel.
 
     All inputs broadcast together ((P, C), or (P, E, C) for E exponents at once); ``seen``
-    (P, [E,] 1) bool says whether the lobe may be used at all. Returns a, b and the residual sum minus ``sum I^2``.
+    (P, [E,] 1) bool says whether the lobe may be used at all. Returns a, b and the
+    residual sum minus ``sum I^2``.
     """
     det = Sdd * Sff - Sdf * Sdf
     ok = (det > 1e-6 * (Sdd * Sff).clamp_min(1e-30)) & seen
