@@ -75,13 +75,15 @@
   // Byte j of a pixel (tile j / 3, channel j % 3) sits in layer j >> 4 of the packed
   // texture (layers stacked vertically, H rows each), word (j >> 2) & 3, bits 8 (j & 3).
   var LAYERS = Math.ceil(3 * T.count / 16);
-  function tileExpr(t) {   // GLSL: tile t decoded, vec3(byte) / 255 * scale + bias
+  function tileBytes(t) {   // GLSL: tile t's three bytes as a vec3 (0-255)
     var c = [0, 1, 2].map(function (ch) {
       var j = 3 * t + ch;
       return '(q' + (j >> 4) + '.' + 'xyzw'[(j >> 2) & 3] + ' >> ' + 8 * (j & 3) + 'u)';
     });
-    return '(vec3(uvec3(' + c.join(', ') + ') & 255u) * (1.0 / 255.0) * u_scale[' + t +
-        '] + u_bias[' + t + '])';
+    return 'vec3(uvec3(' + c.join(', ') + ') & 255u)';
+  }
+  function tileExpr(t) {   // GLSL: tile t decoded, byte / 255 * scale + bias
+    return '(' + tileBytes(t) + ' * u_scale[' + t + '] + u_bias[' + t + '])';
   }
   function auxByte(ch) {
     var j = 3 * T.aux + ch;
@@ -104,8 +106,12 @@
     '#define NEXP ' + Math.max(M.shininess.length, 1),
     'uniform usampler2D u_data;',
     'uniform vec2 u_imageSize; uniform vec2 u_canvasSize;',
-    'uniform vec3 u_scale[NT]; uniform vec3 u_bias[NT];',
-    'uniform float u_w[16]; uniform vec3 u_light; uniform vec3 u_half;',
+    'uniform vec3 u_scale[NT]; uniform vec3 u_bias[NT];',   // scale already / 255
+    // Sums over tiles with per-frame weights (the light basis) fold the tiles' scale and
+    // bias into the weights (JavaScript, once a frame): sum_k w_k (byte_k s_k + b_k) =
+    // sum_k byte_k (w_k s_k) + sum_k w_k b_k. u_tw: one vec3 per tile, u_t0 the constant.
+    'uniform vec3 u_tw[' + Math.max(M.terms, RATIO.length, 1) + ']; uniform vec3 u_t0;',
+    'uniform vec3 u_light; uniform vec3 u_half;',
     'uniform float u_exps[NEXP];',
     'uniform float u_exposure; uniform float u_ks; uniform float u_alpha;',
     'uniform vec2 u_pan; uniform float u_zoom;',
@@ -115,36 +121,30 @@
     'vec3 show(vec3 c) {',   // pow(0, y) is undefined in GLSL: a tiny floor rounds to 0
     '  vec3 v = clamp(c * u_exposure, 0.0, 1.0);',
     '  return pow(max(v, vec3(1e-12)), vec3(1.0 / ' + GAMMA.toFixed(1) + ')); }',
+    // No early returns: a CPU rasteriser shades 4 pixels in lock-step and pays for
+    // divergent control flow; outside the image / the mask are selected at the end.
     'void main() {',
     '  vec2 frag = vec2(gl_FragCoord.x, u_canvasSize.y - gl_FragCoord.y);',
     '  vec2 img = (frag - u_pan) / u_zoom;',
-    '  if (img.x < 0.0 || img.y < 0.0 || img.x >= u_imageSize.x || img.y >= u_imageSize.y) {',
-    '    fragColor = vec4(0.07, 0.07, 0.07, 1.0); return; }',
-    '  ivec2 px = ivec2(floor(img));', '//FETCHES',
+    '  bool inside = all(greaterThanEqual(img, vec2(0.0))) && all(lessThan(img, u_imageSize));',
+    '  ivec2 px = clamp(ivec2(floor(img)), ivec2(0), ivec2(u_imageSize) - 1);', '//FETCHES',
     '  int aux = ' + auxByte(0) + ';',
-    '  if (aux < 1) { fragColor = vec4(0.0, 0.0, 0.0, 1.0); return; }'].concat([
-    '  vec3 c = vec3(0.0);',
+    '  vec3 c;',
     '#if !KIND_OURS && MODE == 0',
-    '  {'].concat(
-      Array.apply(null, Array(M.terms)).map(function (_, k) {
-        return '    c += u_w[' + k + '] * ' + tileExpr(k) + ';'; })).concat([
-    '    fragColor = vec4(show(c), 1.0); return;',
-    '  }',
-    '#endif',
+    '  c = u_t0' + Array.apply(null, Array(M.terms)).map(function (_, k) {
+        return ' + ' + tileBytes(k) + ' * u_tw[' + k + ']'; }).join('') + ';',
+    '  c = show(c);',
+    '#else',
     '  vec3 n = ' + tileExpr(T.normals) + ';',
     '  vec3 a = ' + tileExpr(T.albedo) + ';',
     '  float nl = dot(n, u_light);',
     '  float nh = max(dot(n, u_half), 0.0);',
     '#if MODE == 0',
-    '#if KIND_OURS',
     '    vec3 sp = ' + tileExpr(T.specular >= 0 ? T.specular : 0) + ';',
     '    float s = u_exps[clamp(aux - 1, 0, NEXP - 1)];',
-    '    float ratio = max(1.0' + RATIO.map(function (t, i) {
-          return ' + dot(' + tileExpr(t) + ', vec3(u_w[' + 3 * i + '], u_w[' + (3 * i + 1) +
-              '], u_w[' + (3 * i + 2) + ']))'; }).join('') + ', 0.0);',
-    '    c = a * (max(nl, 0.0) * ratio) + sp * lobe(nl, nh, s);',
-    '#endif',
-    '  c = show(c);',
+    '    float ratio = max(u_t0.x' + RATIO.map(function (t, i) {
+          return ' + dot(' + tileBytes(t) + ', u_tw[' + i + '])'; }).join('') + ', 0.0);',
+    '    c = show(a * (max(nl, 0.0) * ratio) + sp * lobe(nl, nh, s));',
     '#elif MODE == 1',
     '  c = (n + 1.0) * 0.5;',
     '#elif MODE == 2',
@@ -152,8 +152,10 @@
     '#else',
     '  c = show(a * max(nl, 0.0) + vec3(u_ks * lobe(nl, nh, u_alpha)));',
     '#endif',
-    '  fragColor = vec4(c, 1.0);',
-    '}'])).join('\n');
+    '#endif',
+    '  fragColor = !inside ? vec4(0.07, 0.07, 0.07, 1.0) :',
+    '      (aux < 1 ? vec4(0.0, 0.0, 0.0, 1.0) : vec4(c, 1.0));',
+    '}'].join('\n');
   FS = withFetches(FS);
 
   function compile(type, src) {
@@ -193,6 +195,28 @@
   var MODES = { image: 0, normals: 1, albedo: 2, specular: 3 };
   var texture = null;
 
+  var SCALE = new Float32Array([].concat.apply([], M.scale.map(function (sc) {
+    return sc.map(function (v) { return v / 255; }); })));
+  // The per-frame weights of the tiles that enter a weighted sum: the polynomial's terms
+  // (weights: the basis), or ours's diffuse ratio (weights: its PTM basis; constant 1).
+  function tileWeights(l) {
+    var b = basisWeights(l), tiles, c = [0, 0, 0];
+    if (M.kind === 'ours') { tiles = RATIO; c = [1, 1, 1]; }
+    else tiles = Array.apply(null, Array(M.terms)).map(function (_, k) { return k; });
+    var w = [];
+    tiles.forEach(function (t, i) {
+      for (var ch = 0; ch < 3; ch++) {
+        // ours: tile i holds ratio terms 3i..3i+2 (one weight per channel of the tile);
+        // polynomials: tile k is term k of the three colour channels (one weight).
+        var wk = M.kind === 'ours' ? b[3 * i + ch] : b[i];
+        w.push(wk * M.scale[t][ch] / 255);
+        if (M.kind === 'ours') { c[0] += wk * M.bias[t][ch]; c[1] = c[2] = c[0]; }
+        else c[ch] += wk * M.bias[t][ch];
+      }
+    });
+    if (!w.length) w = [0, 0, 0];
+    return { w: new Float32Array(w), c: new Float32Array(c) };
+  }
   function halfVector(l) { return normalize([l[0], l[1], l[2] + 1]); }
 
   // Only the mask's bounding box is shaded (a CPU rasteriser pays for every fragment);
@@ -223,9 +247,11 @@
     gl.uniform1i(U(prog, 'u_data'), 0);
     gl.uniform2f(U(prog, 'u_imageSize'), W, H);
     gl.uniform2f(U(prog, 'u_canvasSize'), W, H);
-    gl.uniform3fv(U(prog, 'u_scale'), new Float32Array([].concat.apply([], M.scale)));
+    gl.uniform3fv(U(prog, 'u_scale'), SCALE);
     gl.uniform3fv(U(prog, 'u_bias'), new Float32Array([].concat.apply([], M.bias)));
-    gl.uniform1fv(U(prog, 'u_w'), new Float32Array(basisWeights(state.light)));
+    var tw = tileWeights(state.light);
+    gl.uniform3fv(U(prog, 'u_tw'), tw.w);
+    gl.uniform3fv(U(prog, 'u_t0'), tw.c);
     gl.uniform3fv(U(prog, 'u_light'), new Float32Array(state.light));
     gl.uniform3fv(U(prog, 'u_half'), new Float32Array(halfVector(state.light)));
     gl.uniform1fv(U(prog, 'u_exps'), new Float32Array(M.shininess.length ? M.shininess : [1]));
