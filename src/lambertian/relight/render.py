@@ -34,7 +34,8 @@ def relight(model: RelightModel, light: np.ndarray) -> np.ndarray:
         assert model.specular is not None and model.shininess is not None
         n = model.normals.astype(np.float64)
         nl = n @ l[0]
-        nh = np.maximum(n @ half_vectors(l)[0], 0.0)
+        m = n if model.axis is None else model.axis.astype(np.float64)
+        nh = np.maximum(m @ half_vectors(l)[0], 0.0)
         lobe = np.where(nl > 0, nh ** model.shininess.astype(np.float64), 0.0)
         diffuse = np.maximum(nl, 0.0)
         if model.ratio is not None:

@@ -110,7 +110,9 @@ def encode_model(model: RelightModel, normals: np.ndarray | None = None,
         terms = 0
         add("normals", model.normals, np.full(3, -1.0), np.full(3, 2.0))
         add("albedo", model.albedo)
-        add("specular", model.specular)
+        spec = np.asarray(model.specular, np.float64)[..., :1]
+        axis = model.normals if model.axis is None else model.axis
+        add("specular + lobe axis", np.concatenate([spec, axis[..., :2]], axis=-1))
         ratio = np.zeros((h, w, RATIO_TERMS)) if model.ratio is None else model.ratio
         for t in range(RATIO_TERMS // 3):
             part = ratio[..., 3 * t:3 * t + 3]
@@ -155,8 +157,12 @@ def decode_model(data: ViewerData) -> tuple[RelightModel, np.ndarray, np.ndarray
         shin = np.asarray(SHININESS, np.float32)[index]
         ratio = np.concatenate([vals[i] for i, name in enumerate(data.names)
                                 if name.startswith("diffuse ratio")], axis=-1)
+        sa = vals[at["specular + lobe axis"]]
+        axis = np.stack([sa[..., 1], sa[..., 2],
+                         np.sqrt(np.maximum(1.0 - sa[..., 1] ** 2 - sa[..., 2] ** 2, 0.0))], -1)
         model = RelightModel("ours", mask, normals=normals, albedo=albedo,
-                             specular=vals[at["specular"]].astype(np.float32),
+                             specular=sa[..., :1].astype(np.float32),
+                             axis=np.where(mask[..., None], axis, 0).astype(np.float32),
                              shininess=np.where(mask, shin, 0).astype(np.float32),
                              ratio=np.where(mask[..., None], ratio, 0).astype(np.float32))
     else:
@@ -264,7 +270,7 @@ def write_viewer(out: str | os.PathLike[str], model: RelightModel, *,
         "width": w, "height": h, "atlas_width": cols * w, "atlas_height": rows * h,
         "tiles": {"count": t, "names": data.names, "origin": origin,
                   "normals": at["normals"], "albedo": at["albedo"],
-                  "specular": at.get("specular", -1), "aux": at["aux"]},
+                  "specular": at.get("specular + lobe axis", -1), "aux": at["aux"]},
         "scale": data.scale.tolist(), "bias": data.bias.tolist(),
         "shininess": list(SHININESS) if model.kind == "ours" else [],
         "display_gamma": 2.2,

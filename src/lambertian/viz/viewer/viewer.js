@@ -10,7 +10,7 @@
 // same math as lambertian.relight.render.relight and .display (Python), term for term:
 //   ptm / hsh9 / hsh16 : I_c = sum_k basis_k(l) * coef_kc   (basis: lambertian.relight.basis)
 //   ours              : I_c = albedo_c max(0, n.l) max(0, 1 + r . ptm_basis(l))
-//                             + specular_c max(0, n.h)^s [n.l > 0]
+//                             + specular max(0, m.h)^s [n.l > 0]   (m: the lobe's axis)
 //   display           : round(255 * clamp(exposure * I, 0, 1) ^ (1 / 2.2))
 (function () {
   'use strict';
@@ -140,11 +140,12 @@
     '  float nl = dot(n, u_light);',
     '  float nh = max(dot(n, u_half), 0.0);',
     '#if MODE == 0',
-    '    vec3 sp = ' + tileExpr(T.specular >= 0 ? T.specular : 0) + ';',
+    '    vec3 sa = ' + tileExpr(T.specular >= 0 ? T.specular : 0) + ';',   // b, m.x, m.y
+    '    vec3 ax = vec3(sa.yz, sqrt(max(1.0 - dot(sa.yz, sa.yz), 0.0)));',
     '    float s = u_exps[clamp(aux - 1, 0, NEXP - 1)];',
     '    float ratio = max(u_t0.x' + RATIO.map(function (t, i) {
           return ' + dot(' + tileBytes(t) + ', u_tw[' + i + '])'; }).join('') + ', 0.0);',
-    '    c = show(a * (max(nl, 0.0) * ratio) + sp * lobe(nl, nh, s));',
+    '    c = show(a * (max(nl, 0.0) * ratio) + vec3(sa.x * lobe(nl, max(dot(ax, u_half), 0.0), s)));',
     '#elif MODE == 1',
     '  c = (n + 1.0) * 0.5;',
     '#elif MODE == 2',
