@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lambertian.core.errors import InputError
-from lambertian.relight import fit_hsh, fit_lobe, fit_model, fit_ptm, relight
+from lambertian.relight import RelightModel, fit_hsh, fit_lobe, fit_model, fit_ptm, relight
 from lambertian.relight.basis import hsh_basis, ptm_basis
 from lambertian.relight.lobe import LOBE_SEEN, SHININESS, half_vectors, saturated_observations
 from lambertian.synth.capture import make_capture
@@ -70,15 +70,62 @@ def test_lobe_fit_recovers_albedo_specular_and_shininess():
     # Where some light samples the lobe near its peak, every parameter is pinned down;
     # elsewhere the fit refuses to extrapolate an unseen lobe (LOBE_SEEN).
     np.testing.assert_allclose(model.albedo[seen], albedo[seen], atol=2e-3)
-    np.testing.assert_allclose(model.specular[seen], spec[seen], atol=2e-3)
+    np.testing.assert_allclose(model.specular[seen], spec[seen][:, :1], atol=2e-3)
+    # the lobe's axis is the normal here (no highlight elsewhere to find)
+    assert np.mean(np.sum(model.axis[seen] * n[seen], -1) > 0.9999) > 0.97
     assert np.mean(model.shininess[seen] == shin[seen]) > 0.97
-    assert model.numbers_per_pixel() == 10
+    assert model.numbers_per_pixel() == 16
+    # a Lambert + lobe capture leaves nothing for the diffuse ratio
+    assert np.abs(model.ratio[seen]).max() < 1e-2
     new = hemisphere_lights(1, 7)[0]
     nl = n @ new
     nh = np.maximum(n @ half_vectors(new[None])[0], 0)
     lobe = np.where(nl > 0, nh ** shin, 0)
     truth = albedo * np.maximum(nl, 0)[..., None] + spec * lobe[..., None]
     assert np.sqrt(np.mean((relight(model, new)[seen] - truth[seen]) ** 2)) < 2e-3
+
+
+def test_lobe_axis_follows_a_highlight_away_from_the_normal():
+    # A highlight about a "specular normal" tilted from the diffuse one (mesostructure):
+    # the fit finds the tilted axis and relights the highlight where it is.
+    cap = make_capture(size=16, num_lights=60, noise=0.0, seed=8)
+    n, L, m = cap.normals, cap.lights, cap.mask
+    t = np.deg2rad(8.0)
+    tilt = np.array([[np.cos(t), 0, np.sin(t)], [0, 1, 0], [-np.sin(t), 0, np.cos(t)]])
+    ax = n @ tilt.T
+    nl = np.einsum("hwc,kc->khw", n, L)
+    mh = np.maximum(np.einsum("hwc,kc->khw", ax, half_vectors(L)), 0)
+    lobe = 0.5 * np.where(nl > 0, mh ** 30, 0)
+    img = cap.albedo * np.maximum(nl, 0)[..., None] + lobe[..., None]
+    model = fit_lobe(img.astype(np.float32), L, m, normals=n, shininess=(10.0, 30.0, 100.0))
+    lit = m & (np.einsum("hwc,c->hw", ax, half_vectors(L).mean(0)) > 0.8)
+    cos = np.sum(model.axis * ax, -1)[lit]
+    assert np.median(cos) > np.cos(np.deg2rad(4.0))  # the tilt is 8 degrees
+    new = hemisphere_lights(1, 11)[0]
+    nh = np.maximum(ax @ half_vectors(new[None])[0], 0)
+    spec = 0.5 * np.where(n @ new > 0, nh ** 30, 0)
+    truth = cap.albedo * np.maximum(n @ new, 0)[..., None] + spec[..., None]
+    about_n = RelightModel(**{**model.__dict__, "axis": None})  # the same lobe about n
+    err = np.sqrt(np.mean((relight(model, new)[m] - truth[m]) ** 2))
+    assert err < 0.3 * np.sqrt(np.mean((relight(about_n, new)[m] - truth[m]) ** 2))
+
+
+def test_diffuse_ratio_recovers_a_smooth_shadowing_factor():
+    # A diffuse surface whose received light is scaled by a factor that depends on the
+    # light direction only (shadowing, interreflection): the ratio term recovers it.
+    cap = make_capture(size=20, num_lights=40, noise=0.0, seed=4)
+    n, L, m = cap.normals, cap.lights, cap.mask
+    rng = np.random.default_rng(4)
+    r = np.where(m[..., None], rng.uniform(-0.15, 0.15, (20, 20, 6)), 0.0)
+    ratio = lambda lights: 1.0 + np.einsum("hwj,kj->khw", r, ptm_basis(lights))  # noqa: E731
+    nl = np.einsum("hwc,kc->khw", n, L)
+    img = cap.albedo * (np.maximum(nl, 0) * ratio(L))[..., None]
+    model = fit_lobe(img.astype(np.float32), L, m, normals=n, shininess=(1.0,))
+    new = hemisphere_lights(1, 9)[0]
+    truth = cap.albedo * (np.maximum(n @ new, 0) * ratio(new[None])[0])[..., None]
+    plain = cap.albedo * np.maximum(n @ new, 0)[..., None]
+    err = np.sqrt(np.mean((relight(model, new)[m] - truth[m]) ** 2))
+    assert err < 0.2 * np.sqrt(np.mean((plain[m] - truth[m]) ** 2))
 
 
 def test_lobe_fit_with_solved_normals_relights_a_lambertian_capture():

@@ -28,7 +28,7 @@ def test_writes_a_viewer_that_decodes_to_the_fitted_model(capture_dir, tmp_path)
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "lambertian-viewer.json",
                                                      "model.js", "viewer.js"]
     meta = json.loads((out / "lambertian-viewer.json").read_text())
-    assert meta["kind"] == "ours" and meta["numbers_per_pixel"] == 10 and meta["depth"]
+    assert meta["kind"] == "ours" and meta["numbers_per_pixel"] == 16 and meta["depth"]
     model, _ = read_viewer(out)
     # The decoded model relights the generated (Lambertian) capture to within a few grey
     # levels of the truth under a new light (8-bit tiles, least-squares normals).

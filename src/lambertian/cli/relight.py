@@ -20,9 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", help="capture folder (DiLiGenT, psm, Yale B, images + lights.txt)")
     p.add_argument("--out", required=True, help="viewer folder (replaced only when complete)")
     p.add_argument("--model", choices=MODELS, default="ours",
-                   help="ours: photometric-stereo normals + albedo + a Blinn-Phong lobe (10 "
-                        "numbers per pixel); ptm: 6 per channel; hsh9/hsh16: hemispherical "
-                        "harmonics (default ours)")
+                   help="ours: photometric-stereo normals + albedo + a diffuse ratio + a "
+                        "Blinn-Phong lobe about its own axis (16 numbers per pixel); ptm: "
+                        "6 per channel; "
+                        "hsh9/hsh16: hemispherical harmonics (default ours)")
     p.add_argument("--method", choices=("ls", "robust"), default="robust",
                    help="photometric-stereo solver for the normals (default robust)")
     light = p.add_mutually_exclusive_group()

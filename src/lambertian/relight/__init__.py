@@ -5,8 +5,9 @@ Plain functions, images (K, H, W[, C]) and lights (K, 3) in the project frame in
 
 - :func:`fit_ptm`: polynomial texture maps (Malzbender et al. 2001), 6 terms per channel.
 - :func:`fit_hsh`: hemispherical harmonics (Gautron et al. 2004), 9 or 16 per channel.
-- :func:`fit_lobe`: this project's model, photometric-stereo normals, albedo and a
-  Blinn-Phong lobe per pixel (10 numbers for RGB).
+- :func:`fit_lobe`: this project's model, photometric-stereo normals, albedo, a diffuse
+  ratio (6 PTM terms shared by the channels) and one white Blinn-Phong lobe about its own
+  axis per pixel (16 numbers for RGB).
 - :func:`fit_model`: any of them by name (``ptm``, ``hsh9``, ``hsh16``, ``ours``).
 """
 

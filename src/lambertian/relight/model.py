@@ -11,6 +11,9 @@ import numpy as np
 #: this project's physical model (normal, albedo, a specular lobe).
 KINDS = ("ptm", "hsh9", "hsh16", "ours")
 
+#: Terms of ``ours``'s diffuse ratio (the PTM biquadratic of the light direction).
+RATIO_TERMS = 6
+
 
 @dataclass
 class RelightModel:
@@ -22,9 +25,14 @@ class RelightModel:
         ``l`` is ``basis(l) @ coefficients[..., c, :]`` (:mod:`lambertian.relight.basis`).
     normals : ``ours``: (H, W, 3) float32 unit normals, project frame.
     albedo : ``ours``: (H, W, C) float32 diffuse albedo (times the light scale).
-    specular : ``ours``: (H, W, C) float32 strength of the Blinn-Phong lobe.
+    specular : ``ours``: (H, W, 1) float32 strength of the Blinn-Phong lobe (the light's
+        colour: one for every channel).
     shininess : ``ours``: (H, W) float32 Blinn-Phong exponent, one of
         :data:`lambertian.relight.lobe.SHININESS`.
+    axis : ``ours``: (H, W, 3) float32 unit axis of the lobe (toward the camera: stored as
+        its x and y); None reads as the normals.
+    ratio : ``ours``: (H, W, 6) float32 coefficients ``r`` of the diffuse ratio
+        ``max(0, 1 + r . ptm_basis(l))`` (:mod:`lambertian.relight.lobe`); None reads as 0.
     info : method, settings, timings.
     """
 
@@ -35,6 +43,8 @@ class RelightModel:
     albedo: np.ndarray | None = None
     specular: np.ndarray | None = None
     shininess: np.ndarray | None = None
+    axis: np.ndarray | None = None
+    ratio: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -52,6 +62,7 @@ class RelightModel:
         """How many numbers the model stores for one pixel (the issue's budget is 16)."""
         if self.kind == "ours":
             # a unit normal is 2 degrees of freedom but stored as 3 numbers; count 3.
-            return 3 + 2 * self.channels + 1
+            # normal 3, albedo C, specular 1, exponent 1, axis 2, diffuse ratio 6
+            return 3 + self.channels + 1 + 1 + 2 + RATIO_TERMS
         assert self.coefficients is not None
         return int(self.coefficients.shape[2] * self.coefficients.shape[3])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lambertian.relight.basis import basis, unit_lights
+from lambertian.relight.basis import basis, ptm_basis, unit_lights
 from lambertian.relight.lobe import half_vectors
 from lambertian.relight.model import RelightModel
 
@@ -34,9 +34,14 @@ def relight(model: RelightModel, light: np.ndarray) -> np.ndarray:
         assert model.specular is not None and model.shininess is not None
         n = model.normals.astype(np.float64)
         nl = n @ l[0]
-        nh = np.maximum(n @ half_vectors(l)[0], 0.0)
+        m = n if model.axis is None else model.axis.astype(np.float64)
+        nh = np.maximum(m @ half_vectors(l)[0], 0.0)
         lobe = np.where(nl > 0, nh ** model.shininess.astype(np.float64), 0.0)
-        out = model.albedo * np.maximum(nl, 0.0)[..., None] + model.specular * lobe[..., None]
+        diffuse = np.maximum(nl, 0.0)
+        if model.ratio is not None:
+            diffuse = diffuse * np.maximum(1.0 + model.ratio.astype(np.float64)
+                                           @ ptm_basis(l)[0], 0.0)
+        out = model.albedo * diffuse[..., None] + model.specular * lobe[..., None]
     else:
         assert model.coefficients is not None
         b = basis(model.kind, l)[0]  # (n,)

@@ -30,7 +30,7 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.relight.lobe import SHININESS
-from lambertian.relight.model import RelightModel
+from lambertian.relight.model import RATIO_TERMS, RelightModel
 
 ASSETS = ("index.html", "viewer.js")
 MARKER = "lambertian-viewer.json"
@@ -100,20 +100,35 @@ def encode_model(model: RelightModel, normals: np.ndarray | None = None,
         biases.append(b)
         names.append(name)
 
+    # aux channel 0: 0 outside the mask, inside 1 (+ the shininess index for ``ours``), so
+    # that the mask and the exponent cost one byte (``ours`` fits 16 bytes a pixel).
     aux = np.zeros((h, w, 3), np.float64)
-    aux[..., 0] = m * 255.0
+    aux[..., 0] = m
     if model.kind == "ours":
         assert model.normals is not None and model.albedo is not None
         assert model.specular is not None and model.shininess is not None
         terms = 0
         add("normals", model.normals, np.full(3, -1.0), np.full(3, 2.0))
         add("albedo", model.albedo)
-        add("specular", model.specular)
+        spec = np.asarray(model.specular, np.float64)[..., :1]
+        axis = model.normals if model.axis is None else model.axis
+        add("specular + lobe axis", np.concatenate([spec, axis[..., :2]], axis=-1))
+        ratio = np.zeros((h, w, RATIO_TERMS)) if model.ratio is None else model.ratio
+        for t in range(RATIO_TERMS // 3):
+            part = ratio[..., 3 * t:3 * t + 3]
+            # a few outlying pixels would waste the 8 bits of every other: their
+            # coefficients are clipped to the 0.1-99.9 percentile range of the mask's.
+            inside = part[m] if m.any() else part.reshape(-1, 3)
+            lo, hi = np.percentile(inside, [0.1, 99.9], axis=0)
+            span = np.where(hi > lo, hi - lo, 1.0)
+            add(f"diffuse ratio {3 * t}-{3 * t + 2}", part,
+                np.array([float(f"{v:.6g}") for v in lo]),
+                np.array([float(f"{v:.6g}") for v in span]))
         table = np.asarray(SHININESS)
         idx = np.abs(model.shininess[..., None] - table).argmin(-1)
         if not np.allclose(table[idx][m], model.shininess[m]):
             raise ValueError("the viewer stores shininess as an index into SHININESS")
-        aux[..., 1] = idx
+        aux[..., 0] += m * idx
     else:
         assert model.coefficients is not None
         terms = model.coefficients.shape[-1]
@@ -123,7 +138,7 @@ def encode_model(model: RelightModel, normals: np.ndarray | None = None,
         a = np.zeros((h, w, 1)) if albedo is None else albedo
         add("normals", n, np.full(3, -1.0), np.full(3, 2.0))
         add("albedo", a)
-    add("aux (mask, shininess index)", aux, np.zeros(3), np.full(3, 255.0))
+    add("aux (mask + shininess index)", aux, np.zeros(3), np.full(3, 255.0))
     return ViewerData(np.stack(tiles), np.stack(scales), np.stack(biases), names,
                       model.kind, terms)
 
@@ -133,16 +148,23 @@ def decode_model(data: ViewerData) -> tuple[RelightModel, np.ndarray, np.ndarray
     vals = data.tiles.astype(np.float64) / 255.0 * data.scale[:, None, None, :] \
         + data.bias[:, None, None, :]
     aux = np.round(vals[-1])
-    mask = aux[..., 0] > 127
+    mask = aux[..., 0] >= 1
     at = {name.split(" (")[0]: i for i, name in enumerate(data.names)}
     normals = vals[at["normals"]].astype(np.float32)
     albedo = vals[at["albedo"]].astype(np.float32)
     if data.kind == "ours":
-        index = aux[..., 1].astype(int).clip(0, len(SHININESS) - 1)
+        index = (aux[..., 0].astype(int) - 1).clip(0, len(SHININESS) - 1)
         shin = np.asarray(SHININESS, np.float32)[index]
+        ratio = np.concatenate([vals[i] for i, name in enumerate(data.names)
+                                if name.startswith("diffuse ratio")], axis=-1)
+        sa = vals[at["specular + lobe axis"]]
+        axis = np.stack([sa[..., 1], sa[..., 2],
+                         np.sqrt(np.maximum(1.0 - sa[..., 1] ** 2 - sa[..., 2] ** 2, 0.0))], -1)
         model = RelightModel("ours", mask, normals=normals, albedo=albedo,
-                             specular=vals[at["specular"]].astype(np.float32),
-                             shininess=np.where(mask, shin, 0).astype(np.float32))
+                             specular=sa[..., :1].astype(np.float32),
+                             axis=np.where(mask[..., None], axis, 0).astype(np.float32),
+                             shininess=np.where(mask, shin, 0).astype(np.float32),
+                             ratio=np.where(mask[..., None], ratio, 0).astype(np.float32))
     else:
         coef = np.stack([vals[k] for k in range(data.terms)], axis=-1).astype(np.float32)
         model = RelightModel(data.kind, mask, coefficients=coef)
@@ -242,13 +264,13 @@ def write_viewer(out: str | os.PathLike[str], model: RelightModel, *,
     assert ok
     at = {name.split(" (")[0]: i for i, name in enumerate(data.names)}
     meta: dict[str, Any] = {
-        "format": "lambertian relighting viewer 1",
+        "format": "lambertian relighting viewer 2",
         "title": title, "kind": model.kind, "terms": data.terms,
         "numbers_per_pixel": model.numbers_per_pixel(),
         "width": w, "height": h, "atlas_width": cols * w, "atlas_height": rows * h,
         "tiles": {"count": t, "names": data.names, "origin": origin,
                   "normals": at["normals"], "albedo": at["albedo"],
-                  "specular": at.get("specular", -1), "aux": at["aux"]},
+                  "specular": at.get("specular + lobe axis", -1), "aux": at["aux"]},
         "scale": data.scale.tolist(), "bias": data.bias.tolist(),
         "shininess": list(SHININESS) if model.kind == "ours" else [],
         "display_gamma": 2.2,

@@ -1,11 +1,16 @@
-// lambertian relighting viewer: WebGL 1, no dependencies, works from file://.
+// lambertian relighting viewer: WebGL 2, no dependencies, works from file://.
 //
 // model.js sets window.LAMBERTIAN_VIEWER: the fitted model as one PNG atlas of 8-bit RGB
 // tiles (a data: URI, so that file:// pages may upload it to WebGL) with a scale and bias
-// per tile and channel: value = byte / 255 * scale + bias. The relighting below is the
+// per tile and channel: value = byte / 255 * scale + bias. At load the atlas's bytes are
+// read back once and repacked so that each pixel's bytes (3 per tile, tile after tile)
+// lie side by side in an RGBA32UI texture: 16 bytes per texel, one texelFetch brings a
+// whole `ours` pixel (4 tiles, 12 bytes). A CPU rasteriser (SwiftShader) pays mostly per
+// texture fetch, so this is what keeps a 612 x 512 frame within its time budget. The relighting below is the
 // same math as lambertian.relight.render.relight and .display (Python), term for term:
 //   ptm / hsh9 / hsh16 : I_c = sum_k basis_k(l) * coef_kc   (basis: lambertian.relight.basis)
-//   ours              : I_c = albedo_c max(0, n.l) + specular_c max(0, n.h)^s [n.l > 0]
+//   ours              : I_c = albedo_c max(0, n.l) max(0, 1 + r . ptm_basis(l))
+//                             + specular max(0, m.h)^s [n.l > 0]   (m: the lobe's axis)
 //   display           : round(255 * clamp(exposure * I, 0, 1) ^ (1 / 2.2))
 (function () {
   'use strict';
@@ -20,9 +25,9 @@
   var W = M.width, H = M.height;
   var canvas = document.getElementById('view');
   canvas.width = W; canvas.height = H;
-  var gl = canvas.getContext('webgl', { preserveDrawingBuffer: false, antialias: false,
-                                         premultipliedAlpha: false, alpha: false });
-  if (!gl) { api.error = 'this browser has no WebGL'; say(api.error); return; }
+  var gl = canvas.getContext('webgl2', { preserveDrawingBuffer: false, antialias: false,
+                                          premultipliedAlpha: false, alpha: false });
+  if (!gl) { api.error = 'this browser has no WebGL 2'; say(api.error); return; }
   document.getElementById('title').textContent = M.title + '  (' + M.kind + ', ' +
       M.numbers_per_pixel + ' numbers per pixel)';
 
@@ -54,7 +59,8 @@
     return w;
   }
   function basisWeights(l) {
-    var w = M.kind === 'ptm' ? ptmBasis(l) : (M.kind.indexOf('hsh') === 0 ?
+    // ours: the PTM basis of its diffuse ratio
+    var w = M.kind === 'ptm' || M.kind === 'ours' ? ptmBasis(l) : (M.kind.indexOf('hsh') === 0 ?
         hshBasis(l, M.terms) : []);
     while (w.length < 16) w.push(0);
     return w;
@@ -66,63 +72,92 @@
 
   // ---- shaders -------------------------------------------------------------------------
   var T = M.tiles;
-  var VS = 'attribute vec2 a_pos; void main() { gl_Position = vec4(a_pos, 0.0, 1.0); }';
+  // Byte j of a pixel (tile j / 3, channel j % 3) sits in layer j >> 4 of the packed
+  // texture (layers stacked vertically, H rows each), word (j >> 2) & 3, bits 8 (j & 3).
+  var LAYERS = Math.ceil(3 * T.count / 16);
+  function tileBytes(t) {   // GLSL: tile t's three bytes as a vec3 (0-255)
+    var c = [0, 1, 2].map(function (ch) {
+      var j = 3 * t + ch;
+      return '(q' + (j >> 4) + '.' + 'xyzw'[(j >> 2) & 3] + ' >> ' + 8 * (j & 3) + 'u)';
+    });
+    return 'vec3(uvec3(' + c.join(', ') + ') & 255u)';
+  }
+  function tileExpr(t) {   // GLSL: tile t decoded, byte / 255 * scale + bias
+    return '(' + tileBytes(t) + ' * u_scale[' + t + '] + u_bias[' + t + '])';
+  }
+  function auxByte(ch) {
+    var j = 3 * T.aux + ch;
+    return 'int((q' + (j >> 4) + '.' + 'xyzw'[(j >> 2) & 3] + ' >> ' + 8 * (j & 3) + 'u) & 255u)';
+  }
+  function withFetches(body) {   // fetch only the layers the code reads (ours: one)
+    return body.replace('//FETCHES', Array.apply(null, Array(LAYERS)).map(function (_, li) {
+      return body.indexOf('q' + li + '.') < 0 ? '' :
+          '  uvec4 q' + li + ' = texelFetch(u_data, ivec2(px.x, px.y + ' + li * H + '), 0);';
+    }).join('\n'));
+  }
+  var RATIO = [];
+  T.names.forEach(function (name, i) { if (name.indexOf('diffuse ratio') === 0) RATIO.push(i); });
+  var VS = '#version 300 es\nin vec2 a_pos; void main() { gl_Position = vec4(a_pos, 0.0, 1.0); }';
   var FS = [
-    'precision highp float;',
+    '#version 300 es',
+    'precision highp float; precision highp int; precision highp usampler2D;',
     '#define NT ' + T.count, '#define NTERMS ' + M.terms,
     '#define KIND_OURS ' + (M.kind === 'ours' ? 1 : 0),
-    '#define T_NORMALS ' + T.normals, '#define T_ALBEDO ' + T.albedo,
-    '#define T_SPEC ' + (T.specular >= 0 ? T.specular : 0), '#define T_AUX ' + T.aux,
     '#define NEXP ' + Math.max(M.shininess.length, 1),
-    'uniform sampler2D u_atlas;',
-    'uniform vec2 u_atlasSize; uniform vec2 u_imageSize; uniform vec2 u_canvasSize;',
-    'uniform vec2 u_origin[NT]; uniform vec3 u_scale[NT]; uniform vec3 u_bias[NT];',
-    'uniform float u_w[16]; uniform vec3 u_light; uniform vec3 u_half;',
+    'uniform usampler2D u_data;',
+    'uniform vec2 u_imageSize; uniform vec2 u_canvasSize;',
+    'uniform vec3 u_scale[NT]; uniform vec3 u_bias[NT];',   // scale already / 255
+    // Sums over tiles with per-frame weights (the light basis) fold the tiles' scale and
+    // bias into the weights (JavaScript, once a frame): sum_k w_k (byte_k s_k + b_k) =
+    // sum_k byte_k (w_k s_k) + sum_k w_k b_k. u_tw: one vec3 per tile, u_t0 the constant.
+    'uniform vec3 u_tw[' + Math.max(M.terms, RATIO.length, 1) + ']; uniform vec3 u_t0;',
+    'uniform vec3 u_light; uniform vec3 u_half;',
     'uniform float u_exps[NEXP];',
-    'uniform int u_mode; uniform float u_exposure; uniform float u_ks; uniform float u_alpha;',
+    'uniform float u_exposure; uniform float u_ks; uniform float u_alpha;',
     'uniform vec2 u_pan; uniform float u_zoom;',
-    'vec3 raw(vec2 origin, vec2 px) {',
-    '  return texture2D(u_atlas, (origin + px + 0.5) / u_atlasSize).rgb; }',
+    'out vec4 fragColor;',
     'float lobe(float nl, float nh, float s) {',
     '  return (nl > 0.0 && nh > 0.0) ? pow(nh, s) : 0.0; }',
-    'vec3 show(vec3 c) {',
+    'vec3 show(vec3 c) {',   // pow(0, y) is undefined in GLSL: a tiny floor rounds to 0
     '  vec3 v = clamp(c * u_exposure, 0.0, 1.0);',
-    '  return vec3(v.r > 0.0 ? pow(v.r, 1.0 / ' + GAMMA.toFixed(1) + ') : 0.0,',
-    '              v.g > 0.0 ? pow(v.g, 1.0 / ' + GAMMA.toFixed(1) + ') : 0.0,',
-    '              v.b > 0.0 ? pow(v.b, 1.0 / ' + GAMMA.toFixed(1) + ') : 0.0); }',
+    '  return pow(max(v, vec3(1e-12)), vec3(1.0 / ' + GAMMA.toFixed(1) + ')); }',
+    // No early returns: a CPU rasteriser shades 4 pixels in lock-step and pays for
+    // divergent control flow; outside the image / the mask are selected at the end.
     'void main() {',
     '  vec2 frag = vec2(gl_FragCoord.x, u_canvasSize.y - gl_FragCoord.y);',
     '  vec2 img = (frag - u_pan) / u_zoom;',
-    '  if (img.x < 0.0 || img.y < 0.0 || img.x >= u_imageSize.x || img.y >= u_imageSize.y) {',
-    '    gl_FragColor = vec4(0.07, 0.07, 0.07, 1.0); return; }',
-    '  vec2 px = floor(img);',
-    '  vec3 aux = raw(u_origin[T_AUX], px);',
-    '  if (aux.r < 0.5) { gl_FragColor = vec4(0.0, 0.0, 0.0, 1.0); return; }',
-    '  vec3 c = vec3(0.0);',
-    '#if !KIND_OURS',
-    '  if (u_mode == 0) {',   // polynomial models need no normal or albedo here
-    '    for (int k = 0; k < NTERMS; k++) {',
-    '      c += u_w[k] * (raw(u_origin[k], px) * u_scale[k] + u_bias[k]); }',
-    '    gl_FragColor = vec4(show(c), 1.0); return;',
-    '  }',
-    '#endif',
-    '  vec3 n = raw(u_origin[T_NORMALS], px) * u_scale[T_NORMALS] + u_bias[T_NORMALS];',
-    '  vec3 a = raw(u_origin[T_ALBEDO], px) * u_scale[T_ALBEDO] + u_bias[T_ALBEDO];',
+    '  bool inside = all(greaterThanEqual(img, vec2(0.0))) && all(lessThan(img, u_imageSize));',
+    '  ivec2 px = clamp(ivec2(floor(img)), ivec2(0), ivec2(u_imageSize) - 1);', '//FETCHES',
+    '  int aux = ' + auxByte(0) + ';',
+    '  vec3 c;',
+    '#if !KIND_OURS && MODE == 0',
+    '  c = u_t0' + Array.apply(null, Array(M.terms)).map(function (_, k) {
+        return ' + ' + tileBytes(k) + ' * u_tw[' + k + ']'; }).join('') + ';',
+    '  c = show(c);',
+    '#else',
+    '  vec3 n = ' + tileExpr(T.normals) + ';',
+    '  vec3 a = ' + tileExpr(T.albedo) + ';',
     '  float nl = dot(n, u_light);',
     '  float nh = max(dot(n, u_half), 0.0);',
-    '  if (u_mode == 0) {',
-    '#if KIND_OURS',
-    '    vec3 sp = raw(u_origin[T_SPEC], px) * u_scale[T_SPEC] + u_bias[T_SPEC];',
-    '    float idx = floor(aux.g * 255.0 + 0.5); float s = u_exps[0];',
-    '    for (int i = 0; i < NEXP; i++) { if (float(i) == idx) s = u_exps[i]; }',
-    '    c = a * max(nl, 0.0) + sp * lobe(nl, nh, s);',
+    '#if MODE == 0',
+    '    vec3 sa = ' + tileExpr(T.specular >= 0 ? T.specular : 0) + ';',   // b, m.x, m.y
+    '    vec3 ax = vec3(sa.yz, sqrt(max(1.0 - dot(sa.yz, sa.yz), 0.0)));',
+    '    float s = u_exps[clamp(aux - 1, 0, NEXP - 1)];',
+    '    float ratio = max(u_t0.x' + RATIO.map(function (t, i) {
+          return ' + dot(' + tileBytes(t) + ', u_tw[' + i + '])'; }).join('') + ', 0.0);',
+    '    c = show(a * (max(nl, 0.0) * ratio) + vec3(sa.x * lobe(nl, max(dot(ax, u_half), 0.0), s)));',
+    '#elif MODE == 1',
+    '  c = (n + 1.0) * 0.5;',
+    '#elif MODE == 2',
+    '  c = show(a);',
+    '#else',
+    '  c = show(a * max(nl, 0.0) + vec3(u_ks * lobe(nl, nh, u_alpha)));',
     '#endif',
-    '    c = show(c);',
-    '  } else if (u_mode == 1) { c = (n + 1.0) * 0.5;',
-    '  } else if (u_mode == 2) { c = show(a);',
-    '  } else { c = show(a * max(nl, 0.0) + vec3(u_ks * lobe(nl, nh, u_alpha))); }',
-    '  gl_FragColor = vec4(c, 1.0);',
+    '#endif',
+    '  fragColor = !inside ? vec4(0.07, 0.07, 0.07, 1.0) :',
+    '      (aux < 1 ? vec4(0.0, 0.0, 0.0, 1.0) : vec4(c, 1.0));',
     '}'].join('\n');
+  FS = withFetches(FS);
 
   function compile(type, src) {
     var s = gl.createShader(type);
@@ -138,8 +173,17 @@
     if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
     return p;
   }
-  var prog, quad;
-  try { prog = program(VS, FS); } catch (e) { api.error = 'shader: ' + e.message; say(api.error); return; }
+  // One program per mode (the mode a compile-time constant): a CPU rasteriser runs every
+  // branch of a shader whose lanes it cannot prove take the same path, so branching on a
+  // uniform mode would make the relit image pay for the other modes' code.
+  var progs = {}, quad;
+  function modeProgram(mode) {
+    if (!progs[mode]) {
+      progs[mode] = program(VS, FS.replace('#version 300 es\n', '#version 300 es\n#define MODE ' + mode + '\n'));
+    }
+    return progs[mode];
+  }
+  try { modeProgram(0); } catch (e) { api.error = 'shader: ' + e.message; say(api.error); return; }
   quad = gl.createBuffer();
   gl.bindBuffer(gl.ARRAY_BUFFER, quad);
   gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
@@ -152,6 +196,28 @@
   var MODES = { image: 0, normals: 1, albedo: 2, specular: 3 };
   var texture = null;
 
+  var SCALE = new Float32Array([].concat.apply([], M.scale.map(function (sc) {
+    return sc.map(function (v) { return v / 255; }); })));
+  // The per-frame weights of the tiles that enter a weighted sum: the polynomial's terms
+  // (weights: the basis), or ours's diffuse ratio (weights: its PTM basis; constant 1).
+  function tileWeights(l) {
+    var b = basisWeights(l), tiles, c = [0, 0, 0];
+    if (M.kind === 'ours') { tiles = RATIO; c = [1, 1, 1]; }
+    else tiles = Array.apply(null, Array(M.terms)).map(function (_, k) { return k; });
+    var w = [];
+    tiles.forEach(function (t, i) {
+      for (var ch = 0; ch < 3; ch++) {
+        // ours: tile i holds ratio terms 3i..3i+2 (one weight per channel of the tile);
+        // polynomials: tile k is term k of the three colour channels (one weight).
+        var wk = M.kind === 'ours' ? b[3 * i + ch] : b[i];
+        w.push(wk * M.scale[t][ch] / 255);
+        if (M.kind === 'ours') { c[0] += wk * M.bias[t][ch]; c[1] = c[2] = c[0]; }
+        else c[ch] += wk * M.bias[t][ch];
+      }
+    });
+    if (!w.length) w = [0, 0, 0];
+    return { w: new Float32Array(w), c: new Float32Array(c) };
+  }
   function halfVector(l) { return normalize([l[0], l[1], l[2] + 1]); }
 
   // Only the mask's bounding box is shaded (a CPU rasteriser pays for every fragment);
@@ -165,6 +231,7 @@
     gl.scissor(cx0, H - Math.max(cy0, cy1), Math.max(0, cx1 - cx0), Math.max(0, cy1 - cy0));
   }
   function drawImage() {
+    var prog = modeProgram(MODES[state.mode]);
     gl.useProgram(prog);
     gl.viewport(0, 0, W, H);
     gl.disable(gl.SCISSOR_TEST);
@@ -178,18 +245,17 @@
     gl.enableVertexAttribArray(loc);
     gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
     gl.activeTexture(gl.TEXTURE0); gl.bindTexture(gl.TEXTURE_2D, texture);
-    gl.uniform1i(U(prog, 'u_atlas'), 0);
-    gl.uniform2f(U(prog, 'u_atlasSize'), M.atlas_width, M.atlas_height);
+    gl.uniform1i(U(prog, 'u_data'), 0);
     gl.uniform2f(U(prog, 'u_imageSize'), W, H);
     gl.uniform2f(U(prog, 'u_canvasSize'), W, H);
-    gl.uniform2fv(U(prog, 'u_origin'), new Float32Array([].concat.apply([], T.origin)));
-    gl.uniform3fv(U(prog, 'u_scale'), new Float32Array([].concat.apply([], M.scale)));
+    gl.uniform3fv(U(prog, 'u_scale'), SCALE);
     gl.uniform3fv(U(prog, 'u_bias'), new Float32Array([].concat.apply([], M.bias)));
-    gl.uniform1fv(U(prog, 'u_w'), new Float32Array(basisWeights(state.light)));
+    var tw = tileWeights(state.light);
+    gl.uniform3fv(U(prog, 'u_tw'), tw.w);
+    gl.uniform3fv(U(prog, 'u_t0'), tw.c);
     gl.uniform3fv(U(prog, 'u_light'), new Float32Array(state.light));
     gl.uniform3fv(U(prog, 'u_half'), new Float32Array(halfVector(state.light)));
     gl.uniform1fv(U(prog, 'u_exps'), new Float32Array(M.shininess.length ? M.shininess : [1]));
-    gl.uniform1i(U(prog, 'u_mode'), MODES[state.mode]);
     gl.uniform1f(U(prog, 'u_exposure'), state.exposure);
     gl.uniform1f(U(prog, 'u_ks'), state.ks);
     gl.uniform1f(U(prog, 'u_alpha'), state.alpha);
@@ -225,9 +291,7 @@
       k = j * gw + i;
       tri(k, k + gw, k + 1); tri(k + 1, k + gw, k + gw + 1);
     }
-    var ext = gl.getExtension('OES_element_index_uint');
-    var big = gw * gh > 65535;
-    if (big && !ext) return null;
+    var big = gw * gh > 65535;   // 32-bit indices are core in WebGL 2
     var p3 = program(
       'attribute vec3 a_p; attribute vec3 a_n; uniform mat3 u_r; uniform float u_s; varying vec3 v_n;' +
       'void main() { vec3 q = u_r * a_p; v_n = u_r * a_n; gl_Position = vec4(q.xy * u_s, -q.z * 0.0005, 1.0); }',
@@ -366,7 +430,7 @@
     }
     state.light = keep; draw();
     t.sort(function (a, b) { return a - b; });
-    return { median_ms: t[Math.floor(t.length / 2)], mean_ms: t.reduce(function (a, b) { return a + b; }, 0) / t.length,
+    return { median_ms: t[Math.floor(t.length / 2)], min_ms: t[0], mean_ms: t.reduce(function (a, b) { return a + b; }, 0) / t.length,
              max_ms: t[t.length - 1], frames: frames, renderer: gl.getParameter(gl.RENDERER) };
   };
 
@@ -374,13 +438,39 @@
   say('decoding ' + M.kind + ' model (' + T.count + ' tiles) ...');
   var image = new Image();
   image.onload = function () {
-    texture = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, texture);
+    // 1. the atlas as an RGBA8 texture (exact bytes: no premultiplication, no colour
+    //    conversion), 2. read back once through a framebuffer, 3. repacked per pixel.
+    var atlas = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, atlas);
     gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
     gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
     gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
-    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB, gl.RGB, gl.UNSIGNED_BYTE, image);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, image);
+    var fb = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, atlas, 0);
+    var aw = M.atlas_width, ah = M.atlas_height;
+    var bytes = new Uint8Array(aw * ah * 4);
+    gl.readPixels(0, 0, aw, ah, gl.RGBA, gl.UNSIGNED_BYTE, bytes);   // row 0 = image top
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.deleteFramebuffer(fb); gl.deleteTexture(atlas);
+    var packed = new Uint8Array(W * H * LAYERS * 16);
+    for (var t = 0; t < T.count; t++) {
+      var ox = T.origin[t][0], oy = T.origin[t][1];
+      for (var ch = 0; ch < 3; ch++) {
+        var j = 3 * t + ch, layer = j >> 4, off = j & 15;
+        for (var y = 0; y < H; y++) {
+          var src = ((oy + y) * aw + ox) * 4 + ch, dst = ((layer * H + y) * W) * 16 + off;
+          for (var x = 0; x < W; x++) { packed[dst] = bytes[src]; src += 4; dst += 16; }
+        }
+      }
+    }
+    texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+    // little-endian words: byte (j & 3) of word (j >> 2) & 3 is bits 8 (j & 3) in GLSL
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA32UI, W, H * LAYERS, 0, gl.RGBA_INTEGER,
+                  gl.UNSIGNED_INT, new Uint32Array(packed.buffer));
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
