@@ -77,8 +77,8 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     """Train :class:`PixelSetNet` on generated pixels (module docstring); with ``out`` the
     weights are saved for ``torch.load(weights_only=True)`` (also every ``save_every``
     steps when > 0). ``init``: a trained network (or its weights file) to start from, for
-    the second stage that adds the least-squares head (``lsq_head``): its observation
-    weights are the only parameters that stage trains."""
+    the second stage that adds the least-squares head (``lsq_head``; its observation
+    weights are the only new parameters, and the whole network trains)."""
     torch.manual_seed(seed)
     net = PixelSetNet(width=width, blocks=blocks, lsq_head=lsq_head)
     if init is not None:  # a second stage: start from a trained network's weights
@@ -89,11 +89,7 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
             missing = ["shape"]
         if any(not k.startswith("weigh.") for k in missing):
             raise ValueError("init: not a network of this shape")
-    # a second stage trains only the new observation weights: the regressed normal stays
-    # the first stage's (fine-tuning the shared layers for the least-squares loss too
-    # cost the regression 0.2-0.4 degrees on generated pixels)
-    params = net.weigh.parameters() if init is not None and lsq_head else net.parameters()
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
 
     def schedule(i: int) -> float:
         if i < WARMUP:

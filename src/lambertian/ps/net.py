@@ -118,7 +118,7 @@ class PixelSetNet(nn.Module):
                                   nn.Linear(hidden, 3))
         self.lsq_head = lsq_head
         if lsq_head:
-            self.weigh = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, 1))
+            self.weigh = nn.Linear(width, 1)
 
     def branches(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         """The final normals ``"normal"`` (P, 3) and, with the least-squares head, the two
