@@ -1,18 +1,17 @@
 """Bilateral normal integration side by side with the authors' CPU algorithm (a clean-room peer).
 
-    pip install -c constraints.txt -e '.[fast]'     # numba: our kernel and the peer's
-    python benchmarks/bench_integrate_peer.py [--repeat 3] [--options] [--no-real]
+    pip install -c constraints.txt -e '.[fast]'     # numba (our kernel, the peer's), pyamg
+    python benchmarks/bench_integrate_peer.py [--repeat 3] [--options] [--no-real] [--shape H W]
 
 Surfaces: DiLiGenT bear and reading with their ground-truth normals (perspective, K.txt,
-depth_gt.npy), and two generated perspective surfaces with depth jumps (an ellipse of
-41,209 pixels): "steps" (a smooth wave with a disc and a block offset, the offsets
-growing along their edges) and "scaled" (the same regions scaled about the camera
-centre). On these both implementations stay at the smooth (Poisson) answer: the jumps
-are too small against the surface's slopes for the reweighting to open them, so they
-check speed and equal results on another mask, not discontinuity recovery. Error: mean
-absolute depth error after the best scale and offset
-(:func:`lambertian.integrate.aligned_depth_error`; mm for DiLiGenT, scene units for the
-generated ones).
+depth_gt.npy), and two generated surfaces with depth discontinuities
+(:func:`lambertian.synth.jumps.jump_surface`: spheres sunk into a steep plane, whose
+silhouettes are occluding boundaries with grazing normals; 140 x 168 = 23,520 pixels,
+``--shape``), orthographic and perspective. On these a discontinuity-preserving
+integrator must beat the smooth (Poisson) answer, whose error is shown beside. Error:
+mean absolute depth error after the best scale and offset
+(:func:`lambertian.integrate.aligned_depth_error`; mm for DiLiGenT, pixel units
+(orthographic) or scene units (perspective, about 10 away) for the generated ones).
 
 Peer: Cao et al.'s current CPU implementation (github.com/xucao-42/bilateral_normal_integration,
 ``bilateral_normal_integration_cpu.py``: SciPy matrices, Numba kernels), re-written here from
@@ -22,11 +21,13 @@ matrix values), solves it by Jacobi-preconditioned conjugate gradients compiled 
 (warm start, relative residual 1e-3, at most 5000 iterations), updates the weights with the
 sigmoid (k = 2) and stops when the energy changes by less than 1e-4 relative, or after 150
 steps. Ours: :func:`lambertian.integrate.bilateral` (same settings; the smooth solution by
-sparse LU as the first step, the equations as a stencil, the conjugate gradients compiled).
+Ruge-Stuben multigrid-preconditioned CG (pyamg) as the first step, the equations as a
+stencil, the conjugate gradients compiled).
 
 Timing: one thread (set before NumPy loads), Numba's compilation excluded for both (each
 kernel runs once on a small input first), the best of ``--repeat`` runs of each, peer and
-ours alternating, ratio = ours / peer from the same run. ``--options`` also times the
+ours alternating, ratio = ours / peer from the same run; also ours with the sparse-LU
+first step (the previous default, ``start="lu"``). ``--options`` also times the
 solver options that were measured and rejected (each step solved exactly by sparse LU; a
 sparse LU of an earlier step, or a pyamg smoothed-aggregation hierarchy, reused as the
 conjugate gradients' preconditioner): they are fast but converge to another surface.
@@ -45,8 +46,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
-from lambertian.integrate import aligned_depth_error, bilateral  # noqa: E402
-from lambertian.integrate.geometry import normals_from_depth  # noqa: E402
+from lambertian.integrate import aligned_depth_error, bilateral, poisson  # noqa: E402
 from lambertian.io.markdown import markdown_table  # noqa: E402
 
 # ------------------------------------------------------------------ the peer (clean room)
@@ -195,33 +195,19 @@ def peer_bilateral(normals, mask, K=None, *, k=2.0, max_iter=150, tol=1e-4, cg_m
 # ------------------------------------------------------------------ surfaces
 
 
-def generated_surfaces() -> dict[str, tuple]:
-    """name -> (normals, mask, K, depth): two perspective surfaces, smooth pieces with
-    depth jumps between them. A jump shows in normals only where its height varies along
-    the edge (a constant step leaves the normals integrable, and no integrator can see
-    it), so each raised piece is also tilted: its jump grows along the edge."""
+def generated_surfaces(shape: tuple[int, int] = (140, 168)) -> dict[str, tuple]:
+    """name -> (normals, mask, K, depth): :func:`lambertian.synth.jumps.jump_surface`
+    (spheres sunk into a steep plane, occluding silhouettes; seed 0), seen by an
+    orthographic and by a perspective camera (focal length 2.08 W, centred)."""
+    from lambertian.synth.jumps import jump_surface
+
+    h, w = shape
+    f = 350.0 / 168.0 * w
+    K = np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
     out = {}
-    h, w = 220, 260
-    K = np.array([[600.0, 0.0, 130.0], [0.0, 600.0, 110.0], [0.0, 0.0, 1.0]])
-    r, c = np.mgrid[0:h, 0:w].astype(np.float64)
-    base = 60.0 + 4.0 * np.cos(c / 25.0) * np.sin(r / 35.0) + 0.02 * r
-    disc = (c - 90) ** 2 + (r - 100) ** 2 < 45 ** 2
-    block = (c > 170) & (r > 60) & (r < 180)
-    ellipse = (c - 130) ** 2 / 125 ** 2 + (r - 110) ** 2 / 105 ** 2 < 1
-    pieces = {
-        # offsets of 2 to 6 units (mm-like) on a surface 60 away
-        "steps": (base, base - (2.0 + 0.04 * (c - 45)), base + (2.0 + 0.03 * (r - 60))),
-        # regions scaled about the camera centre, the scale ramping along the edge
-        "scaled": (base, base * (0.9 - 0.0006 * (r - 55)), base * (1.05 + 0.0004 * (c - 170))),
-    }
-    for name, (d0, d_disc, d_block) in pieces.items():
-        depth = np.where(disc, d_disc, np.where(block, d_block, d0))
-        n = np.where(disc[..., None], normals_from_depth(d_disc, K),
-                     np.where(block[..., None], normals_from_depth(d_block, K),
-                              normals_from_depth(d0, K)))
-        mask = np.isfinite(n).all(-1) & ellipse
-        out[name] = (np.where(mask[..., None], np.nan_to_num(n), 0.0), mask, K,
-                     np.where(mask, depth, np.nan))
+    for name, cam in (("spheres, orthographic", None), ("spheres, perspective", K)):
+        s = jump_surface("spheres", shape=shape, K=cam, seed=0)
+        out[name] = (s.normals, s.mask, s.K, s.depth)
     return out
 
 
@@ -348,6 +334,9 @@ def main() -> None:
     parser.add_argument("--options", action="store_true",
                         help="also time the rejected inner solvers (needs pyamg)")
     parser.add_argument("--no-real", action="store_true", help="generated surfaces only")
+    parser.add_argument("--shape", type=int, nargs=2, default=(140, 168), metavar=("H", "W"),
+                        help="size of the generated surfaces (at 200 240 the peer's first "
+                             "conjugate gradients stop at their 5000-iteration cap)")
     args = parser.parse_args()
     import torch
 
@@ -357,9 +346,9 @@ def main() -> None:
     if compiled_pcg() is None:
         raise SystemExit("numba is needed (pip install -c constraints.txt -e '.[fast]')")
     surfaces = {} if args.no_real else real_surfaces()
-    surfaces.update(generated_surfaces())
+    surfaces.update(generated_surfaces(tuple(args.shape)))
     # compile both sides' kernels outside the timings
-    n0, m0, K0, _ = generated_surfaces()["steps"]
+    n0, m0, K0, _ = generated_surfaces()["spheres, perspective"]
     window = (slice(90, 120), slice(40, 70))
     peer_bilateral(n0[window], m0[window], K0)
     bilateral(n0[window], m0[window], K0)
@@ -377,14 +366,19 @@ def main() -> None:
         e_peer = aligned_depth_error(d_peer, depth)["mae"]
         e_ours = aligned_depth_error(res.depth, depth)["mae"]
         e_np = aligned_depth_error(res_np.depth, depth)["mae"]
+        e_poisson = aligned_depth_error(poisson(n, m, K).depth, depth)["mae"]
         row = {"surface": name, "pixels": int(m.sum()),
                "peer MAE": round(e_peer, 4), "ours MAE": round(e_ours, 4),
                "MAE ours/peer": round(e_ours / e_peer, 3),
+               "Poisson MAE": round(e_poisson, 4),
                "peer s": round(t_peer, 3), "ours s": round(t_ours, 3),
                "time ours/peer": round(t_ours / t_peer, 3),
                "ours without numba: MAE, s": f"{e_np:.4f}, {t_np:.3f}",
                "steps peer/ours": f"{steps_peer}/{res.info['iterations']}",
                "CG its peer/ours": f"{cg_peer}/{res.info['cg_iterations']}"}
+        t_lu = min(timed(bilateral, n, m, K, backend="numba", start="lu")[0]
+                   for _ in range(args.repeat))
+        row["ours with the LU start: s"] = round(t_lu, 3)
         for label, fn in options.items():
             t, d = timed(fn, n, m, K)
             e = aligned_depth_error(d, depth)["mae"]

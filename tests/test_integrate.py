@@ -363,3 +363,53 @@ def test_bilateral_rejects_unknown_backend():
     _, n = bump_normals()
     with pytest.raises(ValueError, match="backend"):
         bilateral(n, irregular_mask(), backend="cuda")
+
+
+def test_bilateral_keeps_the_jumps_poisson_smooths():
+    """On spheres sunk into a steep plane (occluding silhouettes, lambertian.synth.jumps)
+    the bilateral integrator opens the jumps: its error is well below Poisson's."""
+    from lambertian.synth.jumps import jump_surface
+
+    s = jump_surface("spheres", shape=(60, 72), seed=2)
+    e_bini = aligned_depth_error(bilateral(s.normals, s.mask).depth, s.depth)["mae"]
+    e_poisson = aligned_depth_error(poisson(s.normals, s.mask).depth, s.depth)["mae"]
+    assert e_bini < 0.3 * e_poisson  # measured 0.34 vs 2.18 pixel units
+
+
+@pytest.mark.parametrize("K", [None, K_SYN])
+def test_jump_surface_is_exact_and_seeded(K):
+    from lambertian.synth.jumps import jump_surface
+
+    a = jump_surface("spheres", shape=(50, 60), K=K, seed=3)
+    b = jump_surface("spheres", shape=(50, 60), K=K, seed=3)
+    assert np.array_equal(a.depth, b.depth, equal_nan=True)
+    assert a.mask.all() and a.jumps.any()
+    assert np.allclose(np.linalg.norm(a.normals, axis=-1), 1.0)
+    # away from the edges the normals are those of the depth map
+    nd = normals_from_depth(a.depth, K)
+    inner = a.mask.copy()
+    inner[[0, -1]] = inner[:, [0, -1]] = False
+    for _ in range(2):  # two pixels from any edge
+        grown = a.jumps.copy()
+        grown[1:] |= a.jumps[:-1]
+        grown[:-1] |= a.jumps[1:]
+        grown[:, 1:] |= a.jumps[:, :-1]
+        grown[:, :-1] |= a.jumps[:, 1:]
+        a.jumps[:] = grown
+    inner &= ~a.jumps
+    cos = np.sum(nd[inner] * a.normals[inner], axis=-1)
+    assert np.degrees(np.arccos(np.clip(cos, -1, 1))).max() < 2.0
+    with pytest.raises(ValueError, match="kind"):
+        jump_surface("cubes")
+
+
+def test_bilateral_multigrid_start_matches_the_lu_start():
+    pytest.importorskip("pyamg")
+    _, n = bump_normals()
+    m = irregular_mask()
+    a = bilateral(n, m, start="amg", backend="numpy")
+    b = bilateral(n, m, start="lu", backend="numpy")
+    assert a.info["start"] == "amg" and b.info["start"] == "lu"
+    assert np.nanmax(np.abs(a.depth - b.depth)) < 1e-3 * np.nanmax(np.abs(b.depth))
+    with pytest.raises(ValueError, match="start"):
+        bilateral(n, m, start="cholmod")
