@@ -51,8 +51,8 @@ def _smooth_start(A, rhs: np.ndarray, start: str) -> tuple[np.ndarray, str]:
     """Solve the first (smooth, weights 1/2) system ``A z = rhs``; A is SPD.
 
     Measured per first solve, one thread (bear, reading, the generated spheres
-    orthographic/perspective), best of 7: SuperLU 0.269/0.183/0.313/0.164 s; Ruge-Stuben
-    AMG + CG 0.216/0.139/0.176/0.086 s; smoothed-aggregation AMG + CG
+    orthographic/perspective at 200 x 240), best of 7: SuperLU 0.269/0.183/0.313/0.164
+    s; Ruge-Stuben AMG + CG 0.216/0.139/0.176/0.086 s; smoothed-aggregation AMG + CG
     0.240/0.166/0.225/0.124 s; Jacobi CG from zero to 1e-4 0.244/0.134/0.259/0.170 s.
     """
     if start in ("auto", "amg"):
@@ -96,7 +96,8 @@ def bilateral(normals: np.ndarray, mask: np.ndarray | None = None, K: np.ndarray
     start : solver of the first, smooth step: "amg" (conjugate gradients preconditioned
         by a Ruge-Stuben multigrid hierarchy, pyamg, the ``fast`` extra, to relative
         residual 1e-4), "lu" (SuperLU, exact) or "auto" (amg when pyamg is installed).
-        Same result; amg is 1.2-2x faster (benchmarks/bench_integrate_peer.py).
+        Same result; amg makes that solve 1.2-1.9x faster (a few % of the whole;
+        docs/results.md).
     source, mask_source : names used in error messages.
 
     Returns
