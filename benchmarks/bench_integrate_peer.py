@@ -4,12 +4,12 @@
     python benchmarks/bench_integrate_peer.py [--repeat 3] [--options] [--no-real] [--shape H W]
 
 Surfaces: DiLiGenT bear and reading with their ground-truth normals (perspective, K.txt,
-depth_gt.npy), and two generated surfaces with depth discontinuities
+depth_gt.npy), and three generated surfaces with depth discontinuities
 (:func:`lambertian.synth.jumps.jump_surface`: spheres sunk into a steep plane, whose
 silhouettes are occluding boundaries with grazing normals; 140 x 168 = 23,520 pixels,
-``--shape``), orthographic and perspective. On these a discontinuity-preserving
-integrator must beat the smooth (Poisson) answer, whose error is shown beside. Error:
-mean absolute depth error after the best scale and offset
+``--shape``): seed 0 orthographic and perspective, seed 2 perspective. On these a
+discontinuity-preserving integrator must beat the smooth (Poisson) answer, whose error is
+shown beside. Error: mean absolute depth error after the best scale and offset
 (:func:`lambertian.integrate.aligned_depth_error`; mm for DiLiGenT, pixel units
 (orthographic) or scene units (perspective, about 10 away) for the generated ones).
 
@@ -197,16 +197,18 @@ def peer_bilateral(normals, mask, K=None, *, k=2.0, max_iter=150, tol=1e-4, cg_m
 
 def generated_surfaces(shape: tuple[int, int] = (140, 168)) -> dict[str, tuple]:
     """name -> (normals, mask, K, depth): :func:`lambertian.synth.jumps.jump_surface`
-    (spheres sunk into a steep plane, occluding silhouettes; seed 0), seen by an
-    orthographic and by a perspective camera (focal length 2.08 W, centred)."""
+    (spheres sunk into a steep plane, occluding silhouettes): seed 0 seen by an
+    orthographic and by a perspective camera (focal length 2.08 W, centred), seed 2 (another
+    layout) by the perspective one."""
     from lambertian.synth.jumps import jump_surface
 
     h, w = shape
     f = 350.0 / 168.0 * w
     K = np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
     out = {}
-    for name, cam in (("spheres, orthographic", None), ("spheres, perspective", K)):
-        s = jump_surface("spheres", shape=shape, K=cam, seed=0)
+    for name, cam, seed in (("spheres, orthographic", None, 0), ("spheres, perspective", K, 0),
+                            ("spheres (seed 2), perspective", K, 2)):
+        s = jump_surface("spheres", shape=shape, K=cam, seed=seed)
         out[name] = (s.normals, s.mask, s.K, s.depth)
     return out
 
