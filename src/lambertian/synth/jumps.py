@@ -173,7 +173,8 @@ def jump_surface(kind: str = "spheres", *, shape: tuple[int, int] = (200, 240),
     shape : (H, W) image size in pixels.
     K : (3, 3) intrinsics (perspective; the scene sits about 10 units away) or None
         (orthographic, pixel units; the scene about ``3 W`` away).
-    seed : the random layout (sizes, positions, tilts, jump heights).
+    seed : the random layout (the plane's tilt; the spheres' number, sizes and places, and
+        how deep each sinks into the plane).
 
     Returns
     -------
