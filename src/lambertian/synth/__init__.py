@@ -1,1 +1,1 @@
-"""Synthetic scenes with ground truth: captures, spheres, meshes."""
+"""Synthetic scenes with ground truth: captures, spheres, meshes, surfaces with depth jumps."""
