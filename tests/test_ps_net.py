@@ -140,7 +140,9 @@ def test_net_on_real_ball_beats_least_squares_and_ignores_light_order():
     res = get_solver("net")(img, L, mask)
     err = _deg(res.normals[mask], gt[mask])
     ls = least_squares(img, L, mask)
-    assert err.mean() < 3.0
+    # measured 1.54 (robust 1.97, least squares 9.04): the least-squares head answers on
+    # the ball's Lambertian pixels, the regression near the highlight
+    assert err.mean() < 2.0
     assert err.mean() < _deg(ls.normals[mask], gt[mask]).mean()
     perm = np.random.default_rng(0).permutation(len(L))
     res2 = net(img[perm], L[perm], mask)
