@@ -541,26 +541,29 @@ def test_uncalibrated_lights_need_no_light_file(world):
 
 
 def test_an_interrupt_after_the_solve_leaves_the_earlier_set(world, monkeypatch):
+    import os
+    import signal
+    import time
+
     import lambertian.integrate as integrate
 
     out = prepare_out(world, "earlier")
     before = snapshot(out)
 
     def interrupted(*args, **kwargs):  # a real SIGINT, as Ctrl-C sends, after the solve
-        import os
-        import signal
-        import time
-
         os.kill(os.getpid(), signal.SIGINT)
-        # Python raises KeyboardInterrupt here, at the main thread's next bytecode; short
-        # sleeps, because a signal the kernel hands to another thread (a library's worker)
-        # does not cut a long sleep short
-        for _ in range(300):
-            time.sleep(0.1)
+        time.sleep(5)  # Python raises KeyboardInterrupt here, at once
         raise AssertionError("SIGINT was not delivered")
 
+    # a shell's background job starts with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler: install it, as an interactive run has it
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     monkeypatch.setattr(integrate, "write_depth_outputs", interrupted)
-    rc, lines = run(["ps", str(world["good"]), "--method", "ls", "--depth", "--out", str(out)])
+    try:
+        rc, lines = run(["ps", str(world["good"]), "--method", "ls", "--depth", "--out",
+                         str(out)])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert rc == 130 and snapshot(out) == before and no_temporaries(out)
 
 
