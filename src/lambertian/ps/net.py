@@ -7,7 +7,10 @@ maximum and by its mean (the albedo and exposure cancel; the two views keep both
 diffuse shading's shape and the highlight's position visible). A small transformer
 encoder lets the tokens see each other (a shadowed or specular observation is only an
 outlier relative to the rest), attention pooling with a learned query and max pooling
-summarise the set, and a head regresses the normal. The set form makes the answer
+summarise the set, and a head regresses the normal. A second head weighs each
+observation and solves the weighted Lambertian least squares; where the observations it
+trusts are Lambertian, that exact normal answers instead (:class:`PixelSetNet`). The set
+form makes the answer
 independent of the order of the images and defined for any number of lights, as the
 set encoders of Chen et al. (PS-FCN, ECCV 2018) and Ikehata (PS-Transformer, BMVC 2021),
 evaluated per pixel as CNN-PS (Ikehata, ECCV 2018) and PX-Net (Logothetis et al., ICCV
