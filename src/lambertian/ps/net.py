@@ -9,10 +9,9 @@ encoder lets the tokens see each other (a shadowed or specular observation is on
 outlier relative to the rest), attention pooling with a learned query and max pooling
 summarise the set, and a head regresses the normal. A second head weighs each
 observation and solves the weighted Lambertian least squares; where the observations it
-trusts are Lambertian, that exact normal answers instead (:class:`PixelSetNet`). The set
-form makes the answer
-independent of the order of the images and defined for any number of lights, as the
-set encoders of Chen et al. (PS-FCN, ECCV 2018) and Ikehata (PS-Transformer, BMVC 2021),
+trusts are Lambertian, that exact normal answers instead (:class:`PixelSetNet`). The
+set form makes the answer independent of the order of the images and defined for any
+number of lights, as the set encoders of Chen et al. (PS-FCN, ECCV 2018) and Ikehata (PS-Transformer, BMVC 2021),
 evaluated per pixel as CNN-PS (Ikehata, ECCV 2018) and PX-Net (Logothetis et al., ICCV
 2021) do. It is trained only on per-pixel renders of a wide family of reflectances
 (:mod:`lambertian.synth.pixel_observations`, :mod:`lambertian.learn.ps_net_training`).
