@@ -11,10 +11,11 @@ summarise the set, and a head regresses the normal. A second head weighs each
 observation and solves the weighted Lambertian least squares; where the observations it
 trusts are Lambertian, that exact normal answers instead (:class:`PixelSetNet`). The
 set form makes the answer independent of the order of the images and defined for any
-number of lights, as the set encoders of Chen et al. (PS-FCN, ECCV 2018) and Ikehata (PS-Transformer, BMVC 2021),
-evaluated per pixel as CNN-PS (Ikehata, ECCV 2018) and PX-Net (Logothetis et al., ICCV
-2021) do. It is trained only on per-pixel renders of a wide family of reflectances
-(:mod:`lambertian.synth.pixel_observations`, :mod:`lambertian.learn.ps_net_training`).
+number of lights, as the set encoders of Chen et al. (PS-FCN, ECCV 2018) and Ikehata
+(PS-Transformer, BMVC 2021), evaluated per pixel as CNN-PS (Ikehata, ECCV 2018) and
+PX-Net (Logothetis et al., ICCV 2021) do. It is trained only on per-pixel renders of a
+wide family of reflectances (:mod:`lambertian.synth.pixel_observations`,
+:mod:`lambertian.learn.ps_net_training`).
 
 Frame: project frame (x right, y up, z toward the camera; lights toward the light).
 """
