@@ -56,6 +56,24 @@ def test_light_fit_recovers_light_and_ignores_shadow_like_outliers():
     assert abs(plain.ambient - 0.3) > abs(robust.ambient - 0.3)  # least squares is hurt
 
 
+def test_nonneg_light_fit_keeps_intensities_physical():
+    """``nonneg``: the same light on a clean render; on a photo with a black level below
+    zero (no light explains it) the free ambient goes negative, the constrained one not."""
+    mesh, cam, img, fr = _scene()
+    n = pixel_normals(mesh, cam, fr)
+    init = LightParams.init()
+    res = fit_light(n, img, fr.mask, nonneg=True, init=init).light
+    assert _angle(res.direction, LIGHT) < 0.1
+    assert res.intensity == pytest.approx(0.6, rel=1e-3)
+    assert res.ambient == pytest.approx(0.3, rel=1e-3)
+    assert float(init.intensity) == pytest.approx(0.6, rel=1e-3)  # the caller's params move
+    offset = img - 0.5
+    free = fit_light(n, offset, fr.mask, robust=False).light
+    kept = fit_light(n, offset, fr.mask, robust=False, nonneg=True).light
+    assert free.ambient == pytest.approx(-0.2, abs=1e-3)
+    assert kept.intensity >= 0 and 0 <= kept.ambient < 1e-2
+
+
 def test_pose_fit_from_a_perturbed_start():
     """3 degrees and 3% off at 128x128: silhouette + shading lands within 0.5 degree and
     0.5%; the silhouette alone stays further off in rotation (the seed's observation)."""

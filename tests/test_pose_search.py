@@ -108,3 +108,9 @@ def test_search_grows_the_box_of_a_car_whose_lower_part_is_hidden():
     assert best.key == "037-CAR02"
     assert abs(math.remainder(best.a2 - 0.9, 2 * math.pi)) < math.radians(5.0)
     assert np.linalg.norm(best.t - truth.t) < 0.06 * np.linalg.norm(truth.t)
+    # the coarse grid at one middle height only ranks; the refinement tries them all
+    quick = search_car_pose(cars, visible, K, ignore=band, grow=tuple(np.linspace(1.0, 2.0, 6)),
+                            coarse_grow=(1.5,), headings=12)[0]
+    assert quick.key == "037-CAR02"
+    assert abs(math.remainder(quick.a2 - 0.9, 2 * math.pi)) < math.radians(5.0)
+    assert np.linalg.norm(quick.t - truth.t) < 0.06 * np.linalg.norm(truth.t)

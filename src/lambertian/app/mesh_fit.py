@@ -175,8 +175,8 @@ def _crop_window(crop: tuple[int, int, int, int] | None, W: int, H: int
 
 def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any, use: Any,
                       init: Any, *, shadows: bool, smooth: bool, stage: str,
-                      report: Progress,
-                      frames: list[np.ndarray]) -> tuple[Any, dict[str, Any]]:
+                      report: Progress, frames: list[np.ndarray],
+                      nonneg: bool = False) -> tuple[Any, dict[str, Any]]:
     """The light fit at one pose (one mesh, or a scene's merged mesh), with the mesh's
     visibility when ``shadows``; every 10th evaluation becomes a frame (up to
     MAX_FRAMES per stage). Returns the fit and the visibility it used."""
@@ -198,7 +198,7 @@ def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any,
             stage_frames[0] += 1
             frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t))
 
-    return fit_light(normals, img_t, use, init=init, callback=cb, **vis), vis
+    return fit_light(normals, img_t, use, init=init, callback=cb, nonneg=nonneg, **vis), vis
 
 
 def _erode(mask: Any) -> Any:
@@ -289,7 +289,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                     mask: np.ndarray | None = None,
                     crop: tuple[int, int, int, int] | None = None, fit_pose: bool = False,
                     smooth: bool = False, shadows: bool = True, steps: int = 150,
-                    each_alone: bool = True, progress: Progress | None = None) -> SceneFit:
+                    each_alone: bool = True, progress: Progress | None = None,
+                    nonneg: bool = True, min_grey: float = 0.0) -> SceneFit:
     """Fit one ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) to several known objects.
 
     The objects are rendered together (:mod:`lambertian.fit.scene`), so they occlude each
@@ -307,9 +308,16 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     fit_pose : fit each object's pose (silhouette of its own mask, continued behind the
         objects that hide it, + shading at the joint light,
         :func:`lambertian.fit.pose.fit_pose`), then the light again; objects without a
-        mask of their own keep their pose.
+        mask of their own keep their pose, and so does an object whose refined
+        silhouette fits that mask worse (IoU lower by more than 0.005).
     smooth, shadows, steps, progress : as in :func:`fit_mesh_light`.
     each_alone : also fit the light of each object alone (the figures to compare with).
+    nonneg : keep the ambient and directional intensities >= 0 (a light adds radiance;
+        see :func:`lambertian.fit.light.fit_light`).
+    min_grey : pixels of the (linear) photo darker than this are left out of the light
+        fits (not of the silhouettes): surfaces far darker than any lit paint, such as
+        dark glass, tyres, or a black railing in front, are not the albedo-1 surface the
+        model assumes. 0 keeps every pixel.
 
     Returns
     -------
@@ -362,6 +370,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
             u = _erode(pown == i)  # edges mix two objects, or object and background
             if observed[i] is not None:
                 u = u & _erode(observed[i])
+            if min_grey > 0:
+                u = u & (img_t >= min_grey)
             if int(u.sum()) < 10:
                 raise InputError(o.name, "the object at its pose covers fewer than 10 (mask) "
                                          "pixels of the window")
@@ -371,7 +381,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
         joint, vis = _framed_light_fit(merged, cam, frags, normals, img_t,
                                        torch.stack(use).any(0), init, shadows=shadows,
                                        smooth=smooth, stage=stage, report=report,
-                                       frames=frames)
+                                       frames=frames, nonneg=nonneg)
         return {"joint": joint, "use": use, "normals": normals, "vis": vis, "pown": pown,
                 "frags": frags}
 
@@ -387,11 +397,22 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
             # the current poses) its silhouette continues behind the other one
             with torch.no_grad():
                 hidden = rasterize(o.mesh, cam_i).mask & (fit["pown"] >= 0) & (fit["pown"] != i)
-            pr = _fit_pose(o.mesh, cam_i, img_t, observed[i] | hidden,
+            target = observed[i] | hidden
+            pr = _fit_pose(o.mesh, cam_i, img_t, target,
                            LightParams.from_light(light, img_t.dtype), steps=steps,
                            shading_weight=10.0, smooth=smooth)
-            o.R = pr["R"].detach().double().numpy()
-            o.t = pr["t"].detach().double().numpy()
+            R_new = pr["R"].detach().double().numpy()
+            t_new = pr["t"].detach().double().numpy()
+            # the shading term pulls with the light of the first fit, which may be wrong
+            # (a car partly hidden has few pixels to hold it): the refined pose is kept
+            # only where its silhouette fits the mask at least as well as before
+            with torch.no_grad():
+                before = rasterize(o.mesh, cam_i).mask.numpy()
+                after = rasterize(o.mesh, Camera.create(K, R_new, t_new, W, H)
+                                  .crop(x0, y0, w, h)).mask.numpy()
+            tgt = target.numpy()
+            if silhouette_iou(after, tgt) >= silhouette_iou(before, tgt) - 0.005:
+                o.R, o.t = R_new, t_new
         fit = scene_fit("light again", LightParams.from_light(light, img_t.dtype))
     joint = fit["joint"]
     va = fit["vis"].get("ambient_visibility")
@@ -406,7 +427,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
         alone = None
         if each_alone and len(objects) > 1:
             report(f"object {i} alone", 0, None)
-            alone = fit_light(fit["normals"], img_t, fit["use"][i], **fit["vis"]).light
+            alone = fit_light(fit["normals"], img_t, fit["use"][i], nonneg=nonneg,
+                              **fit["vis"]).light
         region = (fit["pown"] == i).numpy()
         iou = None if observed[i] is None else silhouette_iou(region, observed[i].numpy())
         results.append(ObjectFit(o.name, np.asarray(o.R, np.float64), np.asarray(o.t, np.float64),

@@ -118,7 +118,8 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
               robust: bool = True, init: LightParams | None = None,
               callback: Callable[[int, LightParams, float], None] | None = None,
               ambient_visibility: torch.Tensor | None = None,
-              shadow: Callable[[torch.Tensor], torch.Tensor] | None = None) -> MeshLightFit:
+              shadow: Callable[[torch.Tensor], torch.Tensor] | None = None,
+              nonneg: bool = False) -> MeshLightFit:
     """Fit ``(l_a, l_d, n_d)`` so that ``albedo (l_a + l_d max(0, n_d . n))`` matches ``image``.
 
     Parameters
@@ -135,6 +136,9 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
         term; re-evaluated at the current direction before every round after the first
         (see :func:`mesh_visibility`). Without these, cast shadows and occlusion are
         only down-weighted by the robust loss.
+    nonneg : keep ``l_a >= 0`` and ``l_d >= 0`` (a light adds radiance: a negative
+        intensity only fits pixels the model cannot explain); they are optimised as
+        ``softplus`` of free values, started at the initial values (clamped to 1e-3).
 
     Returns
     -------
@@ -145,6 +149,20 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
     light = init or LightParams.init(dtype=image.dtype,
                                      ambient=float(image[mask].min()) if mask.any() else 0.3,
                                      intensity=float(image[mask].max()) if mask.any() else 0.7)
+    # the tensors L-BFGS moves; with ``nonneg`` the intensities are softplus of free values
+    # and ``view`` builds the light from them in every evaluation
+    if nonneg:
+        free = [_inv_softplus(light.ambient), _inv_softplus(light.intensity),
+                light.v.detach().clone().requires_grad_(True)]
+
+        def view() -> LightParams:
+            return LightParams(torch.nn.functional.softplus(free[0]),
+                               torch.nn.functional.softplus(free[1]), free[2])
+    else:
+        free = light.parameters()
+
+        def view() -> LightParams:
+            return light
     # L-BFGS: the problem is small and smooth almost everywhere; rounds re-estimate the
     # Cauchy scale (iteratively reweighted, Holland & Welsch 1977) after a least-squares one
     rounds = 4 if robust else 1
@@ -157,30 +175,42 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
     for rnd in range(rounds):
         scale = None
         if shadow is not None and rnd > 0:
-            vis["light_visibility"] = shadow(light.direction.detach())
+            vis["light_visibility"] = shadow(view().direction.detach())
         if rnd > 0 and robust:
             with torch.no_grad():
-                r0 = shading_residual(light, normals, image, mask, albedo, **vis)
+                r0 = shading_residual(view(), normals, image, mask, albedo, **vis)
                 scale = robust_scale(r0).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
-        opt = torch.optim.LBFGS(light.parameters(), lr=1.0, max_iter=steps // rounds,
+        opt = torch.optim.LBFGS(free, lr=1.0, max_iter=steps // rounds,
                                 tolerance_grad=1e-12, tolerance_change=1e-14,
                                 line_search_fn="strong_wolfe")
 
         def closure(scale=scale, opt=opt):
             opt.zero_grad()
-            r = shading_residual(light, normals, image, mask, albedo, **vis)
+            cur = view()
+            r = shading_residual(cur, normals, image, mask, albedo, **vis)
             loss = (r ** 2).mean() if scale is None else cauchy_loss(r, scale)
             loss.backward()
             if callback is not None:
-                callback(evals[0], light, float(loss.detach()))
+                callback(evals[0], cur, float(loss.detach()))
             evals[0] += 1
             return loss
 
         loss = opt.step(closure)
     with torch.no_grad():
+        if nonneg:  # the caller's parameters are left at the fitted values
+            cur = view()
+            light.ambient.copy_(cur.ambient)
+            light.intensity.copy_(cur.intensity)
+            light.v.copy_(cur.v)
         r = shading_residual(light, normals, image, mask, albedo, **vis)
         s = robust_scale(r).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
         inl = r.abs() < 3 * s
         return MeshLightFit(light.to_light(), float(loss),
                         float(torch.sqrt((r[inl] ** 2).mean())) if inl.any() else float("nan"),
                         float(inl.float().mean()))
+
+
+def _inv_softplus(x: torch.Tensor, floor: float = 1e-3) -> torch.Tensor:
+    """A free leaf tensor whose softplus is ``x`` (clamped to ``floor``)."""
+    x = x.detach().clamp_min(floor)
+    return (x + torch.log(-torch.expm1(-x))).requires_grad_(True)

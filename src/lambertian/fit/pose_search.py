@@ -91,7 +91,8 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
                     headings: int = 24, pitches: tuple[float, ...] = (0.1,),
                     max_shift: float = 0.0, grow: tuple[float, ...] = (1.0,),
                     ignore: np.ndarray | None = None,
-                    spill: float = 1.0, refine: int = 8, keep: int = 5) -> list[PoseCandidate]:
+                    spill: float = 1.0, refine: int = 8, keep: int = 5,
+                    coarse_grow: tuple[float, ...] | None = None) -> list[PoseCandidate]:
     """Best poses of a car (model, heading, distance) for a mask, by silhouette.
 
     Parameters
@@ -113,6 +114,9 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
     refine : number of models (the best of the coarse grid) whose heading is refined on
         a grid 7 times finer.
     keep : number of best candidates returned.
+    coarse_grow : the box heights of the coarse grid (default: all of ``grow``); the
+        refinement scores all of ``grow``. One middle value makes a search with many
+        heights cost about one search: the coarse grid only ranks models and headings.
 
     Returns
     -------
@@ -122,7 +126,8 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
         raise InputError("mask", "fewer than 10 mask pixels: nothing to search a car for")
     u0, v0, u1, v1 = _box(mask)
     s = SEARCH_HEIGHT / float(v1 - v0 + 1)
-    margin = int((max(grow) - 0.5) * (v1 - v0 + 1)) + int(max_shift * (u1 - u0 + 1))
+    coarse = tuple(grow if coarse_grow is None else coarse_grow)
+    margin = int((max(tuple(grow) + coarse) - 0.5) * (v1 - v0 + 1)) + int(max_shift * (u1 - u0 + 1))
     x0, y0 = max(u0 - margin, 0), max(v0 - margin, 0)
     x1, y1 = min(u1 + margin, mask.shape[1] - 1), min(v1 + margin, mask.shape[0] - 1)
     # the window at scale s: small pixel centre c covers full-image u = x0 + (c + 0.5) / s
@@ -141,8 +146,9 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
     ign = None if ignore is None else small(ignore)
     max_dx = int(round(max_shift * (u1 - u0 + 1) * s))
 
-    def score_pose(key: object, mesh: Mesh, a1: float, a2: float) -> PoseCandidate | None:
-        scored = [c for g in grow if (c := score_box(key, mesh, a1, a2, g)) is not None]
+    def score_pose(key: object, mesh: Mesh, a1: float, a2: float,
+                   heights: tuple[float, ...] = grow) -> PoseCandidate | None:
+        scored = [c for g in heights if (c := score_box(key, mesh, a1, a2, g)) is not None]
         return max(scored, key=lambda c: c.score) if scored else None
 
     def score_box(key: object, mesh: Mesh, a1: float, a2: float, g: float
@@ -167,7 +173,7 @@ def search_car_pose(candidates: dict[object, Mesh], mask: np.ndarray, K: np.ndar
 
     step = 2.0 * math.pi / headings
     found = [c for key, mesh in candidates.items() for a1 in pitches for k in range(headings)
-             if (c := score_pose(key, mesh, a1, -math.pi + step * k)) is not None]
+             if (c := score_pose(key, mesh, a1, -math.pi + step * k, coarse)) is not None]
     found.sort(key=lambda c: -c.score)
     # the grid's best are refined on a finer heading grid (a step of the coarse grid moves
     # the outline more than the differences between similar models), one per model
