@@ -109,5 +109,7 @@ class ConvEncoder(nn.Module):
         s, k, h, w, _ = images.shape
         x = torch.cat([images, lights[:, :, None, None, :].expand(s, k, h, w, 3)], dim=-1)
         f = self.per_light(x)  # (S, K, H, W, F)
-        pooled = torch.cat([f.mean(1), f.amax(1)], dim=-1).permute(0, 3, 1, 2)
+        # max(dim) backward scatters to the arg max; amax(dim) backward compares the whole
+        # tensor with the maximum (ties share it, but a tie is at a ReLU zero: no gradient)
+        pooled = torch.cat([f.mean(1), f.max(1).values], dim=-1).permute(0, 3, 1, 2)
         return self.spatial(pooled).permute(0, 2, 3, 1)
