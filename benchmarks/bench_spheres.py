@@ -106,7 +106,7 @@ def main() -> None:
             continue
         for key in ("wall_s", "cpu_s"):
             per = [d[key] / s[key] for d, s in zip(rows["runs"]["default"],
-                                                   rows["runs"][name])]
+                                                   rows["runs"][name], strict=True)]
             ratios[f"default_over_{name}_{key[:-2]}"] = statistics.median(per)
     rows["ratios"] = ratios
     print("\n| run | wall (s) | CPU (s) | peak RSS (MB) | mean / median error (deg) |")

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from lambertian.learn.dln_models import HEMISPHERE_SHRINK, decode, latents_to_surface
+from lambertian.learn.plain_optim import Adam
 
 PATCH = 3
 WHITEN_EPS = 1e-4  # eigenvalue floor of the patch covariance (variance units)
@@ -142,8 +143,8 @@ class PatchEnergy:
 def infer_with_prior(z0: torch.Tensor, images: torch.Tensor, lights: torch.Tensor,
                      mask: torch.Tensor, prior: GRBM | None, sigma: float,
                      weight: float = 1.0, steps: int = 150, lr: float = 0.05,
-                     lr_final: float = 1.0, betas: tuple[float, float] = (0.9, 0.999)
-                     ) -> torch.Tensor:
+                     lr_final: float = 1.0, betas: tuple[float, float] = (0.9, 0.999),
+                     chunk: int = 16) -> torch.Tensor:
     """MAP latents under the Lambertian likelihood and the GRBM prior (Adam, autograd).
 
     z0 : (S, H, W, 5) initial latents (the encoder's); images : (S, K, H, W, 3);
@@ -153,15 +154,28 @@ def infer_with_prior(z0: torch.Tensor, images: torch.Tensor, lights: torch.Tenso
 
     Only the mask's bounding box is optimised: no term reaches outside it (the
     likelihood counts the mask's pixels, the prior the patches wholly inside the mask),
-    so the latents there have zero gradient and Adam leaves them as they are.
+    so the latents there have zero gradient and Adam leaves them as they are. The
+    spheres are independent (each term is one sphere's, and Adam's update is per
+    coordinate), so they are optimised ``chunk`` at a time: the same result in a
+    bounded memory.
     """
     rows, cols = _bounding_box(mask)
     m = mask[rows, cols]
-    z = z0[:, rows, cols].detach().clone().requires_grad_(True)
-    obs = images[:, :, rows, cols] * m[:, :, None]  # (S, K, h, w, 3)
-    weight_px = m.to(obs.dtype)[:, :, None] / (2 * sigma * sigma)
     energy_of = PatchEnergy(prior, m) if prior is not None else None
-    opt = torch.optim.Adam([z], lr=lr, betas=betas)
+    out = z0.detach().clone()
+    for i in range(0, z0.shape[0], chunk):
+        sl = slice(i, i + chunk)
+        out[sl, rows, cols] = _map_chunk(z0[sl, rows, cols], images[sl, :, rows, cols],
+                                         lights[sl], m, energy_of, sigma, weight, steps,
+                                         lr, lr_final, betas)
+    return out
+
+
+def _map_chunk(z0, images, lights, m, energy_of, sigma, weight, steps, lr, lr_final, betas):
+    z = z0.detach().clone().requires_grad_(True)
+    obs = images * m[:, :, None]  # (S, K, h, w, 3)
+    weight_px = m.to(obs.dtype)[:, :, None] / (2 * sigma * sigma)
+    opt = Adam([z], lr=lr, betas=betas)
     for step in range(steps):
         opt.param_groups[0]["lr"] = lr * (lr_final + (1.0 - lr_final) * 0.5 * (
             1.0 + math.cos(math.pi * step / steps)))
@@ -173,9 +187,7 @@ def infer_with_prior(z0: torch.Tensor, images: torch.Tensor, lights: torch.Tenso
         opt.zero_grad()
         energy.backward()
         opt.step()
-    out = z0.detach().clone()
-    out[:, rows, cols] = z.detach()
-    return out
+    return z.detach()
 
 
 def refine_likelihood(z: torch.Tensor, obs: torch.Tensor, lights: torch.Tensor,
@@ -227,12 +239,14 @@ def refine_likelihood(z: torch.Tensor, obs: torch.Tensor, lights: torch.Tensor,
         gn = (g * (r * a[..., None, :]).sum(-1)[..., None]).sum(-2)  # (S, P, 2)
         Ad = A * (1.0 + lam[..., None]) + eps
         Cd = C + torch.diag_embed(lam[..., None] * C.diagonal(dim1=-2, dim2=-1) + eps)
-        Sm = Cd - (B[..., :, None] * B[..., None, :] / Ad[..., None, None]).sum(-3)  # Schur complement, (S, P, 2, 2)
+        # the Schur complement of the albedo block, (S, P, 2, 2)
+        Sm = Cd - (B[..., :, None] * B[..., None, :] / Ad[..., None, None]).sum(-3)
         rhs = -gn + (B * (ga / Ad)[..., None]).sum(-2)
         det = Sm[..., 0, 0] * Sm[..., 1, 1] - Sm[..., 0, 1] * Sm[..., 1, 0]
         det = torch.where(det.abs() > eps, det, torch.full_like(det, eps))
         dn = torch.stack([Sm[..., 1, 1] * rhs[..., 0] - Sm[..., 0, 1] * rhs[..., 1],
-                          Sm[..., 0, 0] * rhs[..., 1] - Sm[..., 1, 0] * rhs[..., 0]], -1) / det[..., None]
+                          Sm[..., 0, 0] * rhs[..., 1] - Sm[..., 1, 0] * rhs[..., 0]], -1)
+        dn = dn / det[..., None]
         dz = torch.cat([(-ga - (B * dn[..., None, :]).sum(-1)) / Ad, dn], dim=-1)
         z_new = z + dz
         cost_new, parts_new = misfit(z_new)
@@ -240,6 +254,6 @@ def refine_likelihood(z: torch.Tensor, obs: torch.Tensor, lights: torch.Tensor,
         z = torch.where(ok[..., None], z_new, z)
         cost = torch.where(ok, cost_new, cost)
         parts = tuple(torch.where(ok.reshape(ok.shape + (1,) * (pn.dim() - ok.dim())), pn, po)
-                      for pn, po in zip(parts_new, parts))
+                      for pn, po in zip(parts_new, parts, strict=True))
         lam = torch.where(ok, lam / 3.0, lam * 10.0).clamp(1e-9, 1e9)
     return z

@@ -39,6 +39,7 @@ from lambertian.learn.dln_models import (
     decode,
     latents_to_surface,
 )
+from lambertian.learn.plain_optim import SGD, Adam
 from lambertian.synth.spheres import SphereSet
 
 
@@ -129,7 +130,7 @@ def train_perpixel(cfg: TrainConfig, train: SphereSet, test: SphereSet,
         net.reset_he(cfg.seed)
     elif cfg.init != "torch":
         raise ValueError(f"unknown init {cfg.init!r}")
-    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    opt = SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     steps_per_epoch = math.ceil(X.shape[0] / cfg.batch_size)
     total = cfg.n_epochs * steps_per_epoch
     history: list[dict] = []
@@ -178,6 +179,9 @@ def _on_mask(z: torch.Tensor, mask: np.ndarray) -> tuple[torch.Tensor, torch.Ten
     return latents_to_surface(z[:, torch.from_numpy(mask)])
 
 
+MICRO_BATCH = 4  # spheres per forward/backward pass of the conv encoder (memory)
+
+
 def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
                log: Callable[[str], None] = print,
                snapshot: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None
@@ -188,8 +192,7 @@ def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
     net = ConvEncoder(cfg.width)
     images, lights = torch.from_numpy(train.images), torch.from_numpy(train.lights)
     mask = torch.from_numpy(train.mask)
-    obs = images[:, :, mask]  # (S, K, P, 3)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    opt = Adam(net.parameters(), lr=cfg.lr)
     s = images.shape[0]
     steps_per_epoch = math.ceil(s / cfg.batch_size)
     total = cfg.n_epochs * steps_per_epoch
@@ -202,12 +205,19 @@ def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * cosine_factor(step, total, cfg.lr_final)
-            a, n = latents_to_surface(net(images[idx], lights[idx])[:, mask])
-            loss = ((decode(a, n, lights[idx]) - obs[idx]) ** 2).mean()
             opt.zero_grad()
-            loss.backward()
+            loss = 0.0
+            # the batch's mean loss, accumulated over micro-batches of MICRO_BATCH spheres
+            # (the same gradient; the activations of a quarter of the batch in memory)
+            for part in idx.split(MICRO_BATCH):
+                batch = images[part]
+                a, n = latents_to_surface(net(batch, lights[part])[:, mask])
+                sq = ((decode(a, n, lights[part]) - batch[:, :, mask]) ** 2)
+                part_loss = sq.sum() / (sq[0].numel() * idx.numel())
+                part_loss.backward()
+                loss += float(part_loss.detach())
             opt.step()
-            running += float(loss.detach()) * idx.numel()
+            running += loss * idx.numel()
             step += 1
         if epoch % cfg.eval_every == 0 or epoch == cfg.n_epochs:
             m = evaluate(*_on_mask(_conv_latents(net, test), test.mask), test)
@@ -239,22 +249,23 @@ def closed_form_baselines(data: SphereSet, shared_albedo: bool = False
 
     obs, lights = masked_pixels(data)
     s, p, k, _ = obs.shape
-    o = obs.reshape(-1, k, 3).double()
-    L = lights.double()[:, None].expand(s, p, k, 3).reshape(-1, k, 3)
+    o, Ls = obs.double(), lights.double()  # (S, P, K, 3), (S, K, 3)
     out = {}
     t0 = time.perf_counter()
-    g = torch.linalg.lstsq(L, o.mean(-1, keepdim=True)).solution[..., 0]
-    n = torch.nn.functional.normalize(g, dim=1)
-    a = albedo_from_normals(o, torch.einsum("pi,pki->pk", n, L))
-    out["least_squares"] = {**evaluate(a.float().reshape(s, p, 3), n.float().reshape(s, p, 3),
-                                       data), "seconds": time.perf_counter() - t0}
+    # every pixel of a sphere shares the sphere's lights: one solve per sphere
+    g = torch.linalg.lstsq(Ls, o.mean(-1).transpose(1, 2)).solution.transpose(1, 2)
+    n = torch.nn.functional.normalize(g, dim=-1)  # (S, P, 3)
+    a = albedo_from_normals(o.reshape(-1, k, 3), (n @ Ls.transpose(1, 2)).reshape(-1, k))
+    out["least_squares"] = {**evaluate(a.float().reshape(s, p, 3), n.float(), data),
+                            "seconds": time.perf_counter() - t0}
     t0 = time.perf_counter()
     sigma = data.noise if data.noise > 0 else None
-    # the spheres' pixels share their sphere's lights: the grouped form of the solver
-    n, a = solve_shadow_aware_groups(obs.double(), lights.double(), sigma=sigma)
-    out["shadow_aware"] = {**evaluate(a.float().reshape(s, p, 3), n.float().reshape(s, p, 3),
-                                      data), "seconds": time.perf_counter() - t0,
-                           "sigma": data.noise}
+    # the grouped form of the solver, a chunk of spheres at a time (bounded memory)
+    parts = [solve_shadow_aware_groups(o[i:i + 16], Ls[i:i + 16], sigma=sigma)
+             for i in range(0, s, 16)]
+    n, a = torch.cat([q[0] for q in parts]), torch.cat([q[1] for q in parts])
+    out["shadow_aware"] = {**evaluate(a.float(), n.float(), data),
+                           "seconds": time.perf_counter() - t0, "sigma": data.noise}
     if shared_albedo:
         from lambertian.ps.shadow_aware import shadow_aware_shared_albedo
 
