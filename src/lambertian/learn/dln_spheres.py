@@ -168,7 +168,7 @@ def train_perpixel(cfg: TrainConfig, train: SphereSet, test: SphereSet,
 
 # ---------------------------------------------------------------- convolutional encoder
 
-def _conv_latents(net: ConvEncoder, data: SphereSet, batch: int = 16) -> torch.Tensor:
+def _conv_latents(net: ConvEncoder, data: SphereSet, batch: int = 4) -> torch.Tensor:
     images, lights = torch.from_numpy(data.images), torch.from_numpy(data.lights)
     with torch.no_grad():
         return torch.cat([net(images[i:i + batch], lights[i:i + batch])
@@ -180,6 +180,7 @@ def _on_mask(z: torch.Tensor, mask: np.ndarray) -> tuple[torch.Tensor, torch.Ten
 
 
 MICRO_BATCH = 4  # spheres per forward/backward pass of the conv encoder (memory)
+CHUNK = 8  # spheres per block of the per-sphere inference and closed forms (memory)
 
 
 def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
@@ -250,19 +251,26 @@ def closed_form_baselines(data: SphereSet, shared_albedo: bool = False
     obs, lights = masked_pixels(data)
     s, p, k, _ = obs.shape
     o, Ls = obs.double(), lights.double()  # (S, P, K, 3), (S, K, 3)
+    blocks = range(0, s, CHUNK)  # a few spheres at a time: bounded memory
     out = {}
     t0 = time.perf_counter()
-    # every pixel of a sphere shares the sphere's lights: one solve per sphere
-    g = torch.linalg.lstsq(Ls, o.mean(-1).transpose(1, 2)).solution.transpose(1, 2)
-    n = torch.nn.functional.normalize(g, dim=-1)  # (S, P, 3)
-    a = albedo_from_normals(o.reshape(-1, k, 3), (n @ Ls.transpose(1, 2)).reshape(-1, k))
-    out["least_squares"] = {**evaluate(a.float().reshape(s, p, 3), n.float(), data),
+    ls_n, ls_a = [], []
+    for i in blocks:
+        ob, Lb = o[i:i + CHUNK], Ls[i:i + CHUNK]
+        # every pixel of a sphere shares the sphere's lights: one solve per sphere
+        g = torch.linalg.lstsq(Lb, ob.mean(-1).transpose(1, 2)).solution.transpose(1, 2)
+        nb = torch.nn.functional.normalize(g, dim=-1)  # (S, P, 3)
+        ls_n.append(nb)
+        ls_a.append(albedo_from_normals(ob.reshape(-1, k, 3),
+                                        (nb @ Lb.transpose(1, 2)).reshape(-1, k)
+                                        ).reshape(-1, p, 3))
+    out["least_squares"] = {**evaluate(torch.cat(ls_a).float(), torch.cat(ls_n).float(), data),
                             "seconds": time.perf_counter() - t0}
     t0 = time.perf_counter()
     sigma = data.noise if data.noise > 0 else None
-    # the grouped form of the solver, a chunk of spheres at a time (bounded memory)
-    parts = [solve_shadow_aware_groups(o[i:i + 16], Ls[i:i + 16], sigma=sigma)
-             for i in range(0, s, 16)]
+    # the grouped form of the solver
+    parts = [solve_shadow_aware_groups(o[i:i + CHUNK], Ls[i:i + CHUNK], sigma=sigma)
+             for i in blocks]
     n, a = torch.cat([q[0] for q in parts]), torch.cat([q[1] for q in parts])
     out["shadow_aware"] = {**evaluate(a.float(), n.float(), data),
                            "seconds": time.perf_counter() - t0, "sigma": data.noise}
@@ -308,9 +316,11 @@ def _refine(z: torch.Tensor, data: SphereSet, iterations: int) -> torch.Tensor:
     """(S, H, W, 5) latents with the mask's pixels refined on the likelihood alone."""
     mask = torch.from_numpy(data.mask)
     obs = torch.from_numpy(data.images)[:, :, mask].transpose(1, 2)  # (S, P, K, 3)
+    lights = torch.from_numpy(data.lights)
     out = z.clone()
-    out[:, mask] = refine_likelihood(z[:, mask], obs, torch.from_numpy(data.lights),
-                                     iterations)
+    for i in range(0, z.shape[0], CHUNK):  # pixels are independent: bounded memory
+        sl = slice(i, i + CHUNK)
+        out[sl, mask] = refine_likelihood(z[sl][:, mask], obs[sl], lights[sl], iterations)
     return out
 
 
@@ -352,15 +362,17 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             zs = _conv_latents(net, sub)
             if prior_cfg.cd_refined:
                 zs = _refine(zs, sub, prior_cfg.refine_iterations)
-            surfaces = surface_maps(zs)
+            patches = torch.cat([interior_patches(surface_maps(zs[i:i + CHUNK]), mask)
+                                 for i in range(0, zs.shape[0], CHUNK)])
             grbm = GRBM(6 * 9, prior_cfg.hidden, seed=cfg.seed)
-            cd = grbm.fit(interior_patches(surfaces, mask), epochs=prior_cfg.cd_epochs,
+            cd = grbm.fit(patches, epochs=prior_cfg.cd_epochs,
                           max_samples=prior_cfg.cd_samples)
             log(f"GRBM: {prior_cfg.cd_epochs} CD-1 epochs, reconstruction {cd[-1]:.4f}")
             z = infer_with_prior(z, torch.from_numpy(test.images),
                                  torch.from_numpy(test.lights), mask, grbm,
                                  max(test.noise, prior_cfg.sigma_floor), prior_cfg.weight,
-                                 prior_cfg.steps, prior_cfg.lr, prior_cfg.lr_final)
+                                 prior_cfg.steps, prior_cfg.lr, prior_cfg.lr_final,
+                                 chunk=CHUNK)
             albedo, normals = _on_mask(z, test.mask)
             result["prior"] = asdict(prior_cfg)
         elif cfg.prior != "none":
