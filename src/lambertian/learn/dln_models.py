@@ -88,28 +88,30 @@ class PerPixelEncoder(nn.Module):
 
 class _PooledPerLight(torch.autograd.Function):
     """Per-light MLP ``relu(W2 relu(W1 [I_k, l_k] + b1) + b2)`` pooled over the lights
-    (mean and max), one light at a time, with a hand-written backward that recomputes
-    each light's features instead of storing them.
+    (mean and max), one light at a time, with a hand-written backward.
 
-    Autograd through the plain form keeps four (S, K, H, W, F) tensors per step for the
-    backward (the bulk of a training step's memory); here only the inputs and the
-    (S, H, W, F) arg max of the max-pooling are kept, and no (S, K, H, W, F) tensor is
-    ever formed. The gradient is the plain form's: the max pool's goes to its arg max.
+    Autograd through the plain form keeps four (S, K, H, W, F) tensors for the backward
+    and builds the (S, K, H, W, 6) input; here the two ReLU outputs are kept (when a
+    gradient is wanted) with the (S, H, W, F) arg max of the max-pooling, and the light's
+    part of the first layer is computed once per sphere. The gradient is the plain
+    form's: the max pool's goes to its arg max.
     """
 
     @staticmethod
-    def _features(img, light, w1, b1, w2, b2):
-        # [I, l] W1^T = I W1[:, :3]^T + l W1[:, 3:]^T: the light's part once per sphere
-        u1 = img @ w1[:, :3].T + (light @ w1[:, 3:].T + b1)[:, None, None, :]
-        h = u1.clamp_min(0.0)
-        return h, (h @ w2.T + b2).clamp_min(0.0)
-
-    @staticmethod
     def forward(ctx, images, lights, w1, b1, w2, b2):
-        k = images.shape[1]
+        s, k, hh, ww, _ = images.shape
+        fdim = w2.shape[0]
+        # the ReLU outputs of every light, written in place (kept for the backward)
+        hs = torch.empty(k, s, hh, ww, fdim, dtype=images.dtype)
+        fs = torch.empty(k, s, hh, ww, fdim, dtype=images.dtype)
+        light_part = lights @ w1[:, 3:].T + b1  # (S, K, F)
         total = best = arg = None
         for i in range(k):
-            _, f = _PooledPerLight._features(images[:, i], lights[:, i], w1, b1, w2, b2)
+            # [I, l] W1^T = I W1[:, :3]^T + l W1[:, 3:]^T: the light's part once per sphere
+            u1 = images[:, i] @ w1[:, :3].T + light_part[:, i, None, None, :]
+            h = torch.clamp_min(u1, 0.0, out=hs[i])
+            f = torch.clamp_min(torch.addmm(b2, h.reshape(-1, fdim), w2.T), 0.0,
+                                out=fs[i].view(-1, fdim)).view(s, hh, ww, fdim)
             if total is None:
                 total, best = f.clone(), f
                 arg = torch.zeros(f.shape, dtype=torch.uint8)
@@ -117,25 +119,28 @@ class _PooledPerLight(torch.autograd.Function):
                 total += f
                 arg = torch.where(f > best, torch.full_like(arg, i), arg)
                 best = torch.maximum(best, f)
-        ctx.save_for_backward(images, lights, w1, b1, w2, b2, arg)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(images, lights, w2, arg, hs, fs)
         return torch.cat([total / k, best], dim=-1)
 
     @staticmethod
     def backward(ctx, grad):
-        images, lights, w1, b1, w2, b2, arg = ctx.saved_tensors
-        s, k, hh, ww, _ = images.shape
+        images, lights, w2, arg, hs, fs = ctx.saved_tensors
+        k = images.shape[1]
         fdim = w2.shape[0]
-        g_mean, g_max = grad[..., :fdim] / k, grad[..., fdim:]
-        gw1, gb1 = torch.zeros_like(w1), torch.zeros_like(b1)
-        gw2, gb2 = torch.zeros_like(w2), torch.zeros_like(b2)
+        g_mean = grad[..., :fdim] / k
+        g_both = g_mean + grad[..., fdim:]
+        gw1 = torch.zeros(fdim, 6, dtype=grad.dtype)
+        gb1 = torch.zeros(fdim, dtype=grad.dtype)
+        gw2 = torch.zeros_like(w2)
+        gb2 = torch.zeros(fdim, dtype=grad.dtype)
         for i in range(k):
-            img, light = images[:, i], lights[:, i]
-            h, f = _PooledPerLight._features(img, light, w1, b1, w2, b2)
-            gu2 = torch.where(arg == i, g_mean + g_max, g_mean) * (f > 0)
+            img, light, h, f = images[:, i], lights[:, i], hs[i], fs[i]
+            gu2 = torch.where(f > 0, torch.where(arg == i, g_both, g_mean), 0.0)
             gu2f, hf = gu2.reshape(-1, fdim), h.reshape(-1, fdim)
             gw2 += gu2f.T @ hf
             gb2 += gu2f.sum(0)
-            gu1 = (gu2 @ w2) * (h > 0)  # (S, H, W, F)
+            gu1 = torch.where(h > 0, gu2 @ w2, 0.0)  # (S, H, W, F)
             gu1f = gu1.reshape(-1, fdim)
             gw1[:, :3] += gu1f.T @ img.reshape(-1, 3)
             gw1[:, 3:] += gu1.sum((1, 2)).T @ light
@@ -149,8 +154,7 @@ class ConvEncoder(nn.Module):
     Each light's image and direction go through the same per-pixel MLP; the features are
     pooled across lights (mean and max, as in PS-FCN, Chen et al., ECCV 2018), then a
     small stack of 3 x 3 convolutions lets neighbouring pixels vote on each other. The
-    per-light MLP and its pooling run one light at a time (:class:`_PooledPerLight`), so
-    memory does not grow with the number of lights.
+    per-light MLP and its pooling run one light at a time (:class:`_PooledPerLight`).
     """
 
     def __init__(self, width: int = 32, depth: int = 3) -> None:
