@@ -303,7 +303,8 @@ class PriorConfig:
     cd_samples: int = 20_000
     cd_spheres: int = 64
     cd_refined: bool = True  # fit the GRBM to refined surfaces (False: the encoder's)
-    # Chosen on a validation set (seed 20000, not the test set), see docs/results.md.
+    # All chosen on a validation set (seed 20000, not the test set), see docs/results.md;
+    # the weight with the previous inference (150 Adam steps from the encoder's output).
     weight: float = 0.03
     refine_iterations: int = 20
     steps: int = 60
