@@ -5,11 +5,12 @@ initialisation as in a NumPy script, SGD with momentum and cosine decay) and ``c
 (light-order-invariant convolutional encoder, Adam). Both are trained only by
 reconstruction MSE through the fixed Lambertian decoder: no ground-truth normal or
 albedo is used for training. With ``prior="grbm"`` the trained
-encoder's output initialises inference of the latent maps under a Gaussian-RBM prior
-(:mod:`lambertian.learn.dln_grbm`). Metrics follow the seed: normal angular error over
-the silhouette pixels of all test spheres (mean, median), albedo MSE between each
-sphere's RGB albedo and the mean of the predicted albedo over its silhouette, and the
-reconstruction MSE against the test images.
+encoder's output is refined per pixel on the Lambertian likelihood (Levenberg-Marquardt),
+then the latent maps are inferred under a Gaussian-RBM patch prior fitted to the surfaces
+inferred the same way on training spheres (:mod:`lambertian.learn.dln_grbm`).
+Metrics follow the seed: normal angular error over the silhouette pixels of all test
+spheres (mean, median), albedo MSE between each sphere's RGB albedo and the mean of the
+predicted albedo over its silhouette, and the reconstruction MSE against the test images.
 
 Reference: Y. Tang, R. Salakhutdinov, G. Hinton, "Deep Lambertian Networks", ICML 2012.
 """
