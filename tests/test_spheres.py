@@ -298,3 +298,19 @@ def test_grouped_shadow_aware_is_the_per_pixel_solver(k, noise):
     n1, a1 = solve_shadow_aware_groups(obs, lights, sigma)
     torch.testing.assert_close(n1.reshape(-1, 3), n0)
     torch.testing.assert_close(a1.reshape(-1, 3), a0)
+
+
+def test_noise_estimate_and_recipe_switch():
+    from lambertian.learn.dln_grbm import estimate_noise
+    from lambertian.learn.dln_spheres import PriorConfig
+
+    for sigma in (0.0, 0.02, 0.1):
+        obs, L = masked_pixels(make_spheres(4, 6, 32, seed=11, noise=sigma))
+        est = estimate_noise(obs, L)
+        assert abs(est - sigma) < 0.1 * sigma + 1e-4, (sigma, est)
+    cfg = PriorConfig()
+    assert cfg.for_noise(1e-8) is cfg  # clean images: the likelihood refinement recipe
+    noisy = cfg.for_noise(0.05)
+    assert noisy.refine_iterations == cfg.noisy_refine_iterations
+    assert noisy.steps == cfg.noisy_steps and noisy.lr == cfg.noisy_lr
+    assert PriorConfig(noisy_above=None).for_noise(0.5).refine_iterations == 20
