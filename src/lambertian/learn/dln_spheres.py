@@ -327,9 +327,10 @@ class PriorConfig:
     # The recipe for noisy images (estimated sigma above noisy_above; None: never switch):
     # the previous default's. Validation (seed 20000), clean / noisy recipe, mean error
     # (deg) at sigma 0 / 0.01 / 0.02 / 0.05 / 0.1: 0.94 / 2.02 / 2.90 / 5.38 / - against
-    # 1.20 / 1.69 / 1.95 / 3.03 / 3.66; the switch goes between 0 and 0.01. Fewer encoder
-    # epochs for noisy images lose (sigma 0.05: 3 / 6 / 10 / 15 epochs 6.72 / 5.49 / 3.82
-    # / 3.03), and so does starting the prior from the refined latents (7.01 at 3 epochs).
+    # 1.20 (the previous default) / 1.69 / 1.95 / 3.03 / 3.66; the switch goes between 0
+    # and 0.01. Fewer encoder epochs for noisy images lose (sigma 0.05: 3 / 6 / 10 / 15
+    # epochs 6.72 / 5.49 / 3.82 / 3.03), and so does starting the prior from the refined
+    # latents (7.01 at 3 epochs).
     noisy_above: float | None = 0.005
     noisy_epochs: int = 15  # encoder epochs, unless TrainConfig.n_epochs is given
     noisy_refine_iterations: int = 0
@@ -396,6 +397,8 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             cfg = replace(cfg, n_epochs=prior_cfg.noisy_epochs)
         prior_cfg = recipe
         result["noise_estimate"] = {"train": sigma_train, "noisy_recipe": noisy}
+        log(f"estimated noise sigma {sigma_train:.4f}: the "
+            f"{'noisy' if noisy else 'clean'}-image recipe")
     cfg = cfg.resolved()
     if cfg.model == "perpixel":
         infer, history = train_perpixel(cfg, train, test, log, snapshot)
