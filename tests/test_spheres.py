@@ -203,3 +203,114 @@ def test_perpixel_he_initialisation():
     other = PerPixelEncoder(6, 192)
     other.reset_he(3)
     assert torch.equal(other.net[0].weight, w1)
+
+
+def test_likelihood_refinement_reaches_the_exact_surface():
+    # Noise-free pixels lit by 3 or more lights: Levenberg-Marquardt from a perturbed
+    # start lands on the true normal and albedo.
+    from lambertian.learn.dln_grbm import refine_likelihood
+
+    d = make_spheres(4, 6, 32, seed=2)
+    obs, lights = masked_pixels(d)
+    gt = torch.from_numpy(d.normals[d.mask]).expand(4, -1, -1)
+    alb = torch.from_numpy(d.albedo)[:, None].expand_as(gt)
+    z_true = surface_to_latents(alb, gt)
+    gen = torch.Generator().manual_seed(0)
+    z0 = z_true + 0.3 * torch.randn(z_true.shape, generator=gen)
+    z = refine_likelihood(z0, obs, lights, iterations=30)
+    _, n = latents_to_surface(z)
+    lit3 = (torch.einsum("spc,skc->spk", gt, lights) > 0.05).sum(-1) >= 3
+    inner = gt[..., 2] > 0.2  # away from the hemisphere code's saturated rim
+    err = angular_error_deg(n.numpy(), gt.numpy())
+    assert np.median(err[(lit3 & inner).numpy()]) < 0.05
+    _, n0 = latents_to_surface(z0)
+    assert err.mean() < 0.2 * angular_error_deg(n0.numpy(), gt.numpy()).mean()
+
+
+def test_prior_energy_convolution_and_chunks_match_the_patch_form():
+    from lambertian.learn.dln_grbm import PatchEnergy
+
+    d = make_spheres(5, 6, 32, seed=4, noise=0.03)
+    mask = torch.from_numpy(d.mask)
+    gen = torch.Generator().manual_seed(0)
+    z0 = 0.5 * torch.randn(5, 32, 32, 5, generator=gen, dtype=torch.float64)
+    grbm = GRBM(54, 16, seed=0)
+    grbm.fit(interior_patches(surface_maps(z0.float()), mask), epochs=1, max_samples=2000)
+    for name in ("W", "b", "c", "mean", "proj"):
+        setattr(grbm, name, getattr(grbm, name).double())
+    maps = surface_maps(z0)
+    ref = grbm.free_energy(interior_patches(maps, mask)).sum()
+    fast = PatchEnergy(grbm, mask)(maps.permute(0, 3, 1, 2))
+    torch.testing.assert_close(fast, ref)
+    im, L = torch.from_numpy(d.images).double(), torch.from_numpy(d.lights).double()
+    a = infer_with_prior(z0, im, L, mask, grbm, 0.03, 0.1, steps=5, chunk=5)
+    b = infer_with_prior(z0, im, L, mask, grbm, 0.03, 0.1, steps=5, chunk=2)
+    torch.testing.assert_close(a, b)
+
+
+def test_pooled_per_light_features_match_autograd():
+    from lambertian.learn.dln_models import _PooledPerLight
+
+    d = make_spheres(2, 4, 12, seed=1, noise=0.02)
+    torch.manual_seed(0)
+    net = ConvEncoder(6).double()
+    im, L = torch.from_numpy(d.images).double(), torch.from_numpy(d.lights).double()
+    params = [net.per_light[0].weight, net.per_light[0].bias, net.per_light[2].weight,
+              net.per_light[2].bias]
+    ref = net.pooled_reference(im, L)
+    torch.testing.assert_close(_PooledPerLight.apply(im, L, *params), ref)
+    assert torch.autograd.gradcheck(lambda *p: _PooledPerLight.apply(im, L, *p), params)
+
+
+def test_plain_optimizers_are_torch_optim():
+    from lambertian.learn.plain_optim import SGD, Adam
+
+    out = []
+    for make in (lambda p: torch.optim.Adam(p, lr=0.01), lambda p: Adam(p, lr=0.01),
+                 lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+                 lambda p: SGD(p, lr=0.05, momentum=0.9)):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+        opt = make(list(net.parameters()))
+        x, y = torch.randn(32, 5), torch.randn(32, 1)
+        for _ in range(20):
+            opt.param_groups[0]["lr"] *= 0.95
+            loss = ((net(x) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        out.append(torch.cat([p.detach().flatten() for p in net.parameters()]))
+    torch.testing.assert_close(out[1], out[0])
+    torch.testing.assert_close(out[3], out[2])
+
+
+@pytest.mark.parametrize("k, noise", [(6, 0.0), (4, 0.05), (3, 0.0)])
+def test_grouped_shadow_aware_is_the_per_pixel_solver(k, noise):
+    from lambertian.ps.shadow_aware import solve_shadow_aware, solve_shadow_aware_groups
+
+    d = make_spheres(3, k, 16, seed=7, noise=noise)
+    obs, lights = masked_pixels(d)
+    obs, lights = obs.double(), lights.double()
+    s, p = obs.shape[:2]
+    sigma = noise or None
+    n0, a0, _ = solve_shadow_aware(obs.reshape(-1, k, 3),
+                                   lights[:, None].expand(s, p, k, 3).reshape(-1, k, 3), sigma)
+    n1, a1 = solve_shadow_aware_groups(obs, lights, sigma)
+    torch.testing.assert_close(n1.reshape(-1, 3), n0)
+    torch.testing.assert_close(a1.reshape(-1, 3), a0)
+
+
+def test_noise_estimate_and_recipe_switch():
+    from lambertian.learn.dln_grbm import estimate_noise
+    from lambertian.learn.dln_spheres import PriorConfig
+
+    for sigma in (0.0, 0.02, 0.1):
+        obs, L = masked_pixels(make_spheres(4, 6, 32, seed=11, noise=sigma))
+        est = estimate_noise(obs, L)
+        assert abs(est - sigma) < 0.1 * sigma + 1e-4, (sigma, est)
+    cfg = PriorConfig()
+    assert cfg.for_noise(1e-8) is cfg  # clean images: the likelihood refinement recipe
+    noisy = cfg.for_noise(0.05)
+    assert noisy.refine_iterations == cfg.noisy_refine_iterations
+    assert noisy.steps == cfg.noisy_steps and noisy.lr == cfg.noisy_lr
+    assert PriorConfig(noisy_above=None).for_noise(0.5).refine_iterations == 20

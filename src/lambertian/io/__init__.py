@@ -2,42 +2,31 @@
 
 Layouts: DiLiGenT, UW psm, Yale B subject folders, the CMU face, and a generic folder of
 images with ``lights.txt``. :func:`read_capture` detects which one a path holds.
+
+The exports load lazily (:mod:`lambertian.core.lazy`): the readers pull in the image
+libraries, about 35 MB of resident memory, which a command that only writes JSON (the
+spheres experiment, through :mod:`lambertian.io.json_file`) should not pay for.
 """
 
-from lambertian.io.capture import Capture
-from lambertian.io.cmu_face import read_cmu_face
-from lambertian.io.data_root import data_root
-from lambertian.io.detect import capture_files, detect_layout, read_capture
-from lambertian.io.diligent import read_diligent
-from lambertian.io.exr import read_exr, write_exr
-from lambertian.io.folder import read_folder
-from lambertian.io.images import read_image, read_mask
-from lambertian.io.psm import read_psm
-from lambertian.io.writers import (
-    read_normal_png,
-    write_albedo_png,
-    write_diligent,
-    write_normal_png,
-)
-from lambertian.io.yaleb import read_yaleb
+from lambertian.core.lazy import lazy_exports
 
-__all__ = [
-    "Capture",
-    "capture_files",
-    "data_root",
-    "detect_layout",
-    "read_capture",
-    "read_cmu_face",
-    "read_diligent",
-    "read_exr",
-    "read_folder",
-    "read_image",
-    "read_mask",
-    "read_normal_png",
-    "read_psm",
-    "read_yaleb",
-    "write_albedo_png",
-    "write_diligent",
-    "write_exr",
-    "write_normal_png",
-]
+lazy_exports(__name__, {
+    "Capture": "lambertian.io.capture",
+    "capture_files": "lambertian.io.detect",
+    "data_root": "lambertian.io.data_root",
+    "detect_layout": "lambertian.io.detect",
+    "read_capture": "lambertian.io.detect",
+    "read_cmu_face": "lambertian.io.cmu_face",
+    "read_diligent": "lambertian.io.diligent",
+    "read_exr": "lambertian.io.exr",
+    "read_folder": "lambertian.io.folder",
+    "read_image": "lambertian.io.images",
+    "read_mask": "lambertian.io.images",
+    "read_normal_png": "lambertian.io.writers",
+    "read_psm": "lambertian.io.psm",
+    "read_yaleb": "lambertian.io.yaleb",
+    "write_albedo_png": "lambertian.io.writers",
+    "write_diligent": "lambertian.io.writers",
+    "write_exr": "lambertian.io.exr",
+    "write_normal_png": "lambertian.io.writers",
+})

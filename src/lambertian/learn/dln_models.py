@@ -86,28 +86,98 @@ class PerPixelEncoder(nn.Module):
         return self.net(torch.cat([obs.flatten(1), lights.flatten(1)], dim=1))
 
 
+class _PooledPerLight(torch.autograd.Function):
+    """Per-light MLP ``relu(W2 relu(W1 [I_k, l_k] + b1) + b2)`` pooled over the lights
+    (mean and max), one light at a time, with a hand-written backward.
+
+    Autograd through the plain form keeps four (S, K, H, W, F) tensors for the backward
+    and builds the (S, K, H, W, 6) input; here the two ReLU outputs are kept (when a
+    gradient is wanted) with the (S, H, W, F) arg max of the max-pooling, and the light's
+    part of the first layer is computed once per sphere. The gradient is the plain
+    form's: the max pool's goes to its arg max.
+    """
+
+    @staticmethod
+    def forward(ctx, images, lights, w1, b1, w2, b2):
+        s, k, hh, ww, _ = images.shape
+        fdim = w2.shape[0]
+        # the ReLU outputs of every light, written in place (kept for the backward)
+        hs = torch.empty(k, s, hh, ww, fdim, dtype=images.dtype)
+        fs = torch.empty(k, s, hh, ww, fdim, dtype=images.dtype)
+        light_part = lights @ w1[:, 3:].T + b1  # (S, K, F)
+        total = best = arg = None
+        for i in range(k):
+            # [I, l] W1^T = I W1[:, :3]^T + l W1[:, 3:]^T: the light's part once per sphere
+            u1 = images[:, i] @ w1[:, :3].T + light_part[:, i, None, None, :]
+            h = torch.clamp_min(u1, 0.0, out=hs[i])
+            f = torch.clamp_min(torch.addmm(b2, h.reshape(-1, fdim), w2.T), 0.0,
+                                out=fs[i].view(-1, fdim)).view(s, hh, ww, fdim)
+            if total is None:
+                total, best = f.clone(), f
+                arg = torch.zeros(f.shape, dtype=torch.uint8)
+            else:
+                total += f
+                arg = torch.where(f > best, torch.full_like(arg, i), arg)
+                best = torch.maximum(best, f)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(images, lights, w2, arg, hs, fs)
+        return torch.cat([total / k, best], dim=-1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        images, lights, w2, arg, hs, fs = ctx.saved_tensors
+        k = images.shape[1]
+        fdim = w2.shape[0]
+        g_mean = grad[..., :fdim] / k
+        g_both = g_mean + grad[..., fdim:]
+        gw1 = torch.zeros(fdim, 6, dtype=grad.dtype)
+        gb1 = torch.zeros(fdim, dtype=grad.dtype)
+        gw2 = torch.zeros_like(w2)
+        gb2 = torch.zeros(fdim, dtype=grad.dtype)
+        for i in range(k):
+            img, light, h, f = images[:, i], lights[:, i], hs[i], fs[i]
+            gu2 = torch.where(f > 0, torch.where(arg == i, g_both, g_mean), 0.0)
+            gu2f, hf = gu2.reshape(-1, fdim), h.reshape(-1, fdim)
+            gw2 += gu2f.T @ hf
+            gb2 += gu2f.sum(0)
+            gu1 = torch.where(h > 0, gu2 @ w2, 0.0)  # (S, H, W, F)
+            gu1f = gu1.reshape(-1, fdim)
+            gw1[:, :3] += gu1f.T @ img.reshape(-1, 3)
+            gw1[:, 3:] += gu1.sum((1, 2)).T @ light
+            gb1 += gu1f.sum(0)
+        return None, None, gw1, gb1, gw2, gb2
+
+
 class ConvEncoder(nn.Module):
     """Spatially coupled encoder, invariant to the order (and number) of the lights.
 
     Each light's image and direction go through the same per-pixel MLP; the features are
     pooled across lights (mean and max, as in PS-FCN, Chen et al., ECCV 2018), then a
-    small stack of 3 x 3 convolutions lets neighbouring pixels vote on each other.
+    small stack of 3 x 3 convolutions lets neighbouring pixels vote on each other. The
+    per-light MLP and its pooling run one light at a time (:class:`_PooledPerLight`).
     """
 
     def __init__(self, width: int = 32, depth: int = 3) -> None:
         super().__init__()
         self.per_light = nn.Sequential(nn.Linear(6, width), nn.ReLU(),
                                        nn.Linear(width, width), nn.ReLU())
-        layers: list[nn.Module] = [nn.Conv2d(2 * width, width, 3, padding=1), nn.ReLU()]
+        # in-place ReLUs: a convolution's backward needs its input, not its output
+        layers: list[nn.Module] = [nn.Conv2d(2 * width, width, 3, padding=1),
+                                   nn.ReLU(inplace=True)]
         for _ in range(depth - 1):
-            layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU()]
+            layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True)]
         layers.append(nn.Conv2d(width, LATENTS, 1))
         self.spatial = nn.Sequential(*layers)
 
-    def forward(self, images: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
-        """images (S, K, H, W, 3), lights (S, K, 3) -> latents (S, H, W, 5)."""
+    def pooled_reference(self, images: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
+        """The pooled features through autograd on the (S, K, H, W, F) tensor (tests)."""
         s, k, h, w, _ = images.shape
         x = torch.cat([images, lights[:, :, None, None, :].expand(s, k, h, w, 3)], dim=-1)
-        f = self.per_light(x)  # (S, K, H, W, F)
-        pooled = torch.cat([f.mean(1), f.amax(1)], dim=-1).permute(0, 3, 1, 2)
-        return self.spatial(pooled).permute(0, 2, 3, 1)
+        f = self.per_light(x)
+        return torch.cat([f.mean(1), f.max(1).values], dim=-1)
+
+    def forward(self, images: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
+        """images (S, K, H, W, 3), lights (S, K, 3) -> latents (S, H, W, 5)."""
+        l1, l2 = self.per_light[0], self.per_light[2]
+        pooled = _PooledPerLight.apply(images, lights, l1.weight, l1.bias, l2.weight, l2.bias)
+        return self.spatial(pooled.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)

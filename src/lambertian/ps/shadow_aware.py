@@ -365,3 +365,100 @@ def shadow_aware_shared_albedo(obs: torch.Tensor, lights: torch.Tensor,
         else:
             n = _unit_normals_known_albedo(y, L, sets)
     return n.reshape(s, p, 3), albedo
+
+
+def _solve_lit_groups(obs_t: torch.Tensor, obs: torch.Tensor, L: torch.Tensor,
+                      lit: torch.Tensor, w: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`solve_lit` for groups of pixels that share their lights and one lit set.
+
+    obs_t : (G, K, P * C) the observations, lights first; obs : (G, P, K, C) the same;
+    L : (G, K, 3); lit : (K,) bool; w : (K,) inverse variances. The 3 x 3 systems
+    (``M``, its Cholesky factor, the rank test) are the same for every pixel of a group,
+    so they are formed once per group and applied to all its pixels in one product.
+    Returns normals (G, P, 3) and albedo (G, P, C).
+    """
+    g, p, k, c = obs.shape
+    wk = lit.to(obs.dtype) * w  # (K,)
+    count = int(lit.sum())
+    Lt = L.transpose(1, 2)  # (G, 3, K)
+    wL = Lt * wk  # (G, 3, K)
+    if count >= 3:
+        gram = (Lt * lit.to(obs.dtype)) @ L
+        full = torch.linalg.det(gram).abs() > 1e-6  # (G,)
+    else:
+        full = torch.zeros(g, dtype=torch.bool)
+    B = (wL @ obs_t).reshape(g, 3, p, c)  # (G, 3, P, C)
+    n = torch.zeros(g, p, 3, dtype=obs.dtype)
+    if full.any():
+        eye = torch.eye(3, dtype=obs.dtype).expand(g, 3, 3)
+        R = torch.linalg.cholesky(torch.where(full[:, None, None], wL @ L, eye))
+        Y = torch.linalg.solve_triangular(R, B.reshape(g, 3, p * c), upper=False)
+        Y = Y.reshape(g, 3, p, c).permute(0, 2, 1, 3)  # (G, P, 3, C)
+        u = _top_eigenvector((Y @ Y.transpose(-1, -2)).reshape(-1, 3, 3)).reshape(g, p, 3)
+        nf = torch.linalg.solve_triangular(R.transpose(1, 2), u.transpose(1, 2),
+                                           upper=True).transpose(1, 2)
+        nf = torch.nn.functional.normalize(nf, dim=-1)
+        sign = torch.einsum("gpi,gipc->gp", nf, B) < 0
+        n = torch.where(full[:, None, None], nf * torch.where(sign, -1.0, 1.0)[..., None], n)
+    rest = ~full
+    if rest.any():
+        o = obs[rest].reshape(-1, k, c)
+        Lr = L[rest][:, None].expand(-1, p, k, 3).reshape(-1, k, 3)
+        lr = lit.expand(o.shape[0], k)
+        nr = torch.zeros(o.shape[0], 3, dtype=obs.dtype)
+        if count == 2:
+            o2 = o * wk.sqrt()[:, None]
+            hue = _top_eigenvector(o2.transpose(1, 2) @ o2)
+            hue = hue * torch.where(hue.sum(-1) < 0, -1.0, 1.0)[:, None]
+            nr = _two_lit(torch.einsum("pkc,pc->pk", o, hue), Lr, lr)
+        elif count == 1:
+            nr = Lr[:, lit][:, 0]
+        if count >= 3:  # coplanar lit lights: as ambiguous as two, per pixel
+            nr, _ = solve_lit(o, Lr, lr, 1.0 / w.sqrt())
+        nr[(count == 0) | (nr.norm(dim=1) < 0.5)] = torch.tensor([0.0, 0.0, 1.0],
+                                                                  dtype=obs.dtype)
+        n[rest] = nr.reshape(-1, p, 3)
+    none = n.norm(dim=-1) < 0.5
+    n[none] = torch.tensor([0.0, 0.0, 1.0], dtype=obs.dtype)
+    shade = n @ Lt  # (G, P, K)
+    s = shade * wk
+    albedo = (torch.einsum("gpkc,gpk->gpc", obs, s)
+              / (s * shade).sum(-1, keepdim=True).clamp_min(1e-12))
+    return n, albedo
+
+
+def solve_shadow_aware_groups(obs: torch.Tensor, lights: torch.Tensor,
+                              sigma: float | None = None
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`solve_shadow_aware` for groups of pixels that share their lights.
+
+    obs : (G, P, K, C) observations of P pixels in each of G groups (the spheres of the
+    Deep Lambertian benchmark, or the pixels of one capture); lights : (G, K, 3);
+    sigma : a scalar noise level or None. The same estimate as
+    :func:`solve_shadow_aware` on the flattened pixels (every lit set enumerated, the
+    smallest chi-square kept, ties to the smaller set), computed with each group's
+    3 x 3 systems formed once instead of once per pixel. Returns normals (G, P, 3) and
+    albedo (G, P, C).
+    """
+    g, p, k, c = obs.shape
+    L = lights.to(obs.dtype)
+    if k > MAX_ENUMERATED_LIGHTS:
+        n, a, _ = solve_shadow_aware(obs.reshape(-1, k, c),
+                                     L[:, None].expand(g, p, k, 3).reshape(-1, k, 3), sigma)
+        return n.reshape(g, p, 3), a.reshape(g, p, c)
+    w = _weights(sigma, obs.reshape(-1, k, c))[0]  # (K,): one scalar sigma
+    obs_t = obs.permute(0, 2, 1, 3).reshape(g, k, p * c)
+    best = torch.full((g, p), math.inf, dtype=obs.dtype)
+    n = torch.zeros(g, p, 3, dtype=obs.dtype)
+    albedo = torch.zeros(g, p, c, dtype=obs.dtype)
+    for s in candidate_sets(k):
+        n1, a1 = _solve_lit_groups(obs_t, obs, L, s, w)
+        shade = (n1 @ L.transpose(1, 2)).clamp_min(0.0)  # (G, P, K)
+        r = obs - shade[..., None] * a1[:, :, None, :]
+        score = ((r * r).sum(-1) * w).sum(-1) + INVISIBLE_PENALTY * (n1[..., 2] < -1e-6)
+        better = score < torch.where(best.isinf(), best, best - 1e-9 * (1.0 + best))
+        best = torch.where(better, score, best)
+        n = torch.where(better[..., None], n1, n)
+        albedo = torch.where(better[..., None], a1, albedo)
+    return n, albedo
