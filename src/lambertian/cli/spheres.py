@@ -66,6 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int | None = None):
+    import numpy as np
+
     from lambertian.cli.common import set_threads
     from lambertian.core.errors import InputError
     from lambertian.learn.dln_spheres import TrainConfig
@@ -81,7 +83,10 @@ def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int |
         raise InputError("--n-test-spheres", f"must be at least 1, got {args.n_test_spheres}")
     noise = args.noise if noise is None else noise
     k = args.n_lights_per_sphere if n_lights is None else n_lights
-    train = make_spheres(args.n_spheres, k, args.resolution, args.seed, noise)
+    # the training images stored in float16 (half the memory; the encoder computes in
+    # float32 on each batch), the test images in float32
+    train = make_spheres(args.n_spheres, k, args.resolution, args.seed, noise,
+                         dtype=np.float16)
     test = make_spheres(args.n_test_spheres, k, args.resolution, args.test_seed, noise)
     cfg = TrainConfig(model=args.model, prior=prior, n_epochs=args.n_epochs,
                       hidden=args.hidden, batch_size=args.batch_size, lr=args.lr,
@@ -104,7 +109,8 @@ def _train(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     cfg, train, test = _setup(args)
-    res = run_spheres(cfg, train, test)
+    res = run_spheres(cfg, train, test, release_train=True)  # train is not used below
+    del train
     base = closed_form_baselines(test)
     out = _public(res, args, base)
     out["wallclock_seconds"] = time.perf_counter() - t0

@@ -86,7 +86,7 @@ def cosine_factor(step: int, total: int, final: float) -> float:
 def masked_pixels(data: SphereSet) -> tuple[torch.Tensor, torch.Tensor]:
     """(S, P, K, 3) observations of the P silhouette pixels and (S, K, 3) lights."""
     obs = torch.from_numpy(np.ascontiguousarray(
-        data.images[:, :, data.mask].transpose(0, 2, 1, 3)))
+        data.images[:, :, data.mask].transpose(0, 2, 1, 3), dtype=np.float32))
     return obs, torch.from_numpy(data.lights)
 
 
@@ -176,7 +176,7 @@ def train_perpixel(cfg: TrainConfig, train: SphereSet, test: SphereSet,
 def _conv_latents(net: ConvEncoder, data: SphereSet, batch: int = 4) -> torch.Tensor:
     images, lights = torch.from_numpy(data.images), torch.from_numpy(data.lights)
     with torch.no_grad():
-        return torch.cat([net(images[i:i + batch], lights[i:i + batch])
+        return torch.cat([net(images[i:i + batch].float(), lights[i:i + batch])
                           for i in range(0, images.shape[0], batch)])
 
 
@@ -184,7 +184,7 @@ def _on_mask(z: torch.Tensor, mask: np.ndarray) -> tuple[torch.Tensor, torch.Ten
     return latents_to_surface(z[:, torch.from_numpy(mask)])
 
 
-MICRO_BATCH = 4  # spheres per forward/backward pass of the conv encoder (memory)
+MICRO_BATCH = 2  # spheres per forward/backward pass of the conv encoder (memory)
 CHUNK = 8  # spheres per block of the per-sphere inference and closed forms (memory)
 
 
@@ -216,7 +216,7 @@ def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             # the batch's mean loss, accumulated over micro-batches of MICRO_BATCH spheres
             # (the same gradient; the activations of a quarter of the batch in memory)
             for part in idx.split(MICRO_BATCH):
-                batch = images[part]
+                batch = images[part].float()  # float16 storage: float32 compute
                 a, n = latents_to_surface(net(batch, lights[part])[:, mask])
                 sq = ((decode(a, n, lights[part]) - batch[:, :, mask]) ** 2)
                 part_loss = sq.sum() / (sq[0].numel() * idx.numel())
@@ -360,7 +360,7 @@ def _refine(z: torch.Tensor, data: SphereSet, iterations: int) -> torch.Tensor:
     if iterations <= 0:
         return z
     mask = torch.from_numpy(data.mask)
-    obs = torch.from_numpy(data.images)[:, :, mask].transpose(1, 2)  # (S, P, K, 3)
+    obs = torch.from_numpy(data.images)[:, :, mask].transpose(1, 2).float()  # (S, P, K, 3)
     lights = torch.from_numpy(data.lights)
     out = z.clone()
     for i in range(0, z.shape[0], CHUNK):  # pixels are independent: bounded memory
@@ -376,9 +376,13 @@ def _subset(data: SphereSet, n: int) -> SphereSet:
 
 def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
                 prior_cfg: PriorConfig | None = None, log: Callable[[str], None] = print,
-                snapshot: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None
-                ) -> dict[str, Any]:
+                snapshot: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
+                release_train: bool = False) -> dict[str, Any]:
     """Train ``cfg.model`` (and the prior), evaluate on ``test``, return the results.
+
+    ``release_train``: once the training images are no longer needed (before the GRBM
+    is fitted), ``train.images`` is replaced by an empty array so that their memory is
+    freed (peak memory of a caller that does not use them afterwards).
 
     The returned dict holds ``history`` (per-epoch metrics on the test set),
     ``final_test`` (the seed's metric names), ``train_seconds`` (wall-clock of training
@@ -420,6 +424,10 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
                 zs = _refine(zs, sub, prior_cfg.refine_iterations)
             grbm = GRBM(6 * 9, prior_cfg.hidden, seed=cfg.seed)
             # the patches passed without a name here: fit's subsample frees them (memory)
+            del sub  # a view of the training images
+            if release_train:  # their last use was above (a view would keep them alive)
+                train.images = np.empty((0, *train.images.shape[1:]), train.images.dtype)
+            # the patches passed without a name here: fit's subsample frees them (memory)
             cd = grbm.fit(torch.cat([interior_patches(surface_maps(zs[i:i + CHUNK]), mask)
                                      for i in range(0, zs.shape[0], CHUNK)]),
                           epochs=prior_cfg.cd_epochs, max_samples=prior_cfg.cd_samples)
@@ -428,7 +436,7 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             # the likelihood's noise level: estimated on the images inferred
             sigma = _noise_level(test)
             result["noise_estimate"]["test"] = sigma
-            z = infer_with_prior(z, torch.from_numpy(test.images),
+            z = infer_with_prior(z, torch.from_numpy(test.images).float(),
                                  torch.from_numpy(test.lights), mask, grbm,
                                  max(sigma, prior_cfg.sigma_floor), prior_cfg.weight,
                                  prior_cfg.steps, prior_cfg.lr, prior_cfg.lr_final,
