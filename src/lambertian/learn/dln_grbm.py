@@ -65,10 +65,15 @@ class GRBM:
         if x.shape[0] > max_samples:
             x = x[torch.randperm(x.shape[0], generator=g)[:max_samples]]
         self.mean = x.mean(0)
-        evals, evecs = torch.linalg.eigh(torch.cov((x - self.mean).T))
+        # one centred copy serves the covariance and the whitening (torch.cov would make
+        # its own: an (N, D) copy more at the run's memory peak)
+        xc = x - self.mean
+        del x
+        cov = xc.T @ xc / max(1, xc.shape[0] - 1)
+        evals, evecs = torch.linalg.eigh(cov)
         self.proj = evecs / torch.sqrt(evals.clamp_min(0) + WHITEN_EPS)
-        v = self.whiten(x)
-        del x  # the samples live on whitened only (memory)
+        v = xc @ self.proj
+        del xc  # the samples live on whitened only (memory)
         errs = []
         for _ in range(epochs):
             perm = torch.randperm(v.shape[0], generator=g)

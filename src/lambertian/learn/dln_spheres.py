@@ -83,19 +83,26 @@ def cosine_factor(step: int, total: int, final: float) -> float:
     return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * step / max(total, 1)))
 
 
-def masked_pixels(data: SphereSet) -> tuple[torch.Tensor, torch.Tensor]:
-    """(S, P, K, 3) observations of the P silhouette pixels and (S, K, 3) lights."""
+def masked_pixels(data: SphereSet, spheres: slice = slice(None)
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(S, P, K, 3) observations of the P silhouette pixels and (S, K, 3) lights, of the
+    spheres ``spheres`` picks (all by default)."""
     obs = torch.from_numpy(np.ascontiguousarray(
-        data.images[:, :, data.mask].transpose(0, 2, 1, 3), dtype=np.float32))
-    return obs, torch.from_numpy(data.lights)
+        data.images[spheres][:, :, data.mask].transpose(0, 2, 1, 3), dtype=np.float32))
+    return obs, torch.from_numpy(data.lights[spheres])
 
 
 def evaluate(albedo: torch.Tensor, normals: torch.Tensor, data: SphereSet) -> dict[str, float]:
     """Seed metrics for (S, P, 3) albedo and normals on the silhouette pixels."""
-    obs, lights = masked_pixels(data)
+    s = albedo.shape[0]
+    total, count = 0.0, 0
     with torch.no_grad():
-        recon = decode(albedo, normals, lights)  # (S, K, P, 3)
-        rmse = float(((recon - obs.transpose(1, 2)) ** 2).mean())
+        for i in range(0, s, CHUNK):  # a few spheres at a time (the run's memory peak)
+            obs, lights = masked_pixels(data, slice(i, i + CHUNK))
+            recon = decode(albedo[i:i + CHUNK], normals[i:i + CHUNK], lights)  # (S, K, P, 3)
+            total += float(((recon - obs.transpose(1, 2)) ** 2).sum())
+            count += recon.numel()
+    rmse = total / max(1, count)
     gt = np.broadcast_to(data.normals[data.mask], normals.shape)
     err = angular_error_deg(normals.detach().numpy(), gt)
     return {
@@ -253,15 +260,18 @@ def closed_form_baselines(data: SphereSet, shared_albedo: bool = False
     from lambertian.ps.least_squares import albedo_from_normals
     from lambertian.ps.shadow_aware import solve_shadow_aware_groups
 
-    obs, lights = masked_pixels(data)
-    s, p, k, _ = obs.shape
-    o, Ls = obs.double(), lights.double()  # (S, P, K, 3), (S, K, 3)
+    s, k, p = len(data.images), data.lights.shape[1], int(data.mask.sum())
+    Ls = torch.from_numpy(data.lights).double()  # (S, K, 3)
     blocks = range(0, s, CHUNK)  # a few spheres at a time: bounded memory
+
+    def o_block(i: int) -> torch.Tensor:  # (CHUNK, P, K, 3) in float64, one block at a time
+        return masked_pixels(data, slice(i, i + CHUNK))[0].double()  # (not every sphere's)
+
     out = {}
     t0 = time.perf_counter()
     ls_n, ls_a = [], []
     for i in blocks:
-        ob, Lb = o[i:i + CHUNK], Ls[i:i + CHUNK]
+        ob, Lb = o_block(i), Ls[i:i + CHUNK]
         # every pixel of a sphere shares the sphere's lights: one solve per sphere
         g = torch.linalg.lstsq(Lb, ob.mean(-1).transpose(1, 2)).solution.transpose(1, 2)
         nb = torch.nn.functional.normalize(g, dim=-1)  # (S, P, 3)
@@ -274,7 +284,7 @@ def closed_form_baselines(data: SphereSet, shared_albedo: bool = False
     t0 = time.perf_counter()
     sigma = data.noise if data.noise > 0 else None
     # the grouped form of the solver
-    parts = [solve_shadow_aware_groups(o[i:i + CHUNK], Ls[i:i + CHUNK], sigma=sigma)
+    parts = [solve_shadow_aware_groups(o_block(i), Ls[i:i + CHUNK], sigma=sigma)
              for i in blocks]
     n, a = torch.cat([q[0] for q in parts]), torch.cat([q[1] for q in parts])
     out["shadow_aware"] = {**evaluate(a.float(), n.float(), data),
@@ -283,6 +293,7 @@ def closed_form_baselines(data: SphereSet, shared_albedo: bool = False
         from lambertian.ps.shadow_aware import shadow_aware_shared_albedo
 
         t0 = time.perf_counter()
+        obs, lights = masked_pixels(data)
         n, a = shadow_aware_shared_albedo(obs.double(), lights.double(), sigma)
         out["shadow_aware_shared_albedo"] = {
             **evaluate(a.float()[:, None].expand(s, p, 3), n.float(), data),
@@ -419,14 +430,14 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             z = _refine(z, test, prior_cfg.refine_iterations)
             result["likelihood_refined"] = evaluate(*_on_mask(z, test.mask), test)
             sub = _subset(train, prior_cfg.cd_spheres)
+            if release_train:  # the prior's spheres copied, the rest of the set freed now
+                sub = replace(sub, images=sub.images.copy())
+                train.images = np.empty((0, *train.images.shape[1:]), train.images.dtype)
             zs = _conv_latents(net, sub)
             if prior_cfg.cd_refined:
                 zs = _refine(zs, sub, prior_cfg.refine_iterations)
             grbm = GRBM(6 * 9, prior_cfg.hidden, seed=cfg.seed)
-            # the patches passed without a name here: fit's subsample frees them (memory)
-            del sub  # a view of the training images
-            if release_train:  # their last use was above (a view would keep them alive)
-                train.images = np.empty((0, *train.images.shape[1:]), train.images.dtype)
+            del sub  # a view of the training images (without release_train)
             # the patches passed without a name here: fit's subsample frees them (memory)
             cd = grbm.fit(torch.cat([interior_patches(surface_maps(zs[i:i + CHUNK]), mask)
                                      for i in range(0, zs.shape[0], CHUNK)]),
