@@ -223,7 +223,7 @@ def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             # the batch's mean loss, accumulated over micro-batches of MICRO_BATCH spheres
             # (the same gradient; the activations of a quarter of the batch in memory)
             for part in idx.split(MICRO_BATCH):
-                batch = images[part].float()  # float16 storage: float32 compute
+                batch = images[part].float()  # float32 compute whatever the storage
                 a, n = latents_to_surface(net(batch, lights[part])[:, mask])
                 sq = ((decode(a, n, lights[part]) - batch[:, :, mask]) ** 2)
                 part_loss = sq.sum() / (sq[0].numel() * idx.numel())
