@@ -17,32 +17,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import cv2
-import numpy as np
 import torch
-
-
-def linear_to_srgb(v: np.ndarray) -> np.ndarray:
-    """The forward sRGB curve (IEC 61966-2-1), what a camera applies before JPEG."""
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
-
-
-def write_folder(folder: Path, scene, kind: str, mask: bool = True) -> None:
-    folder.mkdir()
-    np.savetxt(folder / "lights.txt", scene.lights)
-    np.savetxt(folder / "intensities.txt", scene.intensities)
-    if mask:
-        cv2.imwrite(str(folder / "mask.png"), scene.mask.astype(np.uint8) * 255)
-    for k, img in enumerate(scene.images):
-        bgr = np.clip(img[..., ::-1], 0, 1)
-        if kind == "png16":
-            cv2.imwrite(str(folder / f"{k:03d}.png"), np.rint(bgr * 65535).astype(np.uint16))
-        else:
-            code = np.rint(linear_to_srgb(bgr) * 255).astype(np.uint8)
-            cv2.imwrite(str(folder / f"{k:03d}.jpg"), code,
-                        [cv2.IMWRITE_JPEG_QUALITY, 95,
-                         cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
 
 
 def main() -> None:
@@ -56,14 +31,14 @@ def main() -> None:
     from lambertian.core.metrics import angular_error_deg
     from lambertian.io import read_capture
     from lambertian.ps import METHODS
-    from lambertian.synth.capture import make_capture
+    from lambertian.synth.capture import make_capture, write_camera_folder
 
     scene = make_capture(size=args.size, num_lights=args.lights, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for kind in ("png16", "jpeg"):
-            write_folder(root / kind, scene, kind)
-        write_folder(root / "nomask", scene, "png16", mask=False)
+            write_camera_folder(root / kind, scene, kind)
+        write_camera_folder(root / "nomask", scene, "png16", mask=False)
         m = scene.mask
         print("| solver | JPEG linearised (default) | JPEG read as linear (--linear) |")
         print("|---|---|---|")

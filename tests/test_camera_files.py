@@ -12,32 +12,8 @@ from PIL import Image
 from lambertian.core.errors import InputError
 from lambertian.core.metrics import angular_error_deg
 from lambertian.io import read_capture, read_image
-from lambertian.io.camera_files import check_encoding, srgb_to_linear
-
-
-def linear_to_srgb(v: np.ndarray) -> np.ndarray:
-    """The forward sRGB curve (IEC 61966-2-1), what a camera applies before JPEG."""
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
-
-
-def _write_folder(folder, scene, kind: str, mask: bool = True) -> None:
-    """The generated capture as a generic folder: 16-bit linear PNG or 8-bit sRGB JPEG
-    (written with OpenCV, 4:4:4 chroma, quality 95)."""
-    folder.mkdir()
-    np.savetxt(folder / "lights.txt", scene.lights)
-    np.savetxt(folder / "intensities.txt", scene.intensities)
-    if mask:
-        cv2.imwrite(str(folder / "mask.png"), scene.mask.astype(np.uint8) * 255)
-    for k, img in enumerate(scene.images):
-        bgr = np.clip(img[..., ::-1], 0, 1)
-        if kind == "png16":
-            cv2.imwrite(str(folder / f"{k:03d}.png"), np.rint(bgr * 65535).astype(np.uint16))
-        else:
-            code = np.rint(linear_to_srgb(bgr) * 255).astype(np.uint8)
-            cv2.imwrite(str(folder / f"{k:03d}.jpg"), code,
-                        [cv2.IMWRITE_JPEG_QUALITY, 95,
-                         cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+from lambertian.io.camera_files import check_encoding, linear_to_srgb, srgb_to_linear
+from lambertian.synth.capture import write_camera_folder
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +23,8 @@ def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("camera")
     scene = make_capture(size=64, num_lights=12, seed=3)
     for kind in ("png16", "jpeg"):
-        _write_folder(root / kind, scene, kind)
-    _write_folder(root / "nomask", scene, "png16", mask=False)
+        write_camera_folder(root / kind, scene, kind)
+    write_camera_folder(root / "nomask", scene, "png16", mask=False)
     return root, scene
 
 

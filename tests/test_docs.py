@@ -17,6 +17,7 @@ import pytest
 
 from lambertian.core.metrics import angular_error_deg
 from lambertian.core.sphere import sphere_normals
+from lambertian.io.camera_files import linear_to_srgb
 from lambertian.lights.chrome_sphere import reflect_view
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,9 +25,6 @@ PAGE = ROOT / "docs" / "getting-started.md"
 SIZE, BALL_R = 64, 24  # object 64 x 64, then the ball in a 56-pixel-wide strip
 
 
-def _srgb(v: np.ndarray) -> np.ndarray:
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
 
 
 def _photos(folder: Path):
@@ -41,7 +39,7 @@ def _photos(folder: Path):
         obj = img / scene.intensities[k]  # one lamp moved around: one intensity
         spot = np.where(ball, np.clip(refl @ light, 0, 1) ** 400 + 0.02, 0.0)
         photo = np.concatenate([obj, np.repeat(spot[..., None], 3, axis=2)], axis=1)
-        code = np.rint(_srgb(photo[..., ::-1]) * 255).astype(np.uint8)
+        code = np.rint(linear_to_srgb(photo[..., ::-1]) * 255).astype(np.uint8)
         cv2.imwrite(str(folder / "my_object" / f"IMG_{k + 1}.jpg"), code,
                     [cv2.IMWRITE_JPEG_QUALITY, 95])
     mask = np.concatenate([np.zeros((SIZE, SIZE), bool), ball], axis=1)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lambertian.io.camera_files import linear_to_srgb
+
 # Camera of the full 3384x2710 photo (data README); the file is its rows 1480-2710
 K_FULL = np.array([[2304.5479, 0.0, 1686.2379], [0.0, 2305.8757, 1354.9849], [0.0, 0.0, 1.0]])
 ROW0 = 1480
@@ -152,8 +154,9 @@ def main() -> None:
     result = scene_fit_json(res)
     (out / "fit.json").write_text(json.dumps(result, indent=1))
     # the pictures are encoded back to sRGB, as the JPEG was (linear grey looks black)
-    save_overlay(out / "overlay.png", _srgb(res.photo), _srgb(res.frames[-1]), res.render_mask)
-    save_gif(out / "fit.gif", [_srgb(f) for f in res.frames])
+    save_overlay(out / "overlay.png", linear_to_srgb(res.photo),
+                 linear_to_srgb(res.frames[-1]), res.render_mask)
+    save_gif(out / "fit.gif", [linear_to_srgb(f) for f in res.frames])
     joint = np.asarray(res.light.direction)
     lines = ["| car (model) | silhouette IoU | light alone: direction | angle to joint (deg) | "
              "ambient | directional |", "|---|---|---|---|---|---|"]
@@ -169,10 +172,6 @@ def main() -> None:
     print("\n".join(lines))
 
 
-def _srgb(v: np.ndarray) -> np.ndarray:
-    """Linear grey in [0, 1] encoded with the sRGB curve (IEC 61966-2-1), for pictures."""
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
 
 
 def _silhouette(mesh, cand, K, W, H, Camera, rasterize, torch) -> np.ndarray:

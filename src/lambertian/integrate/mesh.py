@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from lambertian.integrate.geometry import depth_to_points
+from lambertian.io.camera_files import linear_to_srgb
 
 # Albedo colours: this percentile of the masked albedo maps to white, so a few specular
 # pixels cannot darken the whole mesh.
@@ -54,7 +55,7 @@ def albedo_colours(albedo: np.ndarray, mask: np.ndarray) -> np.ndarray:
     a = a[:, :3]
     top = np.percentile(a, ALBEDO_PERCENTILE) if a.size else 1.0
     x = np.clip(a / (top if top > 0 else 1.0), 0.0, 1.0)
-    srgb = np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
+    srgb = linear_to_srgb(x)
     rgba = np.full((x.shape[0], 4), 255, np.uint8)
     rgba[:, :3] = np.rint(srgb * 255).astype(np.uint8)
     return rgba

@@ -65,6 +65,21 @@ def srgb_to_linear(v: np.ndarray) -> np.ndarray:
                     ).astype(np.float32)
 
 
+def linear_to_srgb(v: np.ndarray) -> np.ndarray:
+    """The forward sRGB curve (IEC 61966-2-1), what a camera applies before writing JPEG,
+    on values clipped to [0, 1] (the inverse of :func:`srgb_to_linear`; the dtype is kept).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lambertian.io.camera_files import linear_to_srgb
+    >>> [round(float(v), 4) for v in linear_to_srgb(np.array([0.0, 0.0031308, 0.214, 1.0]))]
+    [0.0, 0.0404, 0.5, 1.0]
+    """
+    v = np.clip(np.asarray(v), 0.0, 1.0)
+    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+
+
 def linearise(image: np.ndarray, path: str | os.PathLike[str], bit_depth: int,
               encoding: Encoding = "auto") -> np.ndarray:
     """Radiance from a decoded image in [0, 1] (see the module docstring for ``encoding``);

@@ -154,3 +154,31 @@ def write_capture(folder: str | Path, cap: SyntheticCapture, overwrite: bool = F
 
     return write_diligent(folder, cap.images, cap.lights, cap.intensities, cap.mask,
                           normals=cap.normals, bit_depth=16, overwrite=overwrite)
+
+
+def write_camera_folder(folder: str | Path, cap: SyntheticCapture, kind: str = "png16",
+                        mask: bool = True) -> Path:
+    """Write ``cap`` as a generic capture folder (``lights.txt``, ``intensities.txt``,
+    ``mask.png`` unless ``mask`` is False, ``000.png`` ...), as a camera would: ``kind``
+    ``"png16"`` linear 16-bit PNGs, ``"jpeg"`` 8-bit sRGB JPEGs written by OpenCV
+    (quality 95, 4:4:4 chroma). The folder must not exist yet."""
+    import cv2
+
+    from lambertian.io.camera_files import linear_to_srgb
+
+    out = Path(folder)
+    out.mkdir()
+    np.savetxt(out / "lights.txt", cap.lights)
+    np.savetxt(out / "intensities.txt", cap.intensities)
+    if mask:
+        cv2.imwrite(str(out / "mask.png"), cap.mask.astype(np.uint8) * 255)
+    for k, img in enumerate(cap.images):
+        bgr = np.clip(img[..., ::-1], 0, 1)
+        if kind == "png16":
+            cv2.imwrite(str(out / f"{k:03d}.png"), np.rint(bgr * 65535).astype(np.uint16))
+        else:
+            code = np.rint(linear_to_srgb(bgr) * 255).astype(np.uint8)
+            cv2.imwrite(str(out / f"{k:03d}.jpg"), code,
+                        [cv2.IMWRITE_JPEG_QUALITY, 95,
+                         cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+    return out

@@ -16,6 +16,7 @@ import numpy as np
 
 from lambertian.core.frames import normal_to_rgb
 from lambertian.core.metrics import angular_error_deg
+from lambertian.io.camera_files import linear_to_srgb
 
 # Light for the shaded-depth view: from the upper left, in front (project frame).
 SHADING_LIGHT = np.array([-0.4, 0.5, 0.77])
@@ -45,8 +46,7 @@ def _display(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     a = np.asarray(x, np.float64)
     vals = a[mask] if a.shape[:2] == mask.shape else a
     top = float(np.percentile(vals, 99.0)) if vals.size else 1.0
-    a = np.clip(a / (top if top > 0 else 1.0), 0.0, 1.0)
-    return np.where(a <= 0.0031308, 12.92 * a, 1.055 * a ** (1 / 2.4) - 0.055)
+    return linear_to_srgb(a / (top if top > 0 else 1.0))
 
 
 def _as_picture(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
