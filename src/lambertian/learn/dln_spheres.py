@@ -88,7 +88,7 @@ def masked_pixels(data: SphereSet, spheres: slice = slice(None)
     """(S, P, K, 3) observations of the P silhouette pixels and (S, K, 3) lights, of the
     spheres ``spheres`` picks (all by default)."""
     obs = torch.from_numpy(np.ascontiguousarray(
-        data.images[spheres][:, :, data.mask].transpose(0, 2, 1, 3), dtype=np.float32))
+        data.images[spheres][:, :, data.mask].transpose(0, 2, 1, 3)))
     return obs, torch.from_numpy(data.lights[spheres])
 
 
@@ -183,7 +183,7 @@ def train_perpixel(cfg: TrainConfig, train: SphereSet, test: SphereSet,
 def _conv_latents(net: ConvEncoder, data: SphereSet, batch: int = 4) -> torch.Tensor:
     images, lights = torch.from_numpy(data.images), torch.from_numpy(data.lights)
     with torch.no_grad():
-        return torch.cat([net(images[i:i + batch].float(), lights[i:i + batch])
+        return torch.cat([net(images[i:i + batch], lights[i:i + batch])
                           for i in range(0, images.shape[0], batch)])
 
 
@@ -223,7 +223,7 @@ def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             # the batch's mean loss, accumulated over micro-batches of MICRO_BATCH spheres
             # (the same gradient; the activations of a quarter of the batch in memory)
             for part in idx.split(MICRO_BATCH):
-                batch = images[part].float()  # float32 compute whatever the storage
+                batch = images[part]
                 a, n = latents_to_surface(net(batch, lights[part])[:, mask])
                 sq = ((decode(a, n, lights[part]) - batch[:, :, mask]) ** 2)
                 part_loss = sq.sum() / (sq[0].numel() * idx.numel())
@@ -371,7 +371,7 @@ def _refine(z: torch.Tensor, data: SphereSet, iterations: int) -> torch.Tensor:
     if iterations <= 0:
         return z
     mask = torch.from_numpy(data.mask)
-    obs = torch.from_numpy(data.images)[:, :, mask].transpose(1, 2).float()  # (S, P, K, 3)
+    obs = torch.from_numpy(data.images)[:, :, mask].transpose(1, 2)  # (S, P, K, 3)
     lights = torch.from_numpy(data.lights)
     out = z.clone()
     for i in range(0, z.shape[0], CHUNK):  # pixels are independent: bounded memory
@@ -447,7 +447,7 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             # the likelihood's noise level: estimated on the images inferred
             sigma = _noise_level(test)
             result["noise_estimate"]["test"] = sigma
-            z = infer_with_prior(z, torch.from_numpy(test.images).float(),
+            z = infer_with_prior(z, torch.from_numpy(test.images),
                                  torch.from_numpy(test.lights), mask, grbm,
                                  max(sigma, prior_cfg.sigma_floor), prior_cfg.weight,
                                  prior_cfg.steps, prior_cfg.lr, prior_cfg.lr_final,

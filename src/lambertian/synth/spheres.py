@@ -99,8 +99,7 @@ def check_sphere_args(n_spheres: int, n_lights: int, resolution: int, noise: flo
 
 
 def make_spheres(n_spheres: int = 400, n_lights: int = 6, resolution: int = 32,
-                 seed: int = 0, noise: float = 0.0, fill: float = SPHERE_FILL,
-                 dtype: type = np.float32) -> SphereSet:
+                 seed: int = 0, noise: float = 0.0, fill: float = SPHERE_FILL) -> SphereSet:
     """Render ``n_spheres`` random-albedo spheres under ``n_lights`` random lights each.
 
     Deterministic in ``seed`` (albedo, then lights, then noise are drawn from one
@@ -116,7 +115,7 @@ def make_spheres(n_spheres: int = 400, n_lights: int = 6, resolution: int = 32,
     # of a 400-sphere set alone would be 60 MB; the values are the same). The noise is
     # drawn per sphere too: consecutive draws of one Generator are one stream, so the
     # noise equals one draw of the whole (S, K, H, W, 3) array.
-    images = np.empty((n_spheres, n_lights, resolution, resolution, 3), dtype)
+    images = np.empty((n_spheres, n_lights, resolution, resolution, 3), np.float32)
     for s in range(n_spheres):
         img = render_lambertian(n64, np.full((resolution, resolution, 3), albedo[s]),
                                 lights[s]).numpy() * mask[None, :, :, None]

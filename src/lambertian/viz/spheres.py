@@ -72,7 +72,7 @@ def dataset_montage(data: SphereSet, path: Path, rows: int = 6) -> Path:
     fig, ax = plt.subplots(rows, k, figsize=(1.3 * k, 1.3 * rows), squeeze=False)
     for s in range(rows):
         for j in range(k):
-            ax[s, j].imshow(np.clip(data.images[s, j].astype(np.float32), 0, 1))
+            ax[s, j].imshow(np.clip(data.images[s, j], 0, 1))
             ax[s, j].axis("off")
     fig.suptitle("training spheres (rows) under their lights (columns)")
     return _save(fig, path)
