@@ -15,17 +15,13 @@ import time
 import numpy as np
 import torch
 
-from lambertian.core.metrics import normal_error_stats
+from lambertian.core.metrics import angular_error_deg, normal_error_stats
 from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
 from lambertian.ps import get_solver
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 
 METHODS = ("ls", "robust", "net")
-
-
-def _deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1)))
 
 
 def main() -> int:
@@ -47,7 +43,7 @@ def main() -> int:
             b = observation_batch(args.pixels, len(L), torch.Generator().manual_seed(7),
                                   lights=torch.from_numpy(L).float(), family=fam)
             img = b.obs.numpy().T[:, None, :]
-            errs = [_deg(get_solver(m)(img, L, **kw.get(m, {})).normals[0],
+            errs = [angular_error_deg(get_solver(m)(img, L, **kw.get(m, {})).normals[0],
                          b.normals.numpy()).mean() for m in METHODS]
             name = f"generated: {fam or 'every family, blends'}"
             print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)

@@ -17,6 +17,7 @@ import argparse
 import numpy as np
 import torch
 
+from lambertian.core.metrics import angular_error_deg
 from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
 from lambertian.ps.inputs import to_grey
@@ -25,10 +26,6 @@ from lambertian.ps.robust import image_check_sample
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 
 THRESHOLDS = (0.0, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.12, 1e9)
-
-
-def _deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1)))
 
 
 def main() -> int:
@@ -67,8 +64,8 @@ def main() -> int:
     for name, (obs, lights, gt) in sets.items():
         with torch.no_grad():
             out = model.branches(token_features(obs, lights))
-        rows[name] = (_deg(out["regressed"].numpy(), gt), _deg(out["lsq"].numpy(), gt),
-                      out["misfit"].numpy())
+        rows[name] = (angular_error_deg(out["regressed"], gt),
+                      angular_error_deg(out["lsq"], gt), out["misfit"].numpy())
     print("| threshold | " + " | ".join(rows) + " |")
     print("|---|" + "---|" * len(rows))
     for t in THRESHOLDS:

@@ -20,15 +20,12 @@ import argparse
 import numpy as np
 import torch
 
+from lambertian.core.metrics import angular_error_deg
 from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
 from lambertian.ps import least_squares, robust
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch, random_normals
 from lambertian.synth.reflectance import ggx_specular, lambert
-
-
-def _deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1)))
 
 
 def main() -> int:
@@ -75,8 +72,8 @@ def main() -> int:
         share = rb.info["bright_share_median"]  # robust's own decision quantity
         errs = ("", "")
         if gt is not None:
-            errs = (f"{_deg(ls.normals[m], gt[m]).mean():.2f}",
-                    f"{_deg(rb.normals[m], gt[m]).mean():.2f}")
+            errs = (f"{angular_error_deg(ls.normals[m], gt[m]).mean():.2f}",
+                    f"{angular_error_deg(rb.normals[m], gt[m]).mean():.2f}")
         print(f"| {name} | {share:.3f} | {errs[0]} | {errs[1]} |", flush=True)
     return 0
 

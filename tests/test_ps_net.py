@@ -9,16 +9,13 @@ import pytest
 import torch
 
 from lambertian.core.errors import InputError
+from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.ps_net_training import angular_loss, train_ps_net
 from lambertian.ps import get_solver, least_squares
 from lambertian.ps.net import PixelSetNet, load_ps_net, net, save_ps_net, token_features
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
 from tests.conftest import need_data
-
-
-def _deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1)))
 
 
 def test_oren_nayar_reduces_to_lambert_and_brightens_back_lighting():
@@ -69,7 +66,7 @@ def test_generator_is_seeded_and_lambertian_samples_follow_the_model():
                           family="diffuse")
     facing = d.normals[:, 2] > 0.9
     g = torch.linalg.lstsq(L.float().expand(512, 20, 3), d.obs.unsqueeze(-1)).solution[..., 0]
-    err = _deg(torch.nn.functional.normalize(g, dim=-1).numpy(), d.normals.numpy())
+    err = angular_error_deg(torch.nn.functional.normalize(g, dim=-1).numpy(), d.normals.numpy())
     assert np.median(err[facing.numpy()]) < 5.0
     assert set(FAMILIES) == {"diffuse", "dielectric", "metal", "paint"}
 
@@ -108,9 +105,9 @@ def test_least_squares_head_is_exact_on_lambertian_observations():
     assert bool((obs > 0).all())  # every light lit: Lambertian shading is linear in n
     with torch.no_grad():
         out = model.branches(token_features(obs, L))
-    assert _deg(out["normal"].numpy(), n.numpy()).max() < 0.05
+    assert angular_error_deg(out["normal"].numpy(), n.numpy()).max() < 0.05
     assert float(out["misfit"].max()) < 1e-3
-    assert _deg(out["regressed"].numpy(), n.numpy()).mean() > 5.0
+    assert angular_error_deg(out["regressed"].numpy(), n.numpy()).mean() > 5.0
 
 
 def test_second_stage_starts_from_the_first_and_is_deterministic():
@@ -138,19 +135,19 @@ def _ball_crop():
 def test_net_on_real_ball_beats_least_squares_and_ignores_light_order():
     img, L, mask, gt = _ball_crop()
     res = get_solver("net")(img, L, mask)
-    err = _deg(res.normals[mask], gt[mask])
+    err = angular_error_deg(res.normals[mask], gt[mask])
     ls = least_squares(img, L, mask)
     # measured 1.54 (robust 1.97, least squares 9.04): the least-squares head answers on
     # the ball's Lambertian pixels, the regression near the highlight
     assert err.mean() < 2.0
-    assert err.mean() < _deg(ls.normals[mask], gt[mask]).mean()
+    assert err.mean() < angular_error_deg(ls.normals[mask], gt[mask]).mean()
     perm = np.random.default_rng(0).permutation(len(L))
     res2 = net(img[perm], L[perm], mask)
     assert np.abs(res2.normals - res.normals).max() < 1e-4
     # six of the 96 lights still give an answer, five are refused
     pick = np.array([0, 13, 37, 50, 71, 94])
     few = net(img[pick], L[pick], mask)
-    assert _deg(few.normals[mask], gt[mask]).mean() < 15.0
+    assert angular_error_deg(few.normals[mask], gt[mask]).mean() < 15.0
     with pytest.raises(InputError, match="at least 6"):
         net(img[pick[:5]], L[pick[:5]], mask)
 
