@@ -165,8 +165,8 @@ def _lambertian_misfit(n: torch.Tensor, lights: torch.Tensor, rel: torch.Tensor,
     shading ``rho max(0, n . l)`` of unit normals n (P, 3), relative to the observations'
     weighted RMS: how well a normal explains the observations the network trusts."""
     shade = (lights @ n.unsqueeze(-1))[..., 0].clamp_min(0.0)
-    rho = (w * rel * shade).sum(1) / (w * shade * shade).sum(1).clamp_min(1e-6)
-    err = (w * (rel - rho.unsqueeze(1) * shade) ** 2).sum(1)
+    rho = albedo_from_normals(rel.unsqueeze(-1), shade, w)  # (P, 1)
+    err = (w * (rel - rho * shade) ** 2).sum(1)
     # the floor keeps sqrt's gradient finite at an exact fit
     return torch.sqrt(err / (w * rel * rel).sum(1).clamp_min(1e-6) + 1e-8)
 
