@@ -168,6 +168,9 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
     if kind == "saturated image":
         cv2.imwrite(str(f), np.full_like(raw, 65535))
         return f
+    if kind == "one black image":  # a failed exposure: least squares would take it as shading
+        cv2.imwrite(str(f), np.zeros_like(raw))
+        return f
     if kind == "all black":
         for n in names:
             cv2.imwrite(str(cap / n), np.zeros_like(raw))
@@ -219,10 +222,10 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
     raise AssertionError(kind)
 
 
-CAPTURE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "all black",
-                 "lights behind", "lights not unit", "duplicate listing", "missing image",
-                 "truncated image", "other size", "extra light row", "empty mask", "0/1 mask",
-                 "singular K", "zero intensity")
+CAPTURE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "one black image",
+                 "all black", "lights behind", "lights not unit", "duplicate listing",
+                 "missing image", "truncated image", "other size", "extra light row",
+                 "empty mask", "0/1 mask", "singular K", "zero intensity")
 
 
 @pytest.mark.parametrize("layout", ["good", "folder"])  # DiLiGenT layout, generic folder
@@ -653,8 +656,8 @@ def test_one_line_on_the_real_stderr_too(world, capfd, kind):
 
 
 # `lights` estimates the lights, so it reads the same images through the same checks.
-IMAGE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "all black",
-               "duplicate listing", "missing image", "truncated image", "other size",
+IMAGE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "one black image",
+               "all black", "duplicate listing", "missing image", "truncated image", "other size",
                "empty mask", "0/1 mask")
 
 

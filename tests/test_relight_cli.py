@@ -43,6 +43,42 @@ def test_writes_a_viewer_that_decodes_to_the_fitted_model(capture_dir, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.ptm", "o.rti", "view"]
 
 
+@pytest.mark.parametrize("kind", ["ptm", "rti"])
+def test_an_rti_file_is_viewed_with_normals_from_its_own_model(capture_dir, tmp_path, capsys,
+                                                              kind):
+    """RTIBuilder's files open as viewers: the model decodes to the file's, and the
+    normals measured on its own relit images are those of the capture (PTM: 3.9 / HSH-9:
+    2.9 deg mean on this Lambertian capture; a flipped axis would be tens of degrees)."""
+    from lambertian.core.metrics import angular_error_deg
+    from lambertian.relight.files import load_ptm, load_rti
+
+    folder, cap = capture_dir
+    rti = tmp_path / f"o.{kind}"
+    model = "ptm" if kind == "ptm" else "hsh9"
+    assert main(["relight", str(folder), "--out", str(tmp_path / "v0"), "--model", model,
+                 "--method", "ls", f"--{kind}", str(rti)]) == 0
+    out = tmp_path / "view"
+    assert main(["relight", str(rti), "--out", str(out)]) == 0
+    shown, _ = read_viewer(out)
+    read = (load_ptm if kind == "ptm" else load_rti)(rti)
+    assert shown.kind == read.kind
+    light = np.array([0.3, -0.2, 0.93])
+    np.testing.assert_allclose(relight(shown, light)[cap.mask], relight(read, light)[cap.mask],
+                               atol=2 / 255)
+    from lambertian.app.relight import relight_file
+
+    res = relight_file(rti)
+    assert np.mean(angular_error_deg(res.normals[cap.mask], cap.normals[cap.mask])) < 6.0
+    # A truncated file and an unknown format line are one-line errors naming the file.
+    data = rti.read_bytes()
+    cut = tmp_path / f"cut.{kind}"
+    cut.write_bytes(data[: len(data) // 2])
+    assert main(["relight", str(cut), "--out", str(tmp_path / "v1")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(cut) in err and "truncated" in err
+    assert not (tmp_path / "v1").exists()
+
+
 def test_coplanar_lights_are_one_line_exit_2_and_leave_nothing(capture_dir, tmp_path, capsys):
     folder, cap = capture_dir
     bad = tmp_path / "flat"

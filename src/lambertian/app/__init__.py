@@ -9,7 +9,8 @@ typed result out, no files written (the command line and the benchmarks call the
   objects sharing one light: :func:`fit_scene_light` -> ``SceneFit``
 - integration: :func:`depth_from_normals` -> ``DepthResult``
 - training a light model: :func:`train_light_model` -> ``TrainedLightModel``
-- relighting: :func:`relight_capture` -> ``Relighting``
+- relighting: :func:`relight_capture` -> ``Relighting``; an RTI file (``.ptm``,
+  ``.rti``) for the viewer: :func:`relight_file` -> ``Relighting``
 
 Everything here is loaded on first use (PEP 562), so ``import lambertian.app`` does not
 import torch.
@@ -34,6 +35,7 @@ EXPORTS = {
     "train_light_model": "lambertian.app.train_light",
     "TrainedLightModel": "lambertian.app.train_light",
     "relight_capture": "lambertian.app.relight",
+    "relight_file": "lambertian.app.relight",
     "Relighting": "lambertian.app.relight",
 }
 lazy_exports(__name__, EXPORTS)

@@ -7,8 +7,10 @@ et al. 2004; ours: photometric-stereo normals + albedo + a Blinn-Phong lobe per 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,3 +102,67 @@ def relight_capture(capture: Capture, lights: LightSet | None = None, *, model: 
     extra = {k: fitted if k == model else fit_model(k, img, L, capture.mask, source=src)
              for k in also}
     return Relighting(fitted, normals, albedo, z, int(keep.sum()), extra)
+
+
+#: Lights the normals and albedo of a model read from a file are measured under: a
+#: Fibonacci spiral at elevations of 30-90 degrees, where PTM and HSH fits are
+#: constrained by a capture's lights (they extrapolate badly toward the horizon).
+FILE_LIGHTS = 32
+FILE_MIN_ELEVATION_DEG = 30.0
+
+
+def _file_lights() -> np.ndarray:
+    k = np.arange(FILE_LIGHTS) + 0.5
+    zmin = np.sin(np.radians(FILE_MIN_ELEVATION_DEG))
+    z = 1.0 - (1.0 - zmin) * k / FILE_LIGHTS  # uniform in solid angle over the cap
+    phi = k * np.pi * (3.0 - np.sqrt(5.0))
+    r = np.sqrt(1.0 - z * z)
+    return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
+
+
+def relight_file(path: str | os.PathLike[str], *, method: str = "ls", depth: bool = False,
+                 log: Callable[[str], None] | None = None) -> Relighting:
+    """A relighting model read from an RTI file, with the viewer's other layers.
+
+    Parameters
+    ----------
+    path : a ``.ptm`` (PTM 1.2, Malzbender et al. 2001: RGB or LRGB) or an HSH ``.rti``
+        file, as RTIBuilder, PTMfitter or ``lambertian relight --ptm/--rti`` write them.
+    method : the photometric-stereo solver run on the model's own images.
+    depth : also integrate the normals (bilateral) for a shaded 3D view.
+    log : called with progress messages.
+
+    Returns
+    -------
+    Relighting whose normals and albedo are photometric stereo on the model relit under
+    :data:`FILE_LIGHTS` lights spread over the upper part of the hemisphere (a file holds
+    no normals; for a PTM this is the least-squares form of Malzbender's normal from the
+    polynomial's maximum). Pixels whose coefficients are all zero (the background of a
+    masked fit) are left out.
+    """
+    from lambertian.ps import get_solver
+    from lambertian.relight.files import load_ptm, load_rti
+    from lambertian.relight.render import relight
+
+    p = os.fspath(path)
+    say = log or (lambda s: None)
+    suffix = Path(p).suffix.lower()
+    if suffix not in (".ptm", ".rti"):
+        raise InputError(p, "not an RTI file: expected a .ptm or .rti file")
+    model = load_ptm(p) if suffix == ".ptm" else load_rti(p)
+    assert model.coefficients is not None
+    model.mask = np.any(model.coefficients != 0, axis=(2, 3))
+    if not model.mask.any():
+        raise InputError(p, "every coefficient is zero: the file holds no image")
+    L = _file_lights()
+    say(f"read a {model.kind} model of {model.shape[1]}x{model.shape[0]} pixels; normals and "
+        f"albedo from it under {FILE_LIGHTS} lights ({method}) ...")
+    img = np.stack([np.maximum(relight(model, l), 0.0) for l in L])
+    ps = get_solver(method)(img, L, model.mask, source=p)
+    z = None
+    if depth:
+        from lambertian.integrate import integrate_normals
+
+        say("integrating the normals for the 3D view ...")
+        z = integrate_normals(ps.normals, model.mask).depth
+    return Relighting(model, ps.normals, ps.albedo, z, 0, {})

@@ -1,4 +1,5 @@
-"""``lambertian relight DIR --out VIEWER/ [--model ours|ptm|hsh9|hsh16]``: a web viewer."""
+"""``lambertian relight DIR --out VIEWER/ [--model ours|ptm|hsh9|hsh16]``: a web viewer
+(of a capture, or of an RTI file: ``lambertian relight FILE.ptm|FILE.rti --out VIEWER/``)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "--depth, a shaded 3D view. Lights come from the capture "
                                    "(lights.txt, DiLiGenT files), a chrome sphere (--chrome) "
                                    "or the images alone (--uncalibrated). Optionally also "
-                                   "writes RTIViewer files (--ptm, --rti).")
-    p.add_argument("dir", help="capture folder (DiLiGenT, psm, Yale B, images + lights.txt)")
+                                   "writes RTIViewer files (--ptm, --rti). Given a .ptm or "
+                                   ".rti file instead of a capture, writes a viewer of it.")
+    p.add_argument("dir", help="capture folder (DiLiGenT, psm, Yale B, images + lights.txt), "
+                               "or an RTI file to view (.ptm: PTM 1.2 RGB/LRGB; .rti: HSH)")
     p.add_argument("--out", required=True, help="viewer folder (replaced only when complete)")
     p.add_argument("--model", choices=MODELS, default="ours",
                    help="ours: photometric-stereo normals + albedo + a diffuse ratio + a "
                         "Blinn-Phong lobe about its own axis (16 numbers per pixel); ptm: "
                         "6 per channel; "
                         "hsh9/hsh16: hemispherical harmonics (default ours)")
-    p.add_argument("--method", choices=("ls", "robust"), default="robust",
-                   help="photometric-stereo solver for the normals (default robust)")
+    p.add_argument("--method", choices=("ls", "robust"), default=None,
+                   help="photometric-stereo solver for the normals (default robust; ls for "
+                        "an RTI file, whose model is smooth)")
     light = p.add_mutually_exclusive_group()
     light.add_argument("--chrome", help="folder of a mirror sphere under the same lights")
     light.add_argument("--uncalibrated", action="store_true",
@@ -61,12 +65,40 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.app.lights import capture_lights
     from lambertian.app.relight import relight_capture
     from lambertian.cli.common import set_threads
-    from lambertian.core.errors import InputError
     from lambertian.io import read_capture
-    from lambertian.viz.viewer import check_output, write_viewer
+    from lambertian.viz.viewer import write_viewer
 
     set_threads(args.threads)
     t0 = time.perf_counter()
+    out = _check_arguments(args)
+    if Path(args.dir).suffix.lower() in (".ptm", ".rti"):
+        return _run_file(args, out, t0)
+    cap = read_capture(args.dir)
+    lights = None
+    if args.chrome or args.uncalibrated:
+        lights = capture_lights(cap, chrome=read_capture(args.chrome) if args.chrome else None,
+                                camera=_camera(args.camera), skip_missing=True)
+    also = (("ptm",) if args.ptm else ()) + ((_hsh_kind(args.model),) if args.rti else ())
+    res = relight_capture(cap, lights, model=args.model, method=args.method or "robust",
+                          depth=args.depth, also=also, log=lambda s: print(s, flush=True))
+    info = {"capture": str(args.dir), "images": res.images, "model": res.model.info,
+            "lights": lights.method if lights is not None else "capture files",
+            "bit_depth": cap.bit_depth}
+    write_viewer(out, res.model, normals=res.normals, albedo=res.albedo, depth=res.depth,
+                 title=cap.name, info=info)
+    print(f"viewer: {out / 'index.html'}")
+    _write_rti_files(args, res)
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _check_arguments(args: argparse.Namespace):
+    """OUT (checked: never an input or a foreign folder), after the other paths' checks."""
+    from pathlib import Path
+
+    from lambertian.core.errors import InputError
+    from lambertian.viz.viewer import check_output
+
     inputs = [args.dir] + ([args.chrome] if args.chrome else [])
     out = check_output(args.out, inputs)
     for f in (args.ptm, args.rti):
@@ -76,21 +108,29 @@ def run(args: argparse.Namespace) -> int:
     if args.camera and not args.chrome:
         raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
                                       "only (give --chrome)")
-    cap = read_capture(args.dir)
-    lights = None
-    if args.chrome or args.uncalibrated:
-        lights = capture_lights(cap, chrome=read_capture(args.chrome) if args.chrome else None,
-                                camera=_camera(args.camera), skip_missing=True)
-    also = (("ptm",) if args.ptm else ()) + ((_hsh_kind(args.model),) if args.rti else ())
-    res = relight_capture(cap, lights, model=args.model, method=args.method, depth=args.depth,
-                          also=also, log=lambda s: print(s, flush=True))
-    info = {"capture": str(args.dir), "images": res.images, "model": res.model.info,
-            "lights": lights.method if lights is not None else "capture files",
-            "bit_depth": cap.bit_depth}
+    return out
+
+
+def _run_file(args: argparse.Namespace, out, t0: float) -> int:
+    """``lambertian relight FILE.ptm|FILE.rti --out VIEWER``: a viewer of an RTI file."""
+    import time
+    from pathlib import Path
+
+    from lambertian.app.relight import relight_file
+    from lambertian.core.errors import InputError
+    from lambertian.viz.viewer import write_viewer
+
+    for flag, given in (("--chrome", args.chrome), ("--uncalibrated", args.uncalibrated),
+                        ("--ptm", args.ptm), ("--rti", args.rti),
+                        ("--model", args.model != "ours")):
+        if given:
+            raise InputError(flag, f"applies to a capture folder, not to the file {args.dir}")
+    res = relight_file(args.dir, method=args.method or "ls", depth=args.depth,
+                       log=lambda s: print(s, flush=True))
+    info = {"file": str(args.dir), "model": res.model.info, "lights": "the file's model"}
     write_viewer(out, res.model, normals=res.normals, albedo=res.albedo, depth=res.depth,
-                 title=cap.name, info=info)
+                 title=Path(args.dir).stem, info=info)
     print(f"viewer: {out / 'index.html'}")
-    _write_rti_files(args, res)
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -314,11 +314,18 @@ def check_exposure(minima: Sequence[float], maxima: Sequence[float], files: Sequ
         naming the capture when every image is black inside the mask (no light reached
         the camera: a lens cap, a wrong exposure), or naming the first image whose every
         pixel in the mask is saturated (clipped at full scale: its values say nothing
-        about the light, and solving would take them as very bright shading).
+        about the light, and solving would take them as very bright shading), or naming
+        the first image that is black at every pixel of the mask (a failed exposure: no
+        light in front of the object leaves every pixel at exactly zero, and least squares
+        would take the zeros as dark shading and bend every normal away from that light).
     """
     if len(maxima) and max(maxima) <= 0.0:
         raise InputError(source, f"every one of the {len(maxima)} images is black inside the "
                                  "mask: no shading to solve from")
+    for k, hi in enumerate(maxima):
+        if hi <= 0.0:
+            raise InputError(files[k], "every pixel in the mask is black (zero): a failed "
+                                       "exposure holds no shading; leave it out of the capture")
     if bit_depth in (8, 16):
         for k, lo in enumerate(minima):
             if lo >= 1.0:

@@ -32,17 +32,32 @@ class SceneEntry:
 
 
 def is_scene_file(path: str | os.PathLike[str]) -> bool:
-    """True when ``path`` is a JSON object with an ``objects`` key (a mesh JSON, e.g. an
-    ApolloCar3D car, has ``vertices`` instead)."""
+    """True when ``path`` is a JSON object with an ``objects`` key, False for any other
+    file (a mesh: OBJ, PLY, or a mesh JSON such as an ApolloCar3D car, which has
+    ``vertices`` instead).
+
+    Raises
+    ------
+    InputError
+        for a ``.json`` file that is not JSON, or is neither a scene nor a mesh JSON
+        (otherwise it would be read as a mesh and the error would talk about --mask).
+    """
     p = os.fspath(path)
     if not p.lower().endswith(".json") or not os.path.isfile(p):
         return False
     try:
-        with open(p) as f:
+        with open(p, encoding="utf-8") as f:
             data = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except OSError:
+        return False  # the mesh reader names the file and the reason
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(p, f"not valid JSON ({exc})") from None
+    if isinstance(data, dict) and "objects" in data:
+        return True
+    if isinstance(data, dict) and "vertices" in data:
         return False
-    return isinstance(data, dict) and "objects" in data
+    raise InputError(p, 'neither a SCENE.json (an object with "objects") nor a mesh JSON '
+                        '(an object with "vertices" and "faces")')
 
 
 def check_rotation(R: np.ndarray, source: str) -> np.ndarray:
@@ -80,8 +95,10 @@ def read_scene(path: str | os.PathLike[str]) -> list[SceneEntry]:
             pose = np.asarray(o["pose"], dtype=np.float64)
         except (TypeError, ValueError):
             raise InputError(src, "'pose' must be a 3x4 array of numbers") from None
-        if pose.shape != (3, 4) or not np.isfinite(pose).all():
-            raise InputError(src, f"'pose' must be a finite 3x4 [R|t], got shape {pose.shape}")
+        if pose.shape != (3, 4):
+            raise InputError(src, f"'pose' must be a 3x4 [R|t], got shape {pose.shape}")
+        if not np.isfinite(pose).all():
+            raise InputError(src, "'pose' holds NaN or infinite values")
         R = check_rotation(pose[:, :3], src)
         mask = o.get("mask")
         if not isinstance(o["mesh"], str) or (mask is not None and not isinstance(mask, str)):
