@@ -168,7 +168,7 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
     if kind == "saturated image":
         cv2.imwrite(str(f), np.full_like(raw, 65535))
         return f
-    if kind == "one black image":  # a failed exposure: least squares would take it as shading
+    if kind == "one black image":  # a failed exposure, or a crop all in shadow: warned
         cv2.imwrite(str(f), np.zeros_like(raw))
         return f
     if kind == "all black":
@@ -222,10 +222,10 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
     raise AssertionError(kind)
 
 
-CAPTURE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "one black image",
-                 "all black", "lights behind", "lights not unit", "duplicate listing",
-                 "missing image", "truncated image", "other size", "extra light row",
-                 "empty mask", "0/1 mask", "singular K", "zero intensity")
+CAPTURE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "all black",
+                 "lights behind", "lights not unit", "duplicate listing", "missing image",
+                 "truncated image", "other size", "extra light row", "empty mask", "0/1 mask",
+                 "singular K", "zero intensity")
 
 
 @pytest.mark.parametrize("layout", ["good", "folder"])  # DiLiGenT layout, generic folder
@@ -256,6 +256,27 @@ def test_ps_answers_correctly_or_refuses_naming_the_file(world, kind, k, stream,
     else:
         assert_refused(rc, lines, "ps", culprit)
         assert snapshot(out) == before_out  # the earlier set is untouched
+
+
+def test_one_black_image_is_warned_in_one_line_and_solved_around(world, capfd):
+    """A failed exposure (or a tight crop all in shadow) is valid input: one warning line
+    names it, and robust, which takes zeros as shadow, still answers correctly."""
+    cap = fresh(world, "cap")
+    shutil.copytree(world["good"], cap)
+    culprit = mutate_capture(cap, "one black image", 2, world["names"])
+    out = fresh(world, "out")
+    capfd.readouterr()
+    assert main(["ps", str(cap), "--method", "robust", "--out", str(out)]) == 0
+    warned = [ln for ln in capfd.readouterr().err.replace("\r", "\n").splitlines()
+              if ln.startswith("warning:")]
+    assert len(warned) == 1 and str(culprit) in warned[0] and "black" in warned[0], warned
+    synth = world["synth"]
+    m = synth.mask
+    assert angle_deg_mean(np.load(out / "normals.npy")[m], synth.normals[m]) < PS_BOUND_DEG
+
+
+def angle_deg_mean(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1))).mean())
 
 
 # ------------------------------------------------------- normal maps: light and integrate
@@ -656,8 +677,8 @@ def test_one_line_on_the_real_stderr_too(world, capfd, kind):
 
 
 # `lights` estimates the lights, so it reads the same images through the same checks.
-IMAGE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "one black image",
-               "all black", "duplicate listing", "missing image", "truncated image", "other size",
+IMAGE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "all black",
+               "duplicate listing", "missing image", "truncated image", "other size",
                "empty mask", "0/1 mask")
 
 

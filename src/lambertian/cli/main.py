@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from lambertian import __version__
-from lambertian.core.errors import InputError
+from lambertian.core.errors import InputError, InputWarning
 
 # Order is the order shown by --help.
 COMMANDS = ("demo", "ps", "calibrate", "lights", "light", "fit", "integrate", "relight",
@@ -45,13 +46,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", InputWarning)
+            warnings.showwarning = _one_line_warning
+            return int(args.func(args) or 0)
     except InputError as err:
         print(f"lambertian {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lambertian {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings about the input (:class:`InputWarning`) as one ``warning:`` line; others
+    as Python prints them."""
+    if issubclass(category, InputWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line),
+              file=sys.stderr, end="")
 
 
 if __name__ == "__main__":

@@ -17,3 +17,12 @@ class InputError(ValueError):
         self.source = None if source is None else os.fspath(source)
         self.problem = " ".join(str(problem).split())  # keep it one line
         super().__init__(self.problem if self.source is None else f"{self.source}: {self.problem}")
+
+
+class InputWarning(UserWarning):
+    """Input that is usable but suspicious (``warnings.warn(InputWarning(...))``): the
+    command line prints it as one ``warning: <source>: <problem>`` line."""
+
+    def __init__(self, source: str | os.PathLike[str] | None, problem: str) -> None:
+        text = " ".join(str(problem).split())
+        super().__init__(text if source is None else f"{os.fspath(source)}: {text}")

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from lambertian.core.errors import InputError
+from lambertian.core.errors import InputError, InputWarning
 from lambertian.io.camera_files import Encoding, check_one_kind
 from lambertian.io.images import declared_bit_depth, read_image, read_mask, sniff_format
 from lambertian.io.matrix import check_camera, read_camera  # noqa: F401  (the one K.txt reader)
@@ -314,18 +315,25 @@ def check_exposure(minima: Sequence[float], maxima: Sequence[float], files: Sequ
         naming the capture when every image is black inside the mask (no light reached
         the camera: a lens cap, a wrong exposure), or naming the first image whose every
         pixel in the mask is saturated (clipped at full scale: its values say nothing
-        about the light, and solving would take them as very bright shading), or naming
-        the first image that is black at every pixel of the mask (a failed exposure: no
-        light in front of the object leaves every pixel at exactly zero, and least squares
-        would take the zeros as dark shading and bend every normal away from that light).
+        about the light, and solving would take them as very bright shading).
+
+    Warns
+    -----
+    InputWarning
+        naming each image that is black at every pixel of the mask: a failed exposure,
+        or (a tight 8-bit crop) a light that leaves the whole crop in shadow. Both are
+        valid input for the shadow-aware solvers; least squares takes the zeros as
+        shading, so the user is told rather than refused.
     """
     if len(maxima) and max(maxima) <= 0.0:
         raise InputError(source, f"every one of the {len(maxima)} images is black inside the "
                                  "mask: no shading to solve from")
     for k, hi in enumerate(maxima):
         if hi <= 0.0:
-            raise InputError(files[k], "every pixel in the mask is black (zero): a failed "
-                                       "exposure holds no shading; leave it out of the capture")
+            warnings.warn(InputWarning(files[k], "every pixel in the mask is black (zero): "
+                                       "a failed exposure, or all in shadow; least squares "
+                                       "takes the zeros as shading (robust and net do not)"),
+                          stacklevel=2)
     if bit_depth in (8, 16):
         for k, lo in enumerate(minima):
             if lo >= 1.0:
