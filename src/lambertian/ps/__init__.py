@@ -15,11 +15,13 @@ from collections.abc import Callable
 from lambertian.core.lazy import lazy_exports
 from lambertian.ps.result import PSResult
 
-# The default of ``lambertian ps``, ``lambertian batch ps`` and lambertian.photometric_stereo.
-DEFAULT_METHOD = "robust"
+# The default of ``lambertian ps``, ``lambertian batch ps`` and lambertian.photometric_stereo:
+# robust, or the network where robust detects broad specular reflectance (experiments/ps_auto.py).
+DEFAULT_METHOD = "auto"
 # The solver after lights were estimated rather than calibrated (``lambertian lights --ps``):
-# chosen on DiLiGenT ball / bear / reading with the uncalibrated estimator's lights.
-ESTIMATED_LIGHTS_METHOD = "robust"
+# chosen on DiLiGenT ball / bear / reading with the uncalibrated estimator's lights (robust
+# there; auto answers as robust on them and as the network on broad specular reflectance).
+ESTIMATED_LIGHTS_METHOD = "auto"
 # method name -> (module, function) of its solver
 _SOLVERS = {
     "ls": ("lambertian.ps.least_squares", "least_squares"),
@@ -28,6 +30,8 @@ _SOLVERS = {
     "shadow_aware": ("lambertian.ps.shadow_aware", "shadow_aware"),
     # the learned per-pixel set network (trained on generated pixels of many reflectances)
     "net": ("lambertian.ps.net", "net"),
+    # robust, or net where robust's own check finds broad, non-sparse specular reflectance
+    "auto": ("lambertian.ps.auto", "auto"),
 }
 METHODS = tuple(_SOLVERS)
 

@@ -34,12 +34,13 @@ from lambertian.io.checks import (
 from lambertian.io.png_stream import PngBandWriter
 from lambertian.io.writers import albedo_scale_of_values, albedo_to_png16, normals_to_png16
 from lambertian.ps import get_solver
+from lambertian.ps.auto import decide
 from lambertian.ps.inputs import check_lights
 from lambertian.ps.net import net_image_check
 from lambertian.ps.robust import image_check_sample, robust_image_check
 from lambertian.scale.npy_bands import NpyBandWriter, read_npy_rows
 
-STREAMABLE_METHODS = ("ls", "robust", "net")
+STREAMABLE_METHODS = ("ls", "robust", "net", "auto")
 DEFAULT_BAND_BYTES = 32 << 20  # image data per band; the solver needs about 2x this
 
 
@@ -123,10 +124,11 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     intensities : (K, C) or (K, 1) light intensities (images are divided by them).
     mask : (H, W) bool object pixels, or None for all.
     out : output folder (created).
-    method : ``ls``, ``robust`` or ``net``. Each solves each pixel on its own, except the
-        check of whole images against each other (robust, net) and robust's
-        broad-specular decision, which run on their pixel sample as the images are staged
-        and are then handed to every band, so the answer is the in-memory one.
+    method : ``ls``, ``robust``, ``net`` or ``auto``. Each solves each pixel on its own,
+        except the check of whole images against each other (robust, net) and robust's
+        broad-specular decision (robust, auto), which run on their pixel sample as the
+        images are staged and are then handed to every band, so the answer is the
+        in-memory one.
     band_bytes : image data held per band (sets the peak memory).
     workdir : where the staging file goes (default: a temporary folder inside ``out``).
 
@@ -150,17 +152,22 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     try:
         staging = tmp / "images.f32"
         sample_of = None
-        if method in ("robust", "net"):  # their global image check, on the same pixels
+        if method in ("robust", "net", "auto"):  # their global image check, same pixels
             def sample_of(m: np.ndarray) -> np.ndarray:
                 return image_check_sample(np.flatnonzero(m.ravel()))
         h, w, c, depth, mask, sample = _stage(files, e, staging, progress, mask, source,
                                               sample_of)
         kwargs = {}
-        if sample is not None:
-            kwargs["kept_images"] = (robust_image_check(sample, L) if method == "robust" else
-                                     net_image_check(sample, L))
-            del sample
-        solver = get_solver(method)
+        solved_by = method
+        if method == "auto":  # decided once, on the sample, as the in-memory auto does
+            solved_by, kept = decide(sample, L)
+            if solved_by == "robust":
+                kwargs["kept_images"] = kept
+        if sample is not None and solved_by != "ls" and not kwargs:
+            kwargs["kept_images"] = (robust_image_check(sample, L) if solved_by == "robust"
+                                     else net_image_check(sample, L))
+        del sample
+        solver = get_solver(solved_by)
         rows = band_rows(len(files), w, c, band_bytes)
         bands = range(0, h, rows)
         with NpyBandWriter(out / "normals.npy", (h, w, 3)) as nw, \
@@ -181,6 +188,7 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
     scale = _write_pngs(out, mask, h, rows)
     return {"size": [w, h], "channels": c, "bit_depth": depth, "images": len(files),
             "bands": len(bands), "rows_per_band": rows, "method": method,
+            "solver": solved_by,
             "pixels": int(mask.sum()), "albedo_png_scale": scale,
             "seconds": time.perf_counter() - t0}
 

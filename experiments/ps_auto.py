@@ -1,0 +1,82 @@
+"""How the default solver (``lambertian.ps.auto``) was chosen: least squares, robust, the
+learned solver and ``auto`` (robust, or the network where robust's own check finds broad
+specular reflectance) on the selection data: generated pixels of every material family
+and of coloured metals and a metallic paint (the cases of
+``experiments/robust_broad_specular.py``, on DiLiGenT ball's 96 lights), DiLiGenT ball /
+bear / reading and UW psm gray. Mean angular error in degrees; ``solver`` is what auto ran.
+
+    python experiments/ps_auto.py [--pixels N]
+
+Measured (2026-12-05, this commit): see docs/learned-ps.md, "The default solver".
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from lambertian.core.metrics import angular_error_deg
+from lambertian.io import read_capture
+from lambertian.io.data_root import data_root
+from lambertian.ps import get_solver
+from lambertian.synth.pixel_observations import FAMILIES, observation_batch, random_normals
+from lambertian.synth.reflectance import ggx_specular, lambert
+
+METHODS = ("ls", "robust", "net", "auto")
+
+
+def generated_cases(L: np.ndarray, pixels: int) -> dict[str, tuple]:
+    """name -> (images (K, 1, P, C), normals (1, P, 3), lights, mask (1, P))."""
+    Lt = torch.from_numpy(L).float()
+    cases = {}
+    n = random_normals(pixels, torch.Generator().manual_seed(3))
+    n1, l = n.unsqueeze(1), Lt.expand(pixels, len(L), 3)
+    hue = torch.tensor([0.8, 0.35, 0.2])
+    for name, diff, broad, alpha, coat in (("metallic paint", 0.3, 0.6, 0.3, 0.04),
+                                           ("coloured metal, alpha 0.2", 0.0, 1.0, 0.2, 0.0),
+                                           ("coloured metal, alpha 0.4", 0.0, 1.0, 0.4, 0.0),
+                                           ("metal + 5% diffuse", 0.05, 1.0, 0.3, 0.0)):
+        img = (diff * lambert(n1, l)[..., None] * hue
+               + broad * ggx_specular(n1, l, alpha, 0.9)[..., None] * hue
+               + ggx_specular(n1, l, 0.03, coat)[..., None])
+        cases[name] = (img.permute(1, 0, 2)[:, None].numpy(), n.numpy()[None], L,
+                       np.ones((1, pixels), bool))
+    for fam in FAMILIES:
+        b = observation_batch(pixels, len(L), torch.Generator().manual_seed(1), lights=Lt,
+                              family=fam)
+        cases[f"generated {fam}"] = (b.obs.numpy().T[:, None, :], b.normals.numpy()[None], L,
+                                     np.ones((1, pixels), bool))
+    return cases
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pixels", type=int, default=2000)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    root = data_root()
+    if root is None:
+        raise SystemExit("needs ../shared/data (DiLiGenT ball's lights and the real sets)")
+    L = np.loadtxt(root / "diligent/ball/light_directions.txt")
+    L /= np.linalg.norm(L, axis=1, keepdims=True)
+    cases = generated_cases(L, args.pixels)
+    for rel in ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray"):
+        cap = read_capture(root / rel)
+        cases[rel] = (cap.normalized_images(), cap.normals, cap.lights, cap.mask)
+    print("| data | " + " | ".join(METHODS) + " | solver |")
+    print("|---|" + "---|" * (len(METHODS) + 1))
+    for name, (img, gt, LL, m) in cases.items():
+        errs, solver = [], ""
+        for method in METHODS:
+            res = get_solver(method)(img, LL, m)
+            errs.append(angular_error_deg(res.normals[m], gt[m]).mean())
+            solver = res.info.get("solver", solver)
+        print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in errs) + f" | {solver} |",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
