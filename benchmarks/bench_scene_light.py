@@ -7,7 +7,9 @@ Light: ambient 0.3, directional 0.6, direction (0.4, 0.7, 0.5)/|.| (camera proje
 scene :func:`lambertian.synth.street.two_cars`. Prints angle errors (degrees) and the
 relative errors of the intensities; then a ball between the light and the near car (its
 shadow on the car): the scene fit, the car alone, the scene without shadow maps; then,
-when ../shared/data/apollocar3d is there, two real ApolloCar3D car meshes (flat normals).
+when ../shared/data/apollocar3d is there, three pairs of real ApolloCar3D car meshes
+(flat normals, each its own light), with the current model and the old one (pixel-centre
+samples, shadow maps, back faces kept).
 """
 
 from __future__ import annotations
@@ -63,17 +65,32 @@ def main() -> None:
     photo = render_mitsuba(merged, cam, LIGHT, 0.6, 0.3, spp=args.spp, seed=args.seed)
     print()
     _table([(name, fit_scene_light(o, photo, K, smooth=True, shadows=sh, each_alone=False).light)
-            for name, o, sh in (("ball + car, scene shadow maps", objs, True),
-                                ("car alone (its own shadow maps)", objs[:1], True),
-                                ("ball + car, no shadow maps", objs, False))])
+            for name, o, sh in (("ball + car, scene shadows", objs, True),
+                                ("car alone (its own shadows)", objs[:1], True),
+                                ("ball + car, no shadows", objs, False))])
 
     _real_cars(args)
 
 
-def _real_cars(args) -> None:
-    """Two ApolloCar3D meshes placed by pose rows (019-SUV in front, 037-CAR02 behind)."""
-    import math
+# (model, ApolloCar3D pose row) pairs and the light (camera project frame) of each scene
+REAL_SCENES = [
+    ([("019-SUV", [0, 0.15, 0.6, 3.141592653589793, -1.6, 1.4, 11.0]),
+      ("037-CAR02", [0, 0.15, -2.5, 3.141592653589793, 1.8, 1.4, 15.0])], LIGHT),
+    ([("aodi-a6", [0, 0.12, 2.0, 3.141592653589793, 1.5, 1.5, 10.0]),
+      ("biyadi-qin", [0, 0.12, -1.0, 3.141592653589793, -2.0, 1.5, 14.0])],
+     np.array([-0.5, 0.6, 0.6]) / np.linalg.norm([-0.5, 0.6, 0.6])),
+    ([("baoma-X5", [0, 0.1, -0.3, 3.141592653589793, 1.2, 1.5, 12.0]),
+      ("fute", [0, 0.1, 1.2, 3.141592653589793, -2.2, 1.5, 16.0])],
+     np.array([0.2, 0.8, 0.3]) / np.linalg.norm([0.2, 0.8, 0.3])),
+]
+# the scene fit's model before issue 20's fix: one sample at each pixel's centre, shadow
+# maps, pixels seeing the back of a face kept
+OLD_MODEL = {"supersample": 1, "visibility": "shadow_map", "drop_back_facing": False}
 
+
+def _real_cars(args) -> None:
+    """Pairs of ApolloCar3D meshes placed by pose rows (flat normals), each fitted with
+    the current model and with the old one."""
     from lambertian.app.mesh_fit import fit_scene_light
     from lambertian.fit.scene import SceneObject, merge_objects, pixel_owner
     from lambertian.io.apollocar import CarPose
@@ -86,27 +103,34 @@ def _real_cars(args) -> None:
     if root is None or not (root / "apollocar3d").is_dir():
         print("\n(no ../shared/data/apollocar3d: real car meshes skipped)")
         return
-    rows = [("019-SUV", [0, 0.15, 0.6, math.pi, -1.6, 1.4, 11.0]),
-            ("037-CAR02", [0, 0.15, -2.5, math.pi, 1.8, 1.4, 15.0])]
-    objs = []
-    for model, row in rows:
-        pose = CarPose.from_row(row)
-        objs.append(SceneObject(load_mesh(root / "apollocar3d" / "car_models_json" /
-                                          f"{model}.json"), pose.R, pose.t, None, model))
     size = args.size
     f = 1.1 * size
     K = np.array([[f, 0.0, (size - 1) / 2], [0.0, f, 0.4 * size - 0.5], [0.0, 0.0, 1.0]])
-    merged, owner = merge_objects(objs)
     cam = Camera.create(K, np.eye(3), np.zeros(3), size, size)
-    pown = pixel_owner(rasterize(merged, cam).face, owner).numpy()
-    for i, o in enumerate(objs):
-        o.mask = pown == i
-    photo = render_mitsuba(merged, cam, LIGHT, 0.6, 0.3, spp=args.spp, seed=args.seed,
-                           smooth=False)
-    res = fit_scene_light(objs, photo, K)
     print()
-    _table([("two real cars, joint", res.light)]
-           + [(f"{o.name} alone", o.light_alone) for o in res.objects])
+    print("| cars | fit | direction error (deg) | intensity error | ambient error |")
+    print("|---|---|---|---|---|")
+    for rows, light in REAL_SCENES:
+        objs = []
+        for model, row in rows:
+            pose = CarPose.from_row(row)
+            objs.append(SceneObject(load_mesh(root / "apollocar3d" / "car_models_json" /
+                                              f"{model}.json"), pose.R, pose.t, None, model))
+        merged, owner = merge_objects(objs)
+        pown = pixel_owner(rasterize(merged, cam).face, owner).numpy()
+        for i, o in enumerate(objs):
+            o.mask = pown == i
+        photo = render_mitsuba(merged, cam, light, 0.6, 0.3, spp=args.spp, seed=args.seed,
+                               smooth=False)
+        cars = " + ".join(m for m, _ in rows)
+        res = fit_scene_light(objs, photo, K)
+        fits = [("joint", res.light)] + [(f"{o.name} alone", o.light_alone)
+                                          for o in res.objects]
+        fits.append(("joint, old model", fit_scene_light(objs, photo, K, each_alone=False,
+                                                         **OLD_MODEL).light))
+        for name, lt in fits:
+            print(f"| {cars} | {name} | {_angle(lt.direction, light):.2f} | "
+                  f"{lt.intensity / 0.6 - 1:+.2%} | {lt.ambient / 0.3 - 1:+.2%} |")
 
 
 def _table(rows) -> None:

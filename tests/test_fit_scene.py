@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from lambertian.app.mesh_fit import fit_scene_light
+from lambertian.app.mesh_fit import _fine_camera, fit_scene_light
 from lambertian.cli.main import main
 from lambertian.core.errors import InputError
 from lambertian.fit.scene import SceneObject, merge_objects, pixel_owner
@@ -61,10 +61,70 @@ def test_two_cars_share_one_light_better_than_either_alone_on_a_mitsuba_photo():
     np.testing.assert_array_equal(res.owner >= 0, rasterize(merged, cam).mask.numpy())
 
 
+def _area_render(mesh, cam, s: int = 4) -> np.ndarray:
+    """Our renderer's image integrated over each pixel's area (s x s samples), as a camera
+    records it (the scene fit's model, ``supersample=4``)."""
+    fine = _fine_camera(cam, s)
+    img, _ = render(mesh, fine, torch.as_tensor(LIGHT, dtype=torch.float32)[None], 0.6, 0.3)
+    return torch.nn.functional.avg_pool2d(img[..., 0][None, None], s)[0, 0].numpy()
+
+
+def test_scene_fit_leaves_out_back_faces_and_integrates_pixels():
+    """Issue 20 on real car meshes: where a pixel sees the back of a face (a triangle soup,
+    twin faces of opposite winding) renderers disagree, so the fit leaves such pixels out;
+    the model averages s x s samples per pixel. A car whose near panels are turned inside
+    out, on a photo with those panels black (a one-sided renderer): the light comes back."""
+    from lambertian.render.mesh import Mesh
+
+    objs, K, merged, cam = _two_cars(64, subdivisions=1)
+    # turn the faces of the near car's left end inside out
+    near = objs[0].mesh
+    xc = (near.vertices[near.faces].mean(1).double() @ torch.as_tensor(objs[0].R)[0])
+    flip = xc < torch.quantile(xc, 0.2)
+    faces = torch.where(flip[:, None], near.faces[:, [0, 2, 1]], near.faces)
+    objs[0].mesh = Mesh(near.vertices, faces)
+    merged2, owner = merge_objects(objs)
+    photo = _area_render(merged2, cam)
+    # a one-sided renderer shows a back face black
+    from lambertian.app.mesh_fit import _back_facing
+
+    fine = _fine_camera(cam, 4)
+    fr = rasterize(merged2, fine)
+    back = _back_facing(merged2, fine, fr).float()
+    assert back.sum() > 0.03 * fr.mask.sum()
+    seen = torch.nn.functional.avg_pool2d(back[None, None], 4)[0, 0].numpy()
+    photo = photo * (1 - seen)
+    res = fit_scene_light(objs, photo, K, shadows=False, each_alone=False)
+    assert _angle(res.light.direction, LIGHT) < 0.1
+    assert res.light.intensity == pytest.approx(0.6, rel=1e-3)
+    assert res.light.ambient == pytest.approx(0.3, rel=1e-3)
+    kept = fit_scene_light(objs, photo, K, shadows=False, each_alone=False,
+                           drop_back_facing=False)
+    assert res.objects[0].pixels < kept.objects[0].pixels  # the black pixels left out
+    assert res.objects[1].pixels == kept.objects[1].pixels
+
+
+def test_ray_visibility_is_exact_where_a_shadow_map_leaks():
+    """A thin plate 2 cm above a floor point shadows it exactly; a scene-sized shadow map
+    with its depth bias lets the light through."""
+    from lambertian.render.mesh import Mesh
+    from lambertian.render.shadows import light_visibility, ray_visibility
+
+    plate = [[-0.5, 0.02, -0.5], [0.5, 0.02, -0.5], [0.5, 0.02, 0.5], [-0.5, 0.02, 0.5]]
+    far = [[9.0, 0.0, 9.0], [10.0, 0.0, 9.0], [10.0, 0.0, 10.0]]  # makes the scene large
+    mesh = Mesh(torch.tensor(plate + far, dtype=torch.float64),
+                torch.tensor([[0, 2, 1], [0, 3, 2], [4, 6, 5]]))
+    pts = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.6], [0.0, 0.02, 0.0]],
+                       dtype=torch.float64)
+    up = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
+    # under the plate, beside it, on the plate itself (its own face does not shadow it)
+    assert ray_visibility(mesh, pts, up).tolist() == [False, True, True]
+    assert bool(light_visibility(mesh, pts[:1], up))  # the shadow map leaks
+
+
 def _write_scene(tmp_path, size: int = 64):
     objs, K, merged, cam = _two_cars(size, subdivisions=1)
-    img, _ = render(merged, cam, torch.as_tensor(LIGHT, dtype=torch.float32)[None], 0.6, 0.3)
-    photo = img[..., 0].numpy()
+    photo = _area_render(merged, cam)
     cv2.imwrite(str(tmp_path / "photo.png"), (np.clip(photo, 0, 1) * 65535 + 0.5).astype(np.uint16))
     (tmp_path / "m").mkdir()
     entries = []

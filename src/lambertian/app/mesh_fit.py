@@ -176,10 +176,13 @@ def _crop_window(crop: tuple[int, int, int, int] | None, W: int, H: int
 def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any, use: Any,
                       init: Any, *, shadows: bool, smooth: bool, stage: str,
                       report: Progress, frames: list[np.ndarray],
-                      nonneg: bool = False) -> tuple[Any, dict[str, Any]]:
+                      nonneg: bool = False, supersample: int = 1,
+                      visibility: str = "shadow_map") -> tuple[Any, dict[str, Any]]:
     """The light fit at one pose (one mesh, or a scene's merged mesh), with the mesh's
     visibility when ``shadows``; every 10th evaluation becomes a frame (up to
-    MAX_FRAMES per stage). Returns the fit and the visibility it used."""
+    MAX_FRAMES per stage). Returns the fit and the visibility it used. With
+    ``supersample`` s > 1, ``cam``, ``frags`` and ``normals`` are s times finer than
+    ``img_t`` and ``use`` (see :func:`lambertian.fit.light.fit_light`)."""
     from lambertian.fit.light import LightParams, fit_light, mesh_visibility
 
     vis: dict[str, Any] = {}
@@ -187,7 +190,7 @@ def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any,
         # NMR's model has neither cast shadows nor occlusion of the ambient light; on
         # a non-convex mesh (a car's wheels under its body) both bias a plain fit
         report("shadows", 0, None)
-        va, shadow = mesh_visibility(mesh, cam, frags, smooth=smooth)
+        va, shadow = mesh_visibility(mesh, cam, frags, smooth=smooth, method=visibility)
         vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
     report(stage, 0, None)
     stage_frames = [0]
@@ -196,9 +199,11 @@ def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any,
         report(stage, step, loss)
         if step % 10 == 0 and stage_frames[0] < MAX_FRAMES:
             stage_frames[0] += 1
-            frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t))
+            frames.append(_render_frame(normals, frags.mask, light.to_light(), img_t,
+                                        supersample))
 
-    return fit_light(normals, img_t, use, init=init, callback=cb, nonneg=nonneg, **vis), vis
+    return fit_light(normals, img_t, use, init=init, callback=cb, nonneg=nonneg,
+                     supersample=supersample, **vis), vis
 
 
 def _erode(mask: Any) -> Any:
@@ -209,16 +214,54 @@ def _erode(mask: Any) -> Any:
     return (-F.max_pool2d(-m, 3, stride=1, padding=1))[0, 0] > 0.5
 
 
-def _render_frame(normals: Any, mask: Any, light: DirectionalLight, photo: Any) -> np.ndarray:
-    """(h, 2w) photo | shaded render at ``light``."""
+def _render_frame(normals: Any, mask: Any, light: DirectionalLight, photo: Any,
+                  supersample: int = 1) -> np.ndarray:
+    """(h, 2w) photo | shaded render at ``light`` (``normals``, ``mask`` ``supersample``
+    times finer than the photo: pixel means)."""
     import torch
 
+    from lambertian.fit.light import pool_samples
     from lambertian.render.shade import shade
 
     d = torch.as_tensor(light.direction, dtype=normals.dtype).reshape(1, 3)
     with torch.no_grad():
         img = shade(normals.detach(), mask, d, light.intensity, light.ambient)[..., 0]
-    return _blend(img, photo)
+    return _blend(pool_samples(img, supersample), photo)
+
+
+def _fine_camera(cam: Any, s: int) -> Any:
+    """The camera whose (s h, s w) pixels are the s x s sub-pixels of ``cam``'s window
+    (pixel ``u`` covers ``[u - 1/2, u + 1/2)``: ``u' = s (u + 1/2) - 1/2``)."""
+    from lambertian.render.camera import Camera
+
+    if s == 1:
+        return cam
+    K = cam.K_window.detach().clone()
+    K[:2] *= s
+    K[0, 2] = s * (float(cam.K_window[0, 2]) + 0.5) - 0.5
+    K[1, 2] = s * (float(cam.K_window[1, 2]) + 0.5) - 0.5
+    return Camera(K, cam.R, cam.t, cam.width * s, cam.height * s)
+
+
+def _back_facing(mesh: Any, cam: Any, frags: Any) -> Any:
+    """(H, W) bool: the visible face's own (geometric) normal points away from the camera.
+
+    A renderer sees the back of a face where a mesh is not closed and consistently
+    oriented (ApolloCar3D's car meshes are triangle soups, some panels two faces thick:
+    coincident twins of opposite winding, which a z-buffer resolves arbitrarily). A
+    one-sided renderer draws such a pixel black (or the twin's front), a two-sided one
+    lit with the flipped normal: the pixel's shading is not determined by the mesh."""
+    import torch
+
+    from lambertian.render.mesh import face_normals
+    from lambertian.render.shadows import surface_points
+
+    with torch.no_grad():
+        m = frags.mask
+        n = face_normals(mesh.face_vertices().detach())[frags.face.clamp_min(0)]
+        X = cam.to_camera(surface_points(mesh, frags).reshape(-1, 3)).reshape(n.shape)
+        n_cam = n @ cam.R.detach().to(n.dtype).T
+        return m & ((n_cam * X.to(n.dtype)).sum(-1) > 0)
 
 
 def _blend(img: Any, photo: Any) -> np.ndarray:
@@ -290,7 +333,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                     crop: tuple[int, int, int, int] | None = None, fit_pose: bool = False,
                     smooth: bool = False, shadows: bool = True, steps: int = 150,
                     each_alone: bool = True, progress: Progress | None = None,
-                    nonneg: bool = True, min_grey: float = 0.0) -> SceneFit:
+                    nonneg: bool = True, min_grey: float = 0.0, supersample: int = 4,
+                    visibility: str = "rays", drop_back_facing: bool = True) -> SceneFit:
     """Fit one ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) to several known objects.
 
     The objects are rendered together (:mod:`lambertian.fit.scene`), so they occlude each
@@ -318,6 +362,17 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
         fits (not of the silhouettes): surfaces far darker than any lit paint, such as
         dark glass, tyres, or a black railing in front, are not the albedo-1 surface the
         model assumes. 0 keeps every pixel.
+    supersample : s: the model renders s x s samples per pixel and compares their mean
+        with the photo's pixel (a camera, or a renderer's pixel filter, integrates over
+        the pixel's area; a car mesh has faces smaller than a pixel, whose flat normals
+        and shadows one sample at the pixel's centre misrepresents). Pixels are used only
+        when all their samples see the object.
+    visibility : ``"rays"`` (exact cast shadows and sky visibility,
+        :func:`lambertian.render.shadows.ray_visibility`) or ``"shadow_map"`` (texel
+        sampled with a depth bias: misses thin occluders, leaks light).
+    drop_back_facing : leave out of the light fits the pixels where any sample sees the
+        back of a face (its geometric normal pointing away from the camera): one-sided and
+        two-sided renderers, and twin faces, disagree there (see ``docs/scenes.md``).
 
     Returns
     -------
@@ -331,7 +386,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     """
     import torch
 
-    from lambertian.fit.light import LightParams, fit_light, shading_residual
+    from lambertian.fit.light import LightParams, fit_light, pool_samples, shading_residual
     from lambertian.fit.pose import fit_pose as _fit_pose
     from lambertian.fit.scene import merge_objects, pixel_owner, silhouette_iou
     from lambertian.render.camera import Camera
@@ -360,14 +415,24 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     observed = [window(o.mask if o.mask is not None else mask) for o in objects]
     frames: list[np.ndarray] = []
 
+    ss = max(1, int(supersample))
+
     def scene_fit(stage: str, init: LightParams | None = None) -> dict[str, Any]:
         merged, owner = merge_objects(objects)
         cam = Camera.create(K, np.eye(3), np.zeros(3), W, H).crop(x0, y0, w, h)
-        frags = rasterize(merged, cam)
-        pown = pixel_owner(frags.face, owner)
+        pown = pixel_owner(rasterize(merged, cam).face, owner)
+        fcam = _fine_camera(cam, ss)
+        frags = rasterize(merged, fcam) if ss > 1 else rasterize(merged, cam)
+        fown = pixel_owner(frags.face, owner)
+        unreliable = torch.zeros(h, w, dtype=torch.bool)
+        if drop_back_facing:
+            back = _back_facing(merged, fcam, frags).float()
+            unreliable = torch.nn.functional.max_pool2d(back[None, None], ss)[0, 0] > 0
         use = []
         for i, o in enumerate(objects):
             u = _erode(pown == i)  # edges mix two objects, or object and background
+            # every sample of the pixel on this object (and none on a back face)
+            u = u & (pool_samples((fown == i).float(), ss) > 1 - 1e-6) & ~unreliable
             if observed[i] is not None:
                 u = u & _erode(observed[i])
             if min_grey > 0:
@@ -376,12 +441,13 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                 raise InputError(o.name, "the object at its pose covers fewer than 10 (mask) "
                                          "pixels of the window")
             use.append(u)
-        normals = pixel_normals(merged, cam, frags, smooth=smooth).detach()
+        normals = pixel_normals(merged, fcam, frags, smooth=smooth).detach()
         # the whole scene casts shadows and occludes the sky
-        joint, vis = _framed_light_fit(merged, cam, frags, normals, img_t,
+        joint, vis = _framed_light_fit(merged, fcam, frags, normals, img_t,
                                        torch.stack(use).any(0), init, shadows=shadows,
                                        smooth=smooth, stage=stage, report=report,
-                                       frames=frames, nonneg=nonneg)
+                                       frames=frames, nonneg=nonneg, supersample=ss,
+                                       visibility=visibility)
         return {"joint": joint, "use": use, "normals": normals, "vis": vis, "pown": pown,
                 "frags": frags}
 
@@ -423,22 +489,26 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     for i, o in enumerate(objects):
         with torch.no_grad():
             r = shading_residual(params, fit["normals"], img_t, fit["use"][i],
-                                 ambient_visibility=va, light_visibility=lv)
+                                 ambient_visibility=va, light_visibility=lv,
+                                 supersample=ss)
         alone = None
         if each_alone and len(objects) > 1:
             report(f"object {i} alone", 0, None)
             alone = fit_light(fit["normals"], img_t, fit["use"][i], nonneg=nonneg,
-                              **fit["vis"]).light
+                              supersample=ss, **fit["vis"]).light
         region = (fit["pown"] == i).numpy()
         iou = None if observed[i] is None else silhouette_iou(region, observed[i].numpy())
         results.append(ObjectFit(o.name, np.asarray(o.R, np.float64), np.asarray(o.t, np.float64),
                                  iou, float(torch.sqrt((r ** 2).mean())),
                                  int(fit["use"][i].sum()), alone))
     with torch.no_grad():
-        frames.append(_render_frame(fit["normals"], fit["frags"].mask, joint.light, img_t))
+        frames.append(_render_frame(fit["normals"], fit["frags"].mask, joint.light, img_t,
+                                    ss))
     notes = {"albedo": "fixed to 1: intensities are albedo x intensity",
              "shadows": "the objects' cast shadows (on themselves and each other) and sky "
-                        "occlusion modelled by shadow maps of the whole scene"
+                        "occlusion modelled by "
+                        + ("rays" if visibility == "rays" else "shadow maps")
+                        + " through the whole scene"
              if shadows else "no shadow model: only the robust loss",
              "normals": "smooth (vertex)" if smooth else "flat (per face)"}
     if joint.light.intensity < 0 or joint.light.ambient < 0:

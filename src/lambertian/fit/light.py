@@ -76,38 +76,62 @@ class MeshLightFit:
 def shading_residual(light: LightParams, normals: torch.Tensor, image: torch.Tensor,
                      mask: torch.Tensor, albedo: torch.Tensor | float = 1.0,
                      ambient_visibility: torch.Tensor | None = None,
-                     light_visibility: torch.Tensor | None = None) -> torch.Tensor:
+                     light_visibility: torch.Tensor | None = None,
+                     supersample: int = 1) -> torch.Tensor:
     """Residuals (N,) photo - render on the ``mask`` pixels (normals (H, W, 3) project frame
     of the camera, image (H, W) grey). The optional (H, W) visibilities multiply the ambient
-    term (ambient occlusion) and the directional term (cast shadows)."""
-    direct = shade(normals, mask, light.direction.reshape(1, 3), light.intensity, 0.0,
-                   albedo)[..., 0]
-    amb = shade(normals, mask, light.direction.reshape(1, 3), 0.0, light.ambient, albedo)[..., 0]
+    term (ambient occlusion) and the directional term (cast shadows).
+
+    With ``supersample`` s > 1 the normals and visibilities are (s H, s W): s x s samples
+    per pixel (0 normals where no surface is seen), and each pixel renders as their mean,
+    as a camera integrates over its pixel's area (:func:`pool_samples`)."""
+    d = light.direction.reshape(1, 3)
+    if supersample > 1:
+        fine = normals.abs().sum(-1) > 0
+        direct = shade(normals, fine, d, light.intensity, 0.0)[..., 0]
+        amb = light.ambient * fine.to(normals.dtype)
+    else:
+        direct = shade(normals, mask, d, light.intensity, 0.0, albedo)[..., 0]
+        amb = shade(normals, mask, d, 0.0, light.ambient, albedo)[..., 0]
     if light_visibility is not None:
         direct = direct * light_visibility
     if ambient_visibility is not None:
         amb = amb * ambient_visibility
-    return (image - direct - amb)[mask]
+    model = direct + amb
+    if supersample > 1:
+        model = pool_samples(model, supersample) * albedo
+    return (image - model)[mask]
+
+
+def pool_samples(fine: torch.Tensor, s: int) -> torch.Tensor:
+    """(H, W) means of the s x s blocks of a (s H, s W) image of samples."""
+    if s == 1:
+        return fine
+    return torch.nn.functional.avg_pool2d(fine[None, None], s)[0, 0]
 
 
 def mesh_visibility(mesh: Mesh, camera: Camera, frags: Fragments, smooth: bool = True,
-                    n_directions: int = 128
+                    n_directions: int = 128, method: str = "shadow_map"
                     ) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
     """Ambient occlusion (H, W) of the visible surface, and a function from a light
     direction (3,) (camera project frame) to its cast-shadow visibility (H, W) in {0, 1},
-    both by shadow mapping the known mesh (:mod:`lambertian.render.shadows`)."""
+    both from the known mesh (:mod:`lambertian.render.shadows`): by shadow mapping
+    (``method="shadow_map"``) or by exact rays (``"rays"``, the irregular z-buffer of
+    :func:`lambertian.render.shadows.ray_visibility`)."""
+    if method not in ("shadow_map", "rays"):
+        raise ValueError(f"unknown visibility method {method!r}")
     H, W = frags.face.shape
     m = frags.mask
     X = shadows.surface_points(mesh, frags)[m]
     n = project_light_to_world(pixel_normals(mesh, camera, frags, smooth=smooth)[m].detach(),
                                camera)
     va = torch.ones(H, W, dtype=X.dtype)
-    va[m] = shadows.ambient_visibility(mesh, X, n, n_directions).to(X.dtype)
+    va[m] = shadows.ambient_visibility(mesh, X, n, n_directions, method=method).to(X.dtype)
+    test = shadows.ray_visibility if method == "rays" else shadows.light_visibility
 
     def shadow(direction: torch.Tensor) -> torch.Tensor:
         s = torch.ones(H, W, dtype=X.dtype)
-        s[m] = shadows.light_visibility(
-            mesh, X, project_light_to_world(direction.detach(), camera)).to(X.dtype)
+        s[m] = test(mesh, X, project_light_to_world(direction.detach(), camera)).to(X.dtype)
         return s
 
     return va, shadow
@@ -119,7 +143,7 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
               callback: Callable[[int, LightParams, float], None] | None = None,
               ambient_visibility: torch.Tensor | None = None,
               shadow: Callable[[torch.Tensor], torch.Tensor] | None = None,
-              nonneg: bool = False) -> MeshLightFit:
+              nonneg: bool = False, supersample: int = 1) -> MeshLightFit:
     """Fit ``(l_a, l_d, n_d)`` so that ``albedo (l_a + l_d max(0, n_d . n))`` matches ``image``.
 
     Parameters
@@ -139,6 +163,9 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
     nonneg : keep ``l_a >= 0`` and ``l_d >= 0`` (a light adds radiance: a negative
         intensity only fits pixels the model cannot explain); they are optimised as
         ``softplus`` of free values, started at the initial values (clamped to 1e-3).
+    supersample : s > 1: ``normals``, ``ambient_visibility`` and the shadows are
+        (s H, s W), s x s samples per pixel of ``image`` and ``mask``, and a pixel renders
+        as their mean (see :func:`shading_residual`).
 
     Returns
     -------
@@ -172,13 +199,14 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
     loss = torch.zeros(())
     vis: dict[str, torch.Tensor | None] = {"ambient_visibility": ambient_visibility,
                                            "light_visibility": None}
+    ss = {"supersample": supersample}
     for rnd in range(rounds):
         scale = None
         if shadow is not None and rnd > 0:
             vis["light_visibility"] = shadow(view().direction.detach())
         if rnd > 0 and robust:
             with torch.no_grad():
-                r0 = shading_residual(view(), normals, image, mask, albedo, **vis)
+                r0 = shading_residual(view(), normals, image, mask, albedo, **vis, **ss)
                 scale = robust_scale(r0).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
         opt = torch.optim.LBFGS(free, lr=1.0, max_iter=steps // rounds,
                                 tolerance_grad=1e-12, tolerance_change=1e-14,
@@ -187,7 +215,7 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
         def closure(scale=scale, opt=opt):
             opt.zero_grad()
             cur = view()
-            r = shading_residual(cur, normals, image, mask, albedo, **vis)
+            r = shading_residual(cur, normals, image, mask, albedo, **vis, **ss)
             loss = (r ** 2).mean() if scale is None else cauchy_loss(r, scale)
             loss.backward()
             if callback is not None:
@@ -202,7 +230,7 @@ def fit_light(normals: torch.Tensor, image: torch.Tensor, mask: torch.Tensor,
             light.ambient.copy_(cur.ambient)
             light.intensity.copy_(cur.intensity)
             light.v.copy_(cur.v)
-        r = shading_residual(light, normals, image, mask, albedo, **vis)
+        r = shading_residual(light, normals, image, mask, albedo, **vis, **ss)
         s = robust_scale(r).clamp_min(1e-3 * float(image[mask].abs().max()) + 1e-8)
         inl = r.abs() < 3 * s
         return MeshLightFit(light.to_light(), float(loss),

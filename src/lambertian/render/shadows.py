@@ -12,7 +12,10 @@ References
 ----------
 L. Williams, "Casting curved shadows on curved surfaces", SIGGRAPH 1978 (shadow maps);
 S. Zhukov, A. Iones, G. Kronin, "An ambient light illumination model", EGWR 1998
-(ambient occlusion as the cosine-weighted visible fraction of the hemisphere).
+(ambient occlusion as the cosine-weighted visible fraction of the hemisphere);
+T. Aila, S. Laine, "Alias-free shadow maps", EGSR 2004, and G. S. Johnson, W. R. Mark,
+C. A. Burns, "The irregular Z-buffer", ACM TOG 2005 (:func:`ray_visibility`: the shadow
+test made at the points themselves instead of at texel centres, which is exact).
 """
 
 from __future__ import annotations
@@ -80,6 +83,100 @@ def light_visibility(mesh: Mesh, points: torch.Tensor, direction: torch.Tensor,
         return pc[:, 2] <= occluder + bias_texels * (texel + slope)
 
 
+def ray_visibility(mesh: Mesh, points: torch.Tensor, direction: torch.Tensor,
+                   eps: float = 1e-4, max_pairs: int = 1 << 21) -> torch.Tensor:
+    """(P,) bool: does the ray from each world point (P, 3) along the world ``direction``
+    (3,) leave the mesh without hitting a face? Exact (an irregular z-buffer).
+
+    A shadow map decides at texel centres and needs a depth bias, so it misses occluders
+    thinner than a few texels (a car's body panels, pillars and wheel arches seen from a
+    scene-sized map) and leaks light. Here every face is projected along ``direction``
+    and tested against the points inside its footprint, found through a grid of the
+    points' projections: a point is occluded when a face covers it and lies more than
+    ``eps`` x the mesh's bounding radius above it (toward the light), so the point's own
+    face and a coincident twin (a two-sided sheet) do not shadow it. Computed in float64
+    in chunks of at most ``max_pairs`` (face, point) candidates.
+    """
+    with torch.no_grad():
+        v = mesh.vertices.detach().to(torch.float64)
+        p = points.detach().to(torch.float64).reshape(-1, 3)
+        out = torch.ones(p.shape[0], dtype=torch.bool)
+        if p.shape[0] == 0 or mesh.faces.shape[0] == 0:
+            return out
+        d = direction.detach().to(torch.float64).reshape(3)
+        d = d / d.norm()
+        a = torch.tensor([1.0, 0.0, 0.0] if abs(float(d[0])) < 0.9 else [0.0, 1.0, 0.0],
+                         dtype=torch.float64)
+        e1 = torch.linalg.cross(d, a)
+        e1 = e1 / e1.norm()
+        e2 = torch.linalg.cross(d, e1)
+        basis = torch.stack([e1, e2, d], dim=1)
+        radius = float((v - 0.5 * (v.amin(0) + v.amax(0))).norm(dim=1).max())
+        tol = eps * max(radius, 1e-12)
+        q = p @ basis  # (P, 3): 2-D position across the rays, height toward the light
+        tri = (v @ basis)[mesh.faces]  # (F, 3 corners, 3)
+        lo, hi = q[:, :2].amin(0), q[:, :2].amax(0)
+        # faces that can shadow any point: footprint over the points', above the lowest
+        tlo, thi = tri[..., :2].amin(1), tri[..., :2].amax(1)
+        cand = ((thi >= lo).all(1) & (tlo <= hi).all(1)
+                & (tri[..., 2].amax(1) > q[:, 2].min() + tol))
+        tri, tlo, thi = tri[cand], tlo[cand], thi[cand]
+        if tri.shape[0] == 0:
+            return out
+        # a grid of about two points per cell over the points' footprint
+        g = max(1, min(1024, int((p.shape[0] / 2.0) ** 0.5)))
+        cell = ((hi - lo) / g).clamp_min(1e-12)
+        pc = ((q[:, :2] - lo) / cell).floor().long().clamp(0, g - 1)
+        pid = pc[:, 1] * g + pc[:, 0]
+        order = torch.argsort(pid)
+        counts = torch.bincount(pid, minlength=g * g)
+        start = torch.cumsum(counts, 0) - counts
+        c0 = ((tlo - lo) / cell).floor().long().clamp(0, g - 1)
+        c1 = ((thi - lo) / cell).floor().long().clamp(0, g - 1)
+        span = c1 - c0 + 1  # (F', 2) cells across x and y
+        ncell = span[:, 0] * span[:, 1]
+        # (face, cell) pairs, then (face, point) pairs, in chunks of faces
+        cum = torch.cumsum(ncell, 0)
+        f0 = 0
+        nf = tri.shape[0]
+        while f0 < nf:
+            f1 = int(torch.searchsorted(cum, cum[f0] - ncell[f0] + max_pairs // 4).clamp(
+                min=f0 + 1, max=nf))
+            fi = torch.repeat_interleave(torch.arange(f0, f1), ncell[f0:f1])
+            k = torch.arange(fi.shape[0]) - (cum[fi] - ncell[fi])
+            cx = c0[fi, 0] + k % span[fi, 0]
+            cy = c0[fi, 1] + k // span[fi, 0]
+            cid = cy * g + cx
+            cnt = counts[cid]
+            keep = cnt > 0
+            fi, cid, cnt = fi[keep], cid[keep], cnt[keep]
+            pair_face = torch.repeat_interleave(fi, cnt)
+            ccum = torch.cumsum(cnt, 0)
+            j = torch.arange(pair_face.shape[0]) - torch.repeat_interleave(ccum - cnt, cnt)
+            pt = order[torch.repeat_interleave(start[cid], cnt) + j]
+            out &= ~_covers(tri[pair_face], q[pt], tol, pt, p.shape[0])
+            f0 = f1
+        return out
+
+
+def _covers(tri: torch.Tensor, q: torch.Tensor, tol: float, pt: torch.Tensor,
+            n: int) -> torch.Tensor:
+    """(n,) bool: points (index ``pt``) covered by their paired face (projected corners
+    ``tri`` (M, 3, 3), heights in the last column) higher than the point by over ``tol``."""
+    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+    x, y = q[:, 0], q[:, 1]
+    den = (b[:, 1] - c[:, 1]) * (a[:, 0] - c[:, 0]) + (c[:, 0] - b[:, 0]) * (a[:, 1] - c[:, 1])
+    ok = den.abs() > 1e-300
+    den = torch.where(ok, den, torch.ones_like(den))
+    w0 = ((b[:, 1] - c[:, 1]) * (x - c[:, 0]) + (c[:, 0] - b[:, 0]) * (y - c[:, 1])) / den
+    w1 = ((c[:, 1] - a[:, 1]) * (x - c[:, 0]) + (a[:, 0] - c[:, 0]) * (y - c[:, 1])) / den
+    w2 = 1.0 - w0 - w1
+    inside = ok & (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
+    h = w0 * a[:, 2] + w1 * b[:, 2] + w2 * c[:, 2]
+    hit = inside & (h > q[:, 2] + tol)
+    return torch.zeros(n, dtype=torch.bool).index_fill_(0, pt[hit], True)
+
+
 def sphere_directions(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """(n, 3) unit directions spread evenly over the sphere (Fibonacci lattice): a
     deterministic set, so no seed is needed."""
@@ -91,11 +188,14 @@ def sphere_directions(n: int, dtype: torch.dtype = torch.float64) -> torch.Tenso
 
 
 def ambient_visibility(mesh: Mesh, points: torch.Tensor, normals: torch.Tensor,
-                       n_directions: int = 128, resolution: int = 256) -> torch.Tensor:
+                       n_directions: int = 128, resolution: int = 256,
+                       method: str = "shadow_map") -> torch.Tensor:
     """(P,) cosine-weighted fraction of the hemisphere around each normal that sees the
     sky (1 = unoccluded): what a uniform ambient light is multiplied by.
 
     points : (P, 3) world points; normals : (P, 3) unit world normals.
+    method : ``"shadow_map"`` (:func:`light_visibility` at ``resolution``) or ``"rays"``
+        (:func:`ray_visibility`, exact per direction).
     """
     with torch.no_grad():
         dirs = sphere_directions(n_directions, dtype=points.dtype)
@@ -106,7 +206,8 @@ def ambient_visibility(mesh: Mesh, points: torch.Tensor, normals: torch.Tensor,
             use = cos > 0
             if not bool(use.any()):
                 continue
-            vis = light_visibility(mesh, points[use], d, resolution)
+            vis = (ray_visibility(mesh, points[use], d) if method == "rays"
+                   else light_visibility(mesh, points[use], d, resolution))
             num[use] += cos[use] * vis.to(points.dtype)
             den[use] += cos[use]
         return num / den.clamp_min(1e-12)
