@@ -122,6 +122,22 @@ def test_ray_visibility_is_exact_where_a_shadow_map_leaks():
     assert bool(light_visibility(mesh, pts[:1], up))  # the shadow map leaks
 
 
+def test_ray_visibility_in_chunks_equals_one_pass():
+    """A large scene is tested in chunks of (face, cell) pairs; the answer must not depend
+    on the chunk size (a chunk's pairs were once indexed from the first face's)."""
+    from lambertian.render.shadows import ray_visibility, sphere_directions
+
+    objs, _, merged, _ = _two_cars(32, subdivisions=2)
+    rng = np.random.default_rng(0)
+    v = merged.vertices.double()
+    pts = v[torch.from_numpy(rng.integers(0, len(v), 400))] + torch.from_numpy(
+        rng.normal(scale=0.05, size=(400, 3)))
+    for d in sphere_directions(6):
+        one = ray_visibility(merged, pts, d)
+        assert 0 < int(one.sum()) < len(pts)  # some points shadowed, some lit
+        assert torch.equal(ray_visibility(merged, pts, d, max_pairs=64), one)
+
+
 def _write_scene(tmp_path, size: int = 64):
     objs, K, merged, cam = _two_cars(size, subdivisions=1)
     photo = _area_render(merged, cam)

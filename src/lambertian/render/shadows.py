@@ -143,7 +143,9 @@ def ray_visibility(mesh: Mesh, points: torch.Tensor, direction: torch.Tensor,
             f1 = int(torch.searchsorted(cum, cum[f0] - ncell[f0] + max_pairs // 4).clamp(
                 min=f0 + 1, max=nf))
             fi = torch.repeat_interleave(torch.arange(f0, f1), ncell[f0:f1])
-            k = torch.arange(fi.shape[0]) - (cum[fi] - ncell[fi])
+            # each pair's index among its face's cells (the chunk's pairs start at face f0)
+            first = cum[f0] - ncell[f0]
+            k = torch.arange(fi.shape[0]) + first - (cum[fi] - ncell[fi])
             cx = c0[fi, 0] + k % span[fi, 0]
             cy = c0[fi, 1] + k // span[fi, 0]
             cid = cy * g + cx
