@@ -102,9 +102,11 @@ def _train(args: argparse.Namespace) -> int:
     import time
 
     from lambertian.cli.common import write_json
+    from lambertian.core.heap import bound_heap
     from lambertian.learn.dln_spheres import closed_form_baselines, run_spheres
 
     t0 = time.perf_counter()
+    bound_heap()  # the run's peak memory (docs/results.md)
     cfg, train, test = _setup(args)
     res = run_spheres(cfg, train, test, release_train=True)  # train is not used below
     del train

@@ -86,6 +86,41 @@ class PerPixelEncoder(nn.Module):
         return self.net(torch.cat([obs.flatten(1), lights.flatten(1)], dim=1))
 
 
+def _pooled_per_light(images, lights, w1, b1, w2, b2, keep: bool):
+    """The forward of :class:`_PooledPerLight`: the pooled features, and with ``keep``
+    the (arg max, ReLU outputs of every light) its backward needs.
+
+    Without ``keep`` (inference) the two ReLU outputs of one light at a time are written
+    into one buffer each instead of K (the same values: memory of the inference pass).
+    """
+    s, k, hh, ww, _ = images.shape
+    fdim = w2.shape[0]
+    # the ReLU outputs of every light, written in place (kept for the backward)
+    n_buf = k if keep else 1
+    hs = torch.empty(n_buf, s, hh, ww, fdim, dtype=images.dtype)
+    fs = torch.empty(n_buf, s, hh, ww, fdim, dtype=images.dtype)
+    light_part = lights @ w1[:, 3:].T + b1  # (S, K, F)
+    total = best = arg = None
+    for i in range(k):
+        j = i if keep else 0
+        # [I, l] W1^T = I W1[:, :3]^T + l W1[:, 3:]^T: the light's part once per sphere
+        u1 = images[:, i] @ w1[:, :3].T + light_part[:, i, None, None, :]
+        h = torch.clamp_min(u1, 0.0, out=hs[j])
+        f = torch.clamp_min(torch.addmm(b2, h.reshape(-1, fdim), w2.T), 0.0,
+                            out=fs[j].view(-1, fdim)).view(s, hh, ww, fdim)
+        if total is None:
+            # (a copy where the buffer is written again by the next light)
+            total, best = f.clone(), (f if keep else f.clone())
+            arg = torch.zeros(f.shape, dtype=torch.uint8) if keep else None
+        else:
+            total += f
+            if keep:
+                arg = torch.where(f > best, torch.full_like(arg, i), arg)
+            best = torch.maximum(best, f)
+    out = torch.cat([total / k, best], dim=-1)
+    return out, ((arg, hs, fs) if keep else ())
+
+
 class _PooledPerLight(torch.autograd.Function):
     """Per-light MLP ``relu(W2 relu(W1 [I_k, l_k] + b1) + b2)`` pooled over the lights
     (mean and max), one light at a time, with a hand-written backward.
@@ -99,29 +134,11 @@ class _PooledPerLight(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, images, lights, w1, b1, w2, b2):
-        s, k, hh, ww, _ = images.shape
-        fdim = w2.shape[0]
-        # the ReLU outputs of every light, written in place (kept for the backward)
-        hs = torch.empty(k, s, hh, ww, fdim, dtype=images.dtype)
-        fs = torch.empty(k, s, hh, ww, fdim, dtype=images.dtype)
-        light_part = lights @ w1[:, 3:].T + b1  # (S, K, F)
-        total = best = arg = None
-        for i in range(k):
-            # [I, l] W1^T = I W1[:, :3]^T + l W1[:, 3:]^T: the light's part once per sphere
-            u1 = images[:, i] @ w1[:, :3].T + light_part[:, i, None, None, :]
-            h = torch.clamp_min(u1, 0.0, out=hs[i])
-            f = torch.clamp_min(torch.addmm(b2, h.reshape(-1, fdim), w2.T), 0.0,
-                                out=fs[i].view(-1, fdim)).view(s, hh, ww, fdim)
-            if total is None:
-                total, best = f.clone(), f
-                arg = torch.zeros(f.shape, dtype=torch.uint8)
-            else:
-                total += f
-                arg = torch.where(f > best, torch.full_like(arg, i), arg)
-                best = torch.maximum(best, f)
-        if any(ctx.needs_input_grad):
-            ctx.save_for_backward(images, lights, w2, arg, hs, fs)
-        return torch.cat([total / k, best], dim=-1)
+        keep = any(ctx.needs_input_grad)
+        out, saved = _pooled_per_light(images, lights, w1, b1, w2, b2, keep)
+        if keep:
+            ctx.save_for_backward(images, lights, w2, *saved)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -179,5 +196,10 @@ class ConvEncoder(nn.Module):
     def forward(self, images: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
         """images (S, K, H, W, 3), lights (S, K, 3) -> latents (S, H, W, 5)."""
         l1, l2 = self.per_light[0], self.per_light[2]
-        pooled = _PooledPerLight.apply(images, lights, l1.weight, l1.bias, l2.weight, l2.bias)
+        params = (l1.weight, l1.bias, l2.weight, l2.bias)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
+            pooled = _PooledPerLight.apply(images, lights, *params)
+        else:  # inference: no per-light buffers kept (memory)
+            with torch.no_grad():
+                pooled = _pooled_per_light(images, lights, *params, keep=False)[0]
         return self.spatial(pooled.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)

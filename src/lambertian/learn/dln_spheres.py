@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lambertian.core.heap import trim_heap
 from lambertian.core.metrics import albedo_mse, angular_error_deg
 from lambertian.learn.dln_grbm import (
     GRBM,
@@ -195,15 +196,51 @@ MICRO_BATCH = 2  # spheres per forward/backward pass of the conv encoder (memory
 CHUNK = 8  # spheres per block of the per-sphere inference and closed forms (memory)
 
 
+class SilhouetteImages:
+    """(S, K, H, W, 3) images whose background is exactly zero, held as their (S, K, P, 3)
+    silhouette pixels: about half the memory of the spheres' training images (524 of
+    1024 pixels at 32 px). Indexing gives back the full float32 images, bit for bit.
+    """
+
+    def __init__(self, images: np.ndarray, mask: np.ndarray) -> None:
+        self.shape = images.shape
+        self.mask = torch.from_numpy(mask)
+        s, k, p = images.shape[0], images.shape[1], int(mask.sum())
+        self.pixels = torch.empty(s, k, p, 3, dtype=torch.float32)
+        for i in range(s):  # a sphere at a time (numpy's masked copy of the whole set
+            self.pixels[i] = torch.from_numpy(images[i][:, mask])  # held it twice)
+
+    @staticmethod
+    def holds(images: np.ndarray, mask: np.ndarray) -> bool:
+        """Whether every pixel of ``images`` outside ``mask`` is +0.0 (checked bit for
+        bit, a sphere at a time): noisy images are not."""
+        if images.dtype != np.float32:
+            return False
+        outside = ~mask
+        return not any(images[i][:, outside].view(np.uint32).any()
+                       for i in range(images.shape[0]))
+
+    def __getitem__(self, idx) -> torch.Tensor:
+        px = self.pixels[idx]
+        out = px.new_zeros(*px.shape[:2], *self.shape[2:])
+        out[:, :, self.mask] = px
+        return out
+
+
 def train_conv(cfg: TrainConfig, train: SphereSet, test: SphereSet,
                log: Callable[[str], None] = print,
-               snapshot: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None
-               ) -> tuple[ConvEncoder, list[dict]]:
-    """Light-order-invariant convolutional encoder, Adam with cosine decay."""
+               snapshot: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
+               images: SilhouetteImages | None = None) -> tuple[ConvEncoder, list[dict]]:
+    """Light-order-invariant convolutional encoder, Adam with cosine decay.
+
+    ``images``: the training images in their compact form, read instead of
+    ``train.images`` (the same values)."""
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     net = ConvEncoder(cfg.width)
-    images, lights = torch.from_numpy(train.images), torch.from_numpy(train.lights)
+    if images is None:
+        images = torch.from_numpy(train.images)
+    lights = torch.from_numpy(train.lights)
     mask = torch.from_numpy(train.mask)
     opt = Adam(net.parameters(), lr=cfg.lr)
     s = images.shape[0]
@@ -380,6 +417,20 @@ def _refine(z: torch.Tensor, data: SphereSet, iterations: int) -> torch.Tensor:
     return out
 
 
+def _prior_patches(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The interior 3 x 3 patches of the surfaces of (S, H, W, 5) latents ``z``, written
+    CHUNK spheres at a time into one tensor (``torch.cat`` of the blocks would hold the
+    patches twice: the GRBM fit's memory peak)."""
+    out = None
+    for i in range(0, z.shape[0], CHUNK):
+        part = interior_patches(surface_maps(z[i:i + CHUNK]), mask)
+        if out is None:  # every sphere has the same number of patches (one mask)
+            per = part.shape[0] // min(CHUNK, z.shape[0])
+            out = torch.empty(per * z.shape[0], part.shape[1], dtype=part.dtype)
+        out[i * per:i * per + part.shape[0]] = part
+    return out
+
+
 def _subset(data: SphereSet, n: int) -> SphereSet:
     return replace(data, images=data.images[:n], lights=data.lights[:n],
                    albedo=data.albedo[:n])
@@ -391,9 +442,11 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
                 release_train: bool = False) -> dict[str, Any]:
     """Train ``cfg.model`` (and the prior), evaluate on ``test``, return the results.
 
-    ``release_train``: once the training images are no longer needed (before the GRBM
-    is fitted), ``train.images`` is replaced by an empty array so that their memory is
-    freed (peak memory of a caller that does not use them afterwards).
+    ``release_train``: ``train.images`` is replaced by an empty array so that their
+    memory is freed (peak memory of a caller that does not use them afterwards): once
+    they are no longer needed (before the test set's inference), and, where their
+    background is exactly zero (noise-free images), from the start, the conv encoder
+    then reading them from their silhouette pixels (:class:`SilhouetteImages`).
 
     The returned dict holds ``history`` (per-epoch metrics on the test set),
     ``final_test`` (the seed's metric names), ``train_seconds`` (wall-clock of training
@@ -403,9 +456,16 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
     prior_cfg = prior_cfg or PriorConfig()
     t0 = time.perf_counter()
     result: dict[str, Any] = {}
+    store = None
+    if (release_train and cfg.model == "conv"
+            and SilhouetteImages.holds(train.images, train.mask)):
+        # noise-free training images: held as their silhouette pixels (memory)
+        store = SilhouetteImages(train.images, train.mask)
+        train.images = np.empty((0, *train.images.shape[1:]), train.images.dtype)
     if cfg.model == "conv" and cfg.prior == "grbm":
         # the recipe follows the training images' estimated noise level
-        sigma_train = _noise_level(train)
+        sigma_train = _noise_level(train if store is None else
+                                   replace(train, images=store[:NOISE_SPHERES].numpy()))
         recipe = prior_cfg.for_noise(sigma_train)
         noisy = recipe is not prior_cfg
         if noisy and cfg.n_epochs is None:
@@ -421,7 +481,23 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             raise ValueError("the GRBM prior works on latent maps: use --model conv")
         albedo, normals = infer(test)
     elif cfg.model == "conv":
-        net, history = train_conv(cfg, train, test, log, snapshot)
+        net, history = train_conv(cfg, train, test, log, snapshot, images=store)
+        if cfg.prior == "grbm":
+            # the prior's training surfaces first: the last use of the training images,
+            # which release_train then frees before the test set's inference (memory)
+            sub = _subset(train, prior_cfg.cd_spheres)
+            if store is not None:  # the rest of the set freed before its images are built
+                store.pixels = store.pixels[:prior_cfg.cd_spheres].clone()
+                sub = replace(sub, images=store[:prior_cfg.cd_spheres].numpy())
+        store = None  # the compact training images: not read below
+        if cfg.prior == "grbm":
+            zs = _conv_latents(net, sub)
+            if prior_cfg.cd_refined:
+                zs = _refine(zs, sub, prior_cfg.refine_iterations)
+            del sub  # a view of the training images
+            if release_train:
+                train.images = np.empty((0, *train.images.shape[1:]), train.images.dtype)
+                trim_heap()
         z = _conv_latents(net, test)
         albedo, normals = _on_mask(z, test.mask)
         if cfg.prior == "grbm":
@@ -429,20 +505,13 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
             mask = torch.from_numpy(train.mask)
             z = _refine(z, test, prior_cfg.refine_iterations)
             result["likelihood_refined"] = evaluate(*_on_mask(z, test.mask), test)
-            sub = _subset(train, prior_cfg.cd_spheres)
-            if release_train:  # the prior's spheres copied, the rest of the set freed now
-                sub = replace(sub, images=sub.images.copy())
-                train.images = np.empty((0, *train.images.shape[1:]), train.images.dtype)
-            zs = _conv_latents(net, sub)
-            if prior_cfg.cd_refined:
-                zs = _refine(zs, sub, prior_cfg.refine_iterations)
             grbm = GRBM(6 * 9, prior_cfg.hidden, seed=cfg.seed)
-            del sub  # a view of the training images (without release_train)
             # the patches passed without a name here: fit's subsample frees them (memory)
-            cd = grbm.fit(torch.cat([interior_patches(surface_maps(zs[i:i + CHUNK]), mask)
-                                     for i in range(0, zs.shape[0], CHUNK)]),
-                          epochs=prior_cfg.cd_epochs, max_samples=prior_cfg.cd_samples)
+            cd = grbm.fit(_prior_patches(zs, mask), epochs=prior_cfg.cd_epochs,
+                          max_samples=prior_cfg.cd_samples)
             del zs
+            if release_train:
+                trim_heap()
             log(f"GRBM: {prior_cfg.cd_epochs} CD-1 epochs, reconstruction {cd[-1]:.4f}")
             # the likelihood's noise level: estimated on the images inferred
             sigma = _noise_level(test)
@@ -452,6 +521,8 @@ def run_spheres(cfg: TrainConfig, train: SphereSet, test: SphereSet,
                                  max(sigma, prior_cfg.sigma_floor), prior_cfg.weight,
                                  prior_cfg.steps, prior_cfg.lr, prior_cfg.lr_final,
                                  chunk=CHUNK)
+            if release_train:
+                trim_heap()
             albedo, normals = _on_mask(z, test.mask)
             result["prior"] = asdict(prior_cfg)
         elif cfg.prior != "none":
