@@ -30,6 +30,15 @@ if TYPE_CHECKING:  # torch loads with the fit, not with the import
 Progress = Callable[[str, int, "float | None"], None]
 # A fit records at most this many frames per stage for the animation (fit.gif).
 MAX_FRAMES = 30
+# The scene fit's budgets. A light has 5 parameters: a few thousand pixels per object pin
+# it far below the photo's noise and the model's error, while exact visibility (rays to
+# the light and to 128 sky directions per pixel) costs time in proportion to the pixels.
+# So each object's usable pixels are thinned, evenly, to at most MAX_FIT_PIXELS, and the
+# sub-pixel samples of a window to at most MAX_SAMPLES: a window of a high-resolution photo
+# (the seed photo's cars, 1015 x 236 pixels, faces of several pixels each) is sampled once
+# per pixel, a 128 x 128 one 4 x 4 (real car meshes there have faces smaller than a pixel).
+MAX_FIT_PIXELS = 8000
+MAX_SAMPLES = 300_000
 
 
 @dataclass
@@ -177,12 +186,14 @@ def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any,
                       init: Any, *, shadows: bool, smooth: bool, stage: str,
                       report: Progress, frames: list[np.ndarray],
                       nonneg: bool = False, supersample: int = 1,
-                      visibility: str = "shadow_map") -> tuple[Any, dict[str, Any]]:
+                      visibility: str = "shadow_map", where: Any = None
+                      ) -> tuple[Any, dict[str, Any]]:
     """The light fit at one pose (one mesh, or a scene's merged mesh), with the mesh's
     visibility when ``shadows``; every 10th evaluation becomes a frame (up to
     MAX_FRAMES per stage). Returns the fit and the visibility it used. With
     ``supersample`` s > 1, ``cam``, ``frags`` and ``normals`` are s times finer than
-    ``img_t`` and ``use`` (see :func:`lambertian.fit.light.fit_light`)."""
+    ``img_t`` and ``use`` (see :func:`lambertian.fit.light.fit_light`); ``where`` (fine
+    grid) limits the visibility to the samples the fit uses."""
     from lambertian.fit.light import LightParams, fit_light, mesh_visibility
 
     vis: dict[str, Any] = {}
@@ -190,7 +201,8 @@ def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any,
         # NMR's model has neither cast shadows nor occlusion of the ambient light; on
         # a non-convex mesh (a car's wheels under its body) both bias a plain fit
         report("shadows", 0, None)
-        va, shadow = mesh_visibility(mesh, cam, frags, smooth=smooth, method=visibility)
+        va, shadow = mesh_visibility(mesh, cam, frags, smooth=smooth, method=visibility,
+                                     where=where)
         vis = {"ambient_visibility": va.to(img_t.dtype), "shadow": shadow}
     report(stage, 0, None)
     stage_frames = [0]
@@ -204,6 +216,20 @@ def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any,
 
     return fit_light(normals, img_t, use, init=init, callback=cb, nonneg=nonneg,
                      supersample=supersample, **vis), vis
+
+
+def _thin(mask: Any, most: int) -> Any:
+    """``mask`` with at most ``most`` of its pixels kept, evenly spaced in row-major order
+    (deterministic: no seed needed)."""
+    import torch
+
+    idx = torch.nonzero(mask.reshape(-1)).reshape(-1)
+    if idx.numel() <= most:
+        return mask
+    keep = idx[torch.linspace(0, idx.numel() - 1, most).round().long()]
+    out = torch.zeros(mask.numel(), dtype=torch.bool)
+    out[keep] = True
+    return out.reshape(mask.shape)
 
 
 def _erode(mask: Any) -> Any:
@@ -366,7 +392,9 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
         with the photo's pixel (a camera, or a renderer's pixel filter, integrates over
         the pixel's area; a car mesh has faces smaller than a pixel, whose flat normals
         and shadows one sample at the pixel's centre misrepresents). Pixels are used only
-        when all their samples see the object.
+        when all their samples see the object. Lowered to keep the window's samples
+        within :data:`MAX_SAMPLES`; each object's pixels are thinned to
+        :data:`MAX_FIT_PIXELS` (see there).
     visibility : ``"rays"`` (exact cast shadows and sky visibility,
         :func:`lambertian.render.shadows.ray_visibility`) or ``"shadow_map"`` (texel
         sampled with a depth bias: misses thin occluders, leaks light).
@@ -415,7 +443,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     observed = [window(o.mask if o.mask is not None else mask) for o in objects]
     frames: list[np.ndarray] = []
 
-    ss = max(1, int(supersample))
+    ss = max(1, min(int(supersample), int((MAX_SAMPLES / (w * h)) ** 0.5)))
 
     def scene_fit(stage: str, init: LightParams | None = None) -> dict[str, Any]:
         merged, owner = merge_objects(objects)
@@ -440,14 +468,15 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
             if int(u.sum()) < 10:
                 raise InputError(o.name, "the object at its pose covers fewer than 10 (mask) "
                                          "pixels of the window")
-            use.append(u)
+            use.append(_thin(u, MAX_FIT_PIXELS))
+        fit_px = torch.stack(use).any(0)
+        where = fit_px.repeat_interleave(ss, 0).repeat_interleave(ss, 1)
         normals = pixel_normals(merged, fcam, frags, smooth=smooth).detach()
         # the whole scene casts shadows and occludes the sky
-        joint, vis = _framed_light_fit(merged, fcam, frags, normals, img_t,
-                                       torch.stack(use).any(0), init, shadows=shadows,
-                                       smooth=smooth, stage=stage, report=report,
-                                       frames=frames, nonneg=nonneg, supersample=ss,
-                                       visibility=visibility)
+        joint, vis = _framed_light_fit(merged, fcam, frags, normals, img_t, fit_px, init,
+                                       shadows=shadows, smooth=smooth, stage=stage,
+                                       report=report, frames=frames, nonneg=nonneg,
+                                       supersample=ss, visibility=visibility, where=where)
         return {"joint": joint, "use": use, "normals": normals, "vis": vis, "pown": pown,
                 "frags": frags}
 

@@ -111,17 +111,19 @@ def pool_samples(fine: torch.Tensor, s: int) -> torch.Tensor:
 
 
 def mesh_visibility(mesh: Mesh, camera: Camera, frags: Fragments, smooth: bool = True,
-                    n_directions: int = 128, method: str = "shadow_map"
+                    n_directions: int = 128, method: str = "shadow_map",
+                    where: torch.Tensor | None = None
                     ) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
     """Ambient occlusion (H, W) of the visible surface, and a function from a light
     direction (3,) (camera project frame) to its cast-shadow visibility (H, W) in {0, 1},
     both from the known mesh (:mod:`lambertian.render.shadows`): by shadow mapping
     (``method="shadow_map"``) or by exact rays (``"rays"``, the irregular z-buffer of
-    :func:`lambertian.render.shadows.ray_visibility`)."""
+    :func:`lambertian.render.shadows.ray_visibility`). ``where`` (H, W) bool limits both
+    to those pixels (the ones a fit uses; 1 elsewhere)."""
     if method not in ("shadow_map", "rays"):
         raise ValueError(f"unknown visibility method {method!r}")
     H, W = frags.face.shape
-    m = frags.mask
+    m = frags.mask if where is None else frags.mask & where
     X = shadows.surface_points(mesh, frags)[m]
     n = project_light_to_world(pixel_normals(mesh, camera, frags, smooth=smooth)[m].detach(),
                                camera)
