@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lambertian.app.mesh_fit import fit_mesh_light
 from lambertian.fit.light import fit_light, mesh_visibility
 from lambertian.render import Camera, look_at_pose, rasterize, render
 from lambertian.render.shade import pixel_normals
@@ -71,13 +72,16 @@ def main() -> None:
         fr = rasterize(mesh, cam)
         n = pixel_normals(mesh, cam, fr, smooth=True).detach()
         use = _interior(fr.mask)
-        for method in ("robust", "visibility"):
+        for method in ("robust", "visibility", "fit_mesh_light"):
             t0 = time.perf_counter()
             if method == "robust":
                 res = fit_light(n, photo, use).light
-            else:
+            elif method == "visibility":
                 va, shadow = mesh_visibility(mesh, cam, fr)
                 res = fit_light(n, photo, use, ambient_visibility=va, shadow=shadow).light
+            else:  # what `lambertian fit MESH` runs: pixel areas, exact rays, smooth normals
+                res = fit_mesh_light(mesh, photo.numpy(), fr.mask.numpy(), cam.K.numpy(),
+                                     cam.R.numpy(), cam.t.numpy(), smooth=True).light
             dt = time.perf_counter() - t0
             c = float(np.clip(np.dot(res.direction, LIGHT.numpy()), -1, 1))
             print(f"| {name} | {method} | {np.degrees(np.arccos(c)):.3f} | "

@@ -198,7 +198,12 @@ def test_app_mesh_fit_reports_its_steps_and_returns_the_light_type():
     from lambertian.app import fit_mesh_light
     from lambertian.core.light import DirectionalLight
 
-    mesh, cam, img, fr = _scene()
+    mesh, cam, _, fr = _scene()
+    # the photo integrates each pixel's area, as a camera does (the fit's model: 4 x 4)
+    from lambertian.app.mesh_fit import _fine_camera
+
+    fine, _ = render(mesh, _fine_camera(cam, 4), LIGHT[None], 0.6, 0.3)
+    img = torch.nn.functional.avg_pool2d(fine[..., 0][None, None], 4)[0, 0]
     w = torch.tensor([0.01, -0.02, 0.0])  # about 1 degree off
     R0 = (axis_angle_to_matrix(w) @ cam.R).numpy()
     stages: list[str] = []
@@ -221,3 +226,29 @@ def test_app_mesh_fit_reports_its_steps_and_returns_the_light_type():
     world = res.R.T @ (np.array([1, -1, -1]) * res.light.direction)
     assert np.allclose(res.light_world.direction, world, atol=1e-5)
     assert len(res.frames) > 2 and res.frames[-1].shape == (64, 128)
+
+
+def test_a_real_car_mesh_alone_on_a_mitsuba_photo():
+    """`lambertian fit MESH` on a real ApolloCar3D car (a triangle soup with twin faces,
+    faces smaller than a pixel) rendered by Mitsuba: the pixel-area model with exact rays
+    and the backs of faces left out recovers the light; the old model (pixel centres,
+    shadow maps, every pixel) was 11 degrees and 48% off on this car."""
+    pytest.importorskip("mitsuba")
+    from lambertian.app import fit_mesh_light
+    from lambertian.io.apollocar import CarPose
+    from lambertian.render import rasterize
+    from lambertian.render.mesh import load_mesh
+    from lambertian.synth.mitsuba_scene import render_mitsuba
+    from tests.conftest import need_data
+
+    mesh = load_mesh(need_data("apollocar3d", "car_models_json", "aodi-a6.json"))
+    light = np.array([-0.5, 0.6, 0.6]) / np.linalg.norm([-0.5, 0.6, 0.6])
+    pose = CarPose.from_row([0, 0.12, 2.0, np.pi, 1.5, 1.5, 10.0])
+    size, f = 128, 1.1 * 128
+    K = np.array([[f, 0.0, (size - 1) / 2], [0.0, f, 0.4 * size - 0.5], [0.0, 0.0, 1.0]])
+    cam = Camera.create(K, pose.R, pose.t, size, size)
+    photo = render_mitsuba(mesh, cam, light, 0.6, 0.3, spp=32, seed=3, smooth=False)
+    res = fit_mesh_light(mesh, photo, rasterize(mesh, cam).mask.numpy(), K, pose.R, pose.t)
+    assert _angle(res.light.direction, light) < 0.5  # measured 0.21
+    assert res.light.intensity == pytest.approx(0.6, rel=0.03)
+    assert res.light.ambient == pytest.approx(0.3, rel=0.03)

@@ -72,7 +72,9 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
                    K: np.ndarray, R: np.ndarray, t: np.ndarray, *,
                    crop: tuple[int, int, int, int] | None = None, fit_pose: bool = False,
                    smooth: bool = False, shadows: bool = True, steps: int = 150,
-                   progress: Progress | None = None, mask_source: str = "mask") -> MeshFit:
+                   progress: Progress | None = None, mask_source: str = "mask",
+                   supersample: int = 4, visibility: str = "rays",
+                   drop_back_facing: bool = True) -> MeshFit:
     """Fit ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) of ``mesh`` to a masked photo.
 
     Parameters
@@ -85,10 +87,12 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     crop : optional (x0, y0, w, h) window of the photo to fit.
     fit_pose : also fit R and t (then the light again at the fitted pose).
     smooth : shade with interpolated vertex normals (else per-face normals).
-    shadows : model the mesh's cast shadows and sky occlusion by shadow maps.
+    shadows : model the mesh's cast shadows and sky occlusion (``visibility``).
     steps : pose iterations.
     progress : called as ``progress(stage, step, loss)`` while fitting.
     mask_source : the mask's name for error messages (its file).
+    supersample, visibility, drop_back_facing : the model of the photo's pixels, as in
+        :func:`fit_scene_light` (pixel areas, exact rays, backs of faces left out).
 
     Returns
     -------
@@ -102,7 +106,7 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     """
     import torch
 
-    from lambertian.fit.light import LightParams
+    from lambertian.fit.light import LightParams, pool_samples
     from lambertian.fit.pose import fit_pose as _fit_pose
     from lambertian.render.camera import Camera
     from lambertian.render.mesh import load_mesh
@@ -119,15 +123,25 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     mask_t = torch.from_numpy(np.ascontiguousarray(mask[y0:y0 + h, x0:x0 + w], bool))
     frames: list[np.ndarray] = []
 
+    ss = _supersampling(supersample, w, h)
+
     def light_fit(stage: str, init: LightParams | None = None):
         """Fit the light at ``cam``; every 10th evaluation becomes a frame."""
-        frags = rasterize(mesh, cam)
-        use = frags.mask & _erode(mask_t)
+        fcam = _fine_camera(cam, ss)
+        frags = rasterize(mesh, fcam)
+        # every sample of the pixel on the mesh, none on the back of a face
+        use = (rasterize(mesh, cam).mask & _erode(mask_t)
+               & (pool_samples(frags.mask.float(), ss) > 1 - 1e-6))
+        if drop_back_facing:
+            use = use & ~_unreliable(mesh, fcam, frags, ss)
         if int(use.sum()) < 10:
             raise InputError(mask_source, "the mesh at this pose covers fewer than 10 mask pixels")
-        normals = pixel_normals(mesh, cam, frags, smooth=smooth).detach()
-        return _framed_light_fit(mesh, cam, frags, normals, img_t, use, init, shadows=shadows,
-                                 smooth=smooth, stage=stage, report=report, frames=frames)[0]
+        use = _thin(use, MAX_FIT_PIXELS)
+        normals = pixel_normals(mesh, fcam, frags, smooth=smooth).detach()
+        return _framed_light_fit(mesh, fcam, frags, normals, img_t, use, init, shadows=shadows,
+                                 smooth=smooth, stage=stage, report=report, frames=frames,
+                                 supersample=ss, visibility=visibility,
+                                 where=_fine(use, ss))[0]
 
     res = light_fit("light")
     light = res.light
@@ -159,7 +173,8 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
         d_world = project_light_to_world(torch.from_numpy(light.direction).to(cam.R.dtype),
                                          cam).double().numpy()
     notes = {"albedo": "fixed to 1: intensities are albedo x intensity",
-             "shadows": "cast shadows and sky occlusion of the mesh modelled by shadow maps"
+             "shadows": "cast shadows and sky occlusion of the mesh modelled by "
+             + ("rays" if visibility == "rays" else "shadow maps")
              if shadows else "no shadow model: only the robust loss",
              "normals": "smooth (vertex)" if smooth else "flat (per face)"}
     return MeshFit(
@@ -216,6 +231,26 @@ def _framed_light_fit(mesh: Any, cam: Any, frags: Any, normals: Any, img_t: Any,
 
     return fit_light(normals, img_t, use, init=init, callback=cb, nonneg=nonneg,
                      supersample=supersample, **vis), vis
+
+
+def _supersampling(supersample: int, w: int, h: int) -> int:
+    """Samples per pixel side: ``supersample``, lowered to keep a w x h window's samples
+    within :data:`MAX_SAMPLES`."""
+    return max(1, min(int(supersample), int((MAX_SAMPLES / (w * h)) ** 0.5)))
+
+
+def _fine(mask: Any, s: int) -> Any:
+    """(s H, s W) bool: each pixel of ``mask`` repeated over its s x s samples."""
+    return mask.repeat_interleave(s, 0).repeat_interleave(s, 1)
+
+
+def _unreliable(mesh: Any, fcam: Any, frags: Any, s: int) -> Any:
+    """(H, W) bool pixels any of whose s x s samples sees the back of a face
+    (:func:`_back_facing`)."""
+    import torch
+
+    back = _back_facing(mesh, fcam, frags).float()
+    return torch.nn.functional.max_pool2d(back[None, None], s)[0, 0] > 0
 
 
 def _thin(mask: Any, most: int) -> Any:
@@ -443,7 +478,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     observed = [window(o.mask if o.mask is not None else mask) for o in objects]
     frames: list[np.ndarray] = []
 
-    ss = max(1, min(int(supersample), int((MAX_SAMPLES / (w * h)) ** 0.5)))
+    ss = _supersampling(supersample, w, h)
 
     def scene_fit(stage: str, init: LightParams | None = None) -> dict[str, Any]:
         merged, owner = merge_objects(objects)
@@ -452,10 +487,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
         fcam = _fine_camera(cam, ss)
         frags = rasterize(merged, fcam) if ss > 1 else rasterize(merged, cam)
         fown = pixel_owner(frags.face, owner)
-        unreliable = torch.zeros(h, w, dtype=torch.bool)
-        if drop_back_facing:
-            back = _back_facing(merged, fcam, frags).float()
-            unreliable = torch.nn.functional.max_pool2d(back[None, None], ss)[0, 0] > 0
+        unreliable = (_unreliable(merged, fcam, frags, ss) if drop_back_facing
+                      else torch.zeros(h, w, dtype=torch.bool))
         use = []
         for i, o in enumerate(objects):
             u = _erode(pown == i)  # edges mix two objects, or object and background
@@ -470,13 +503,13 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                                          "pixels of the window")
             use.append(_thin(u, MAX_FIT_PIXELS))
         fit_px = torch.stack(use).any(0)
-        where = fit_px.repeat_interleave(ss, 0).repeat_interleave(ss, 1)
         normals = pixel_normals(merged, fcam, frags, smooth=smooth).detach()
         # the whole scene casts shadows and occludes the sky
         joint, vis = _framed_light_fit(merged, fcam, frags, normals, img_t, fit_px, init,
                                        shadows=shadows, smooth=smooth, stage=stage,
                                        report=report, frames=frames, nonneg=nonneg,
-                                       supersample=ss, visibility=visibility, where=where)
+                                       supersample=ss, visibility=visibility,
+                                       where=_fine(fit_px, ss))
         return {"joint": joint, "use": use, "normals": normals, "vis": vis, "pown": pown,
                 "frags": frags}
 

@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="shade with interpolated vertex normals (default: per-face normals)")
     p.add_argument("--no-shadows", action="store_true",
                    help="do not model the mesh's cast shadows and sky occlusion in the light fit "
-                        "(default: shadow maps of the known mesh; the robust loss covers the rest)")
+                        "(default: exact rays through the known mesh; the robust loss covers "
+                        "the rest)")
     p.add_argument("--steps", type=int, default=150, help="pose iterations (default 150)")
     p.add_argument("--out", default="fit_out", help="output folder (default fit_out)")
     p.add_argument("--threads", type=int, default=1)
@@ -132,6 +133,6 @@ def run_scene(args: argparse.Namespace) -> int:
     return 0
 
 
-STAGES = {"light": "fitting the light", "shadows": "shadow maps of the mesh (cast shadows, "
-          "sky occlusion)", "pose": "fitting the pose", "light again": "fitting the light "
+STAGES = {"light": "fitting the light", "shadows": "visibility through the mesh (cast "
+          "shadows, sky occlusion)", "pose": "fitting the pose", "light again": "fitting the light "
           "again at the fitted pose (the pose fit has no shadow model)"}
