@@ -423,3 +423,17 @@ def test_face_light_frames_give_integrable_normals(which):
     curls = [_median_curl(least_squares(imgs, L * s, mask).normals, mask)
              for s in ([1, 1, 1], [1, -1, 1], [-1, 1, 1])]
     assert curls[0] < 0.8 * min(curls[1:]), curls  # measured 0.020 vs 0.038; 0.026 vs 0.036
+
+
+def test_an_object_folder_taken_out_of_its_set_keeps_its_named_mask(tmp_path):
+    """UW psm's chrome folder copied on its own (no ../lights.txt: a generic folder of
+    images): chrome.mask.tga is its mask, not a 13th image."""
+    import shutil
+
+    src = need_data("psm", "chrome")
+    folder = tmp_path / "my_sphere"
+    shutil.copytree(src, folder)
+    cap = read_capture(folder)
+    assert cap.num_images == 12 and "chrome.mask.tga" not in cap.files
+    ref = read_capture(src)
+    np.testing.assert_array_equal(cap.mask, ref.mask)

@@ -5,7 +5,8 @@
     lights.txt         K x 3 light vectors, project frame (optionally a first line with K);
                        without it the lights are unknown (NaN), to be estimated or given
     intensities.txt    optional, K or K x C per-image (per-channel) intensities
-    mask.png           optional mask (any readable image named ``mask.*``); without it a
+    mask.png           optional mask (any readable image named ``mask.*``, or the one named
+                       ``<object>.mask.*``, ``*_mask.*`` or ``*-mask.*``); without it a
                        mask is computed from the images (:mod:`lambertian.io.mask_from_images`)
     filenames.txt      optional image order; else the images in natural name order
 
@@ -40,6 +41,14 @@ from lambertian.io.mask_from_images import mask_from_images
 LIGHTS_FILE = "lights.txt"
 # Files that sit beside the images but are not captures under a light.
 RESERVED_STEMS = ("mask", "normal", "normals", "normal_gt", "albedo", "depth")
+# A mask named after its object (UW psm's ``chrome.mask.tga``, ``cat_mask.png``) is a mask
+# too, never an image under a light.
+MASK_SUFFIXES = (".mask", "_mask", "-mask")
+
+
+def _reserved(p: Path) -> bool:
+    stem = p.stem.lower()
+    return stem in RESERVED_STEMS or stem.endswith(MASK_SUFFIXES)
 
 
 def is_folder_capture(folder: Path) -> bool:
@@ -52,8 +61,7 @@ def is_folder_capture(folder: Path) -> bool:
 def is_image_folder(folder: Path) -> bool:
     """A folder of images with no lights.txt: one's own photos, lights still unknown."""
     return folder.is_dir() and not (folder / LIGHTS_FILE).exists() and any(
-        p.suffix.lower() in IMAGE_SUFFIXES and p.stem.lower() not in RESERVED_STEMS
-        for p in folder.iterdir())
+        p.suffix.lower() in IMAGE_SUFFIXES and not _reserved(p) for p in folder.iterdir())
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -61,15 +69,20 @@ def _image_files(folder: Path) -> list[Path]:
     if listing.is_file():
         return [folder / n for n in read_file_list(listing)]
     files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-             and p.stem.lower() not in RESERVED_STEMS]
+             and not _reserved(p)]
     if not files:
         raise InputError(folder, "no image files (png, tif, tga, pgm, ppm, exr, jpg, raw) found")
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
 def _mask_file(folder: Path) -> Path | None:
+    """``mask.*``, else the one image named ``<object>.mask`` / ``_mask`` / ``-mask``."""
     cands = sorted(p for p in folder.glob("mask.*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    return cands[0] if cands else None
+    if cands:
+        return cands[0]
+    named = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+             and p.stem.lower().endswith(MASK_SUFFIXES)]
+    return named[0] if len(named) == 1 else None
 
 
 def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = False,
