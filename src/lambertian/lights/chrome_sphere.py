@@ -18,6 +18,7 @@ the procedure is also the UW CSE455 photometric-stereo assignment's.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import cv2
@@ -150,7 +151,9 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
     missing = []
     for k, img in enumerate(imgs):
         try:
-            row, col = highlight_centre(img, m, source=names[k], peak_floor=floor)
+            # an image named in the error by its path (names are relative to ``source``)
+            where = os.path.join(source, names[k]) if given_names is not None else names[k]
+            row, col = highlight_centre(img, m, source=where, peak_floor=floor)
         except InputError:
             if not skip_missing:
                 raise
