@@ -30,9 +30,10 @@ if TYPE_CHECKING:  # torch loads with the fit, not with the import
 Progress = Callable[[str, int, "float | None"], None]
 # A fit records at most this many frames per stage for the animation (fit.gif).
 MAX_FRAMES = 30
-# The scene fit's budgets. A light has 5 parameters: a few thousand pixels per object pin
-# it far below the photo's noise and the model's error, while exact visibility (rays to
-# the light and to 128 sky directions per pixel) costs time in proportion to the pixels.
+# The light fits' budgets (one mesh or a scene). A light has 5 parameters: a few thousand
+# pixels per object pin it far below the photo's noise and the model's error, while exact
+# visibility (rays to the light and to 128 sky directions per pixel) costs time in
+# proportion to the pixels.
 # So each object's usable pixels are thinned, evenly, to at most MAX_FIT_PIXELS, and the
 # sub-pixel samples of a window to at most MAX_SAMPLES: a window of a high-resolution photo
 # (the seed photo's cars, 1015 x 236 pixels, faces of several pixels each) is sampled once
