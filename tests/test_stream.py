@@ -95,3 +95,29 @@ def test_streamed_net_equals_in_memory_net_with_damaged_images(tmp_path):
               band_bytes=16 * 48 * 3 * 4 * 10)  # 10-row bands
     np.testing.assert_allclose(np.load(tmp_path / "out" / "normals.npy"), ref.normals,
                                atol=1e-6)
+
+
+def test_a_capture_larger_than_memory_is_streamed_or_refused_in_one_line(
+        capture_dir, tmp_path, monkeypatch, capsys):
+    """`lambertian ps` on a capture that would need more memory than is available solves it
+    band by band (the same numbers) instead of being killed; with --depth, which needs
+    the whole capture, it says so in one line."""
+    import json
+
+    from lambertian.cli import ps as ps_cli
+    from lambertian.cli.main import main
+
+    assert main(["ps", str(capture_dir), "--method", "robust", "--out",
+                 str(tmp_path / "ref")]) == 0
+    monkeypatch.setattr(ps_cli, "available_memory", lambda: 1 << 20)  # 1 MB
+    capsys.readouterr()
+    assert main(["ps", str(capture_dir), "--method", "robust", "--out",
+                 str(tmp_path / "out")]) == 0
+    assert "band by band" in capsys.readouterr().out
+    assert json.loads((tmp_path / "out" / "ps.json").read_text())["streamed"] is True
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "normals.npy"),
+                                  np.load(tmp_path / "ref" / "normals.npy"))
+    assert main(["ps", str(capture_dir), "--depth", "--out", str(tmp_path / "deep")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "GB" in err and str(capture_dir) in err
+    assert not (tmp_path / "deep").exists()

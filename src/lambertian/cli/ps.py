@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     set_threads(args.threads)
     out = args.out or Path("ps_out") / args.dir.resolve().name
+    if not args.stream:
+        args.stream = _too_large_for_memory(args)
     # Every output goes to a temporary folder that becomes OUT only when complete.
     with output_folder(out, [args.dir, args.lights]) as tmp:
         if args.stream:
@@ -63,6 +65,49 @@ def run(args: argparse.Namespace) -> int:
                             figure=args.figure)
     print(f"wrote {out}/")
     return 0
+
+
+# In memory, photometric stereo holds a capture's float32 images two to three times over
+# (the decoded stack, its intensity-divided copy, the solvers' per-block work: a 2.1 GB
+# stack peaked at 4.9 GB, docs/results.md "Scale out"); 3 leaves a margin.
+MEMORY_COPIES = 3
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``); None where
+    unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _too_large_for_memory(args: argparse.Namespace) -> bool:
+    """Whether the capture must be solved band by band (as ``--stream``): it would need
+    more memory than is available. Says so; a run that needs the whole capture (--depth,
+    --figure, --lights) is refused in one line instead of being killed."""
+    from lambertian.core.errors import InputError
+    from lambertian.io.detect import capture_shape
+
+    avail = available_memory()
+    shape = capture_shape(args.dir) if avail is not None else None
+    if shape is None:
+        return False
+    k, h, w, c = shape
+    need = MEMORY_COPIES * 4 * k * h * w * c
+    if need <= avail:
+        return False
+    sizes = (f"{k} images of {w}x{h} need about {need / 2**30:.1f} GB in memory, "
+             f"{avail / 2**30:.1f} GB are available")
+    if args.depth or args.figure or args.lights:
+        raise InputError(args.dir, f"{sizes}; --depth, --figure and --lights need the whole "
+                                   "capture in memory (without them it is solved band by band)")
+    print(f"{args.dir}: {sizes}: solving it band by band (as --stream)", flush=True)
+    return True
 
 
 def with_lights(cap, path: Path):

@@ -85,3 +85,15 @@ def capture_files(path: str | os.PathLike[str]) -> tuple[list[Path], Any, Any, A
     reader = next(r for n, _, r in LAYOUTS if n == layout)
     cap = reader(path, load_images=False)
     return [Path(cap.root) / f for f in cap.files], cap.lights, cap.intensities, cap.mask
+
+
+def capture_shape(path: str | os.PathLike[str]) -> tuple[int, int, int, int] | None:
+    """(K, H, W, C) of a DiLiGenT-layout or generic-folder capture, decoding only its first
+    image (what deciding whether it fits in memory needs); None for other layouts (the
+    published sets they hold are small)."""
+    layout = detect_layout(path)
+    if layout not in STREAMABLE:
+        return None
+    reader = next(r for n, _, r in LAYOUTS if n == layout)
+    k, h, w, c = reader(path, load_images=False).images.shape
+    return int(k), int(h), int(w), int(c)
