@@ -13,6 +13,8 @@ Measured (2026-12-05, this commit): see docs/learned-ps.md, "The default solver"
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,34 +23,12 @@ from lambertian.core.metrics import angular_error_deg
 from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
 from lambertian.ps import get_solver
-from lambertian.synth.pixel_observations import FAMILIES, observation_batch, random_normals
-from lambertian.synth.reflectance import ggx_specular, lambert
+
+# The cases of the experiment that chose robust's broad-specular threshold, the same pixels.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from robust_broad_specular import generated_cases  # noqa: E402
 
 METHODS = ("ls", "robust", "net", "auto")
-
-
-def generated_cases(L: np.ndarray, pixels: int) -> dict[str, tuple]:
-    """name -> (images (K, 1, P, C), normals (1, P, 3), lights, mask (1, P))."""
-    Lt = torch.from_numpy(L).float()
-    cases = {}
-    n = random_normals(pixels, torch.Generator().manual_seed(3))
-    n1, l = n.unsqueeze(1), Lt.expand(pixels, len(L), 3)
-    hue = torch.tensor([0.8, 0.35, 0.2])
-    for name, diff, broad, alpha, coat in (("metallic paint", 0.3, 0.6, 0.3, 0.04),
-                                           ("coloured metal, alpha 0.2", 0.0, 1.0, 0.2, 0.0),
-                                           ("coloured metal, alpha 0.4", 0.0, 1.0, 0.4, 0.0),
-                                           ("metal + 5% diffuse", 0.05, 1.0, 0.3, 0.0)):
-        img = (diff * lambert(n1, l)[..., None] * hue
-               + broad * ggx_specular(n1, l, alpha, 0.9)[..., None] * hue
-               + ggx_specular(n1, l, 0.03, coat)[..., None])
-        cases[name] = (img.permute(1, 0, 2)[:, None].numpy(), n.numpy()[None], L,
-                       np.ones((1, pixels), bool))
-    for fam in FAMILIES:
-        b = observation_batch(pixels, len(L), torch.Generator().manual_seed(1), lights=Lt,
-                              family=fam)
-        cases[f"generated {fam}"] = (b.obs.numpy().T[:, None, :], b.normals.numpy()[None], L,
-                                     np.ones((1, pixels), bool))
-    return cases
 
 
 def main() -> int:

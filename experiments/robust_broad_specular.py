@@ -28,19 +28,14 @@ from lambertian.synth.pixel_observations import FAMILIES, observation_batch, ran
 from lambertian.synth.reflectance import ggx_specular, lambert
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pixels", type=int, default=3000)
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    root = data_root()
-    L = (np.loadtxt(root / "diligent/ball/light_directions.txt") if root is not None
-         else np.random.default_rng(0).normal(size=(96, 3)) * [0.3, 0.3, 0] + [0, 0, 1])
-    L /= np.linalg.norm(L, axis=1, keepdims=True)
+def generated_cases(L: np.ndarray, pixels: int) -> dict[str, tuple]:
+    """name -> (images (K, 1, P, C), normals (1, P, 3), lights, mask (1, P)): coloured
+    metals and a metallic paint (broad GGX lobes), then every material family of the
+    generator, ``pixels`` each under the unit lights ``L`` (K, 3)."""
     Lt = torch.from_numpy(L).float()
     cases = {}
-    n = random_normals(args.pixels, torch.Generator().manual_seed(3))
-    n1, l = n.unsqueeze(1), Lt.expand(args.pixels, len(L), 3)
+    n = random_normals(pixels, torch.Generator().manual_seed(3))
+    n1, l = n.unsqueeze(1), Lt.expand(pixels, len(L), 3)
     hue = torch.tensor([0.8, 0.35, 0.2])
     for name, diff, broad, alpha, coat in (("metallic paint", 0.3, 0.6, 0.3, 0.04),
                                            ("coloured metal, alpha 0.2", 0.0, 1.0, 0.2, 0.0),
@@ -50,12 +45,25 @@ def main() -> int:
                + broad * ggx_specular(n1, l, alpha, 0.9)[..., None] * hue
                + ggx_specular(n1, l, 0.03, coat)[..., None])
         cases[name] = (img.permute(1, 0, 2)[:, None].numpy(), n.numpy()[None], L,
-                       np.ones((1, args.pixels), bool))
+                       np.ones((1, pixels), bool))
     for fam in FAMILIES:
-        b = observation_batch(args.pixels, len(L), torch.Generator().manual_seed(1),
-                              lights=Lt, family=fam)
+        b = observation_batch(pixels, len(L), torch.Generator().manual_seed(1), lights=Lt,
+                              family=fam)
         cases[f"generated {fam}"] = (b.obs.numpy().T[:, None, :], b.normals.numpy()[None], L,
-                                     np.ones((1, args.pixels), bool))
+                                     np.ones((1, pixels), bool))
+    return cases
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pixels", type=int, default=3000)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    root = data_root()
+    L = (np.loadtxt(root / "diligent/ball/light_directions.txt") if root is not None
+         else np.random.default_rng(0).normal(size=(96, 3)) * [0.3, 0.3, 0] + [0, 0, 1])
+    L /= np.linalg.norm(L, axis=1, keepdims=True)
+    cases = generated_cases(L, args.pixels)
     if root is not None:
         for rel in ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray",
                     "psm/cat", "psm/rock"):
