@@ -50,8 +50,13 @@ def decide(sample: np.ndarray, lights: np.ndarray) -> tuple[str, dict[str, np.nd
     for the network.
     """
     kept = robust_image_check(sample, lights)
-    broad = bool(kept["broad_specular"])
-    return ("net" if broad and len(lights) >= MIN_LIGHTS else "robust"), kept
+    return _solver(kept, len(lights)), kept
+
+
+def _solver(kept: dict[str, np.ndarray], k: int) -> str:
+    """The rule: the network where robust's check found broad specular reflectance and
+    there are lights enough for it, else robust."""
+    return "net" if bool(kept.get("broad_specular", False)) and k >= MIN_LIGHTS else "robust"
 
 
 def auto(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, *,
@@ -86,8 +91,7 @@ def auto(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
         sample = img.reshape(k, -1, c)[:, image_check_sample(np.flatnonzero(m.ravel()))]
         solver, kept_images = decide(sample, L)
     else:
-        broad = bool(kept_images.get("broad_specular", False))
-        solver = "net" if broad and k >= MIN_LIGHTS else "robust"
+        solver = _solver(kept_images, k)
     if solver == "net":
         res = net(images, lights, mask, source=source, progress=progress, weights=weights)
     else:
