@@ -129,9 +129,10 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     def light_fit(stage: str, init: LightParams | None = None):
         """Fit the light at ``cam``; every 10th evaluation becomes a frame."""
         fcam = _fine_camera(cam, ss)
-        frags = rasterize(mesh, fcam)
+        coarse = rasterize(mesh, cam)
+        frags = rasterize(mesh, fcam) if ss > 1 else coarse
         # every sample of the pixel on the mesh, none on the back of a face
-        use = (rasterize(mesh, cam).mask & _erode(mask_t)
+        use = (coarse.mask & _erode(mask_t)
                & (pool_samples(frags.mask.float(), ss) > 1 - 1e-6))
         if drop_back_facing:
             use = use & ~_unreliable(mesh, fcam, frags, ss)
@@ -484,9 +485,10 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     def scene_fit(stage: str, init: LightParams | None = None) -> dict[str, Any]:
         merged, owner = merge_objects(objects)
         cam = Camera.create(K, np.eye(3), np.zeros(3), W, H).crop(x0, y0, w, h)
-        pown = pixel_owner(rasterize(merged, cam).face, owner)
+        coarse = rasterize(merged, cam)
+        pown = pixel_owner(coarse.face, owner)
         fcam = _fine_camera(cam, ss)
-        frags = rasterize(merged, fcam) if ss > 1 else rasterize(merged, cam)
+        frags = rasterize(merged, fcam) if ss > 1 else coarse
         fown = pixel_owner(frags.face, owner)
         unreliable = (_unreliable(merged, fcam, frags, ss) if drop_back_facing
                       else torch.zeros(h, w, dtype=torch.bool))
