@@ -78,12 +78,10 @@ def capture_files(path: str | os.PathLike[str]) -> tuple[list[Path], Any, Any, A
     Only the DiLiGenT layout and generic folders are supported (the layouts large
     captures come in); others raise InputError.
     """
-    layout = detect_layout(path)
-    if layout not in STREAMABLE:
+    layout, cap = _listed(path)
+    if cap is None:
         raise InputError(path, f"streaming reads DiLiGenT-layout or generic folders, not "
                                f"{layout}; run without --stream")
-    reader = next(r for n, _, r in LAYOUTS if n == layout)
-    cap = reader(path, load_images=False)
     return [Path(cap.root) / f for f in cap.files], cap.lights, cap.intensities, cap.mask
 
 
@@ -91,9 +89,18 @@ def capture_shape(path: str | os.PathLike[str]) -> tuple[int, int, int, int] | N
     """(K, H, W, C) of a DiLiGenT-layout or generic-folder capture, decoding only its first
     image (what deciding whether it fits in memory needs); None for other layouts (the
     published sets they hold are small)."""
+    cap = _listed(path)[1]
+    if cap is None:
+        return None
+    k, h, w, c = cap.images.shape
+    return int(k), int(h), int(w), int(c)
+
+
+def _listed(path: str | os.PathLike[str]) -> tuple[str, Capture | None]:
+    """The layout, and for a streamable one the capture read with only its first image
+    decoded (``images`` a zero view of the stack's shape); None for other layouts."""
     layout = detect_layout(path)
     if layout not in STREAMABLE:
-        return None
+        return layout, None
     reader = next(r for n, _, r in LAYOUTS if n == layout)
-    k, h, w, c = reader(path, load_images=False).images.shape
-    return int(k), int(h), int(w), int(c)
+    return layout, reader(path, load_images=False)
