@@ -16,7 +16,7 @@ class InputError(ValueError):
     def __init__(self, source: str | os.PathLike[str] | None, problem: str) -> None:
         self.source = None if source is None else os.fspath(source)
         self.problem = " ".join(str(problem).split())  # keep it one line
-        super().__init__(self.problem if self.source is None else f"{self.source}: {self.problem}")
+        super().__init__(_line(source, problem))
 
 
 class InputWarning(UserWarning):
@@ -24,5 +24,10 @@ class InputWarning(UserWarning):
     command line prints it as one ``warning: <source>: <problem>`` line."""
 
     def __init__(self, source: str | os.PathLike[str] | None, problem: str) -> None:
-        text = " ".join(str(problem).split())
-        super().__init__(text if source is None else f"{os.fspath(source)}: {text}")
+        super().__init__(_line(source, problem))
+
+
+def _line(source: str | os.PathLike[str] | None, problem: str) -> str:
+    """``"<source>: <problem>"`` (or the problem alone) on a single line."""
+    text = " ".join(str(problem).split())
+    return text if source is None else f"{os.fspath(source)}: {text}"
