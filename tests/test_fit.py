@@ -200,10 +200,11 @@ def test_app_mesh_fit_reports_its_steps_and_returns_the_light_type():
 
     mesh, cam, _, fr = _scene()
     # the photo integrates each pixel's area, as a camera does (the fit's model: 4 x 4)
-    from lambertian.app.mesh_fit import _fine_camera
+    from tests.test_fit_scene import LIGHT as SCENE_LIGHT
+    from tests.test_fit_scene import _area_render
 
-    fine, _ = render(mesh, _fine_camera(cam, 4), LIGHT[None], 0.6, 0.3)
-    img = torch.nn.functional.avg_pool2d(fine[..., 0][None, None], 4)[0, 0]
+    assert np.allclose(SCENE_LIGHT, LIGHT.numpy())
+    img = torch.from_numpy(_area_render(mesh, cam))
     w = torch.tensor([0.01, -0.02, 0.0])  # about 1 degree off
     R0 = (axis_angle_to_matrix(w) @ cam.R).numpy()
     stages: list[str] = []

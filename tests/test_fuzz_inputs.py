@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from lambertian.cli.main import main
 from lambertian.core.errors import InputError
+from lambertian.core.metrics import angular_error_deg
 from lambertian.io import read_image, read_mask
 from lambertian.io.checks import load_npy, read_table
 from lambertian.lights.single_image import estimate_light
@@ -272,11 +273,8 @@ def test_one_black_image_is_warned_in_one_line_and_solved_around(world, capfd):
     assert len(warned) == 1 and str(culprit) in warned[0] and "black" in warned[0], warned
     synth = world["synth"]
     m = synth.mask
-    assert angle_deg_mean(np.load(out / "normals.npy")[m], synth.normals[m]) < PS_BOUND_DEG
-
-
-def angle_deg_mean(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1))).mean())
+    err = angular_error_deg(np.load(out / "normals.npy")[m], synth.normals[m])
+    assert err.mean() < PS_BOUND_DEG
 
 
 # ------------------------------------------------------- normal maps: light and integrate
