@@ -18,10 +18,12 @@ import torch
 from lambertian.core.metrics import angular_error_deg, normal_error_stats
 from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
+from lambertian.learn.ps_net_recipe import RECIPE
 from lambertian.ps import get_solver
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 
 METHODS = ("ls", "robust", "net")
+GROOVES = RECIPE["grooves"]  # the training's share of pixels in V-grooves
 
 
 def main() -> int:
@@ -39,13 +41,16 @@ def main() -> int:
     if root is not None:
         L = np.loadtxt(root / "diligent" / "ball" / "light_directions.txt")
         L /= np.linalg.norm(L, axis=1, keepdims=True)
-        for fam in (*FAMILIES, None):
+        for fam, grooves in [(f, 0.0) for f in (*FAMILIES, None)] + [(None, GROOVES)]:
             b = observation_batch(args.pixels, len(L), torch.Generator().manual_seed(7),
-                                  lights=torch.from_numpy(L).float(), family=fam)
+                                  lights=torch.from_numpy(L).float(), family=fam,
+                                  grooves=grooves)
             img = b.obs.numpy().T[:, None, :]
             errs = [angular_error_deg(get_solver(m)(img, L, **kw.get(m, {})).normals[0],
                          b.normals.numpy()).mean() for m in METHODS]
             name = f"generated: {fam or 'every family, blends'}"
+            if grooves:
+                name += f", {grooves:.0%} in grooves"
             print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
         for rel in ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray"):
             cap = read_capture(root / rel)

@@ -40,12 +40,16 @@ def main() -> int:
     ap.add_argument("--feat", type=int, default=128)
     ap.add_argument("--window", type=int, default=0,
                     help="decode the bins by a local soft-argmax over +-N bins (0: all)")
+    ap.add_argument("--materials", choices=("glossy", "families"), default="glossy",
+                    help="the synthetic objects' reflectances: the shipped weights' "
+                         "(glossy) or the per-pixel generator's (families; not shipped)")
     ap.add_argument("--out", type=Path, default=weights_path())
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     train_light_set_net(a.steps, a.objects, a.lights, a.seed, a.lr, a.size, a.width, a.feat,
                         out=a.out, save_every=a.save_every, validate_every=a.validate_every,
-                        window=a.window, log=lambda s: print(s, flush=True))
+                        window=a.window, materials=a.materials,
+                        log=lambda s: print(s, flush=True))
     print(f"weights written to {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)")
     return 0
 

@@ -13,7 +13,7 @@ from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.ps_net_training import angular_loss, train_ps_net
 from lambertian.ps import get_solver, least_squares
 from lambertian.ps.net import PixelSetNet, load_ps_net, net, save_ps_net, token_features
-from lambertian.synth.pixel_observations import FAMILIES, observation_batch
+from lambertian.synth.pixel_observations import FAMILIES, groove_shading, observation_batch
 from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
 from tests.conftest import need_data
 
@@ -69,6 +69,40 @@ def test_generator_is_seeded_and_lambertian_samples_follow_the_model():
     err = angular_error_deg(torch.nn.functional.normalize(g, dim=-1).numpy(), d.normals.numpy())
     assert np.median(err[facing.numpy()]) < 5.0
     assert set(FAMILIES) == {"diffuse", "dielectric", "metal", "paint"}
+
+
+def test_groove_shadow_and_interreflection_follow_the_geometry():
+    # a point on the floor-facing wall of a right-angled groove: its normal +z, the far wall
+    # toward +x (t), so the far wall's normal is -x
+    n, t = torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[1.0, 0.0, 0.0]])
+    right, rho = torch.tensor([[np.pi / 2]]), torch.tensor([[0.6]])
+
+    def light(deg_toward_t):  # in the cross-section, elevation above the wall toward t
+        a = np.radians(deg_toward_t)
+        return torch.tensor([[[np.cos(a), 0.0, np.sin(a)]]], dtype=torch.float32)
+
+    l = torch.cat([light(30), light(80), light(100), light(150)], 1)
+    # at the bottom the far wall rises at 90 degrees and fills half the hemisphere (F 0.5)
+    blocked, bounce = groove_shading(n, t, right, torch.zeros(1, 1), rho, l)
+    assert blocked[0].tolist() == [True, True, False, False]
+    expected = 0.5 * 0.6 * np.clip(-np.cos(np.radians([30, 80, 100, 150])), 0, None)
+    np.testing.assert_allclose(bounce[0].numpy(), expected, atol=1e-6)
+    # at the rim the far rim is level with the point: 45 degrees for a right angle
+    blocked, _ = groove_shading(n, t, right, torch.ones(1, 1), rho, l)
+    assert blocked[0].tolist() == [True, False, False, False]
+    # generated groove samples are lit by interreflection under lights that leave them in
+    # attached shadow, far more than by the constant ambient term alone
+    L = torch.nn.functional.normalize(torch.tensor(
+        [[np.cos(a) * 0.7, np.sin(a) * 0.7, 1.0] for a in np.linspace(0, 6, 24)]).float(), dim=-1)
+    with_grooves = observation_batch(2000, 24, torch.Generator().manual_seed(3), lights=L,
+                                     family="diffuse", grooves=1.0)
+    plain = observation_batch(2000, 24, torch.Generator().manual_seed(3), lights=L,
+                              family="diffuse")
+    def shadowed(b):  # the 90th percentile of attached-shadow observations / the brightest
+        att = (b.normals @ L.T) < -0.1
+        return float((b.obs / b.obs.amax(1, keepdim=True).clamp_min(1e-6))[att].quantile(0.9))
+
+    assert shadowed(with_grooves) > 2 * shadowed(plain)
 
 
 def test_training_is_deterministic_and_learns():

@@ -248,6 +248,11 @@ def test_light_set_net_learns_on_synthetic_sets_a_few_steps():
     assert torch.allclose(l1.norm(dim=-1), torch.ones(2, 8))
     assert torch.all(l1[..., 2] >= np.cos(np.deg2rad(60)) - 1e-6)  # the training cone
     assert torch.allclose(e1.mean(1), torch.ones(2))
+    # the per-pixel generator's materials (trained and measured, not shipped): seeded too
+    f1 = render_sets(2, 8, size=32, seed=4, materials="families")
+    f2 = render_sets(2, 8, size=32, seed=4, materials="families")
+    assert torch.equal(f1[0], f2[0]) and f1[0].shape == x1.shape
+    assert not torch.equal(f1[0], x1)
     a = train_light_set_net(steps=3, objects=2, lights=8, size=32, width=4, feat=16,
                             seed=2, log=None)
     b = train_light_set_net(steps=3, objects=2, lights=8, size=32, width=4, feat=16,

@@ -7,5 +7,8 @@ stages: :data:`RECIPE` trains the set network and its regression head from scrat
 fresh batches (the next seed) at a lower learning rate.
 """
 
-RECIPE = {"steps": 25000, "batch": 512, "seed": 0, "lr": 1e-3, "width": 32, "blocks": 2}
+# grooves: the share of generated pixels in a V-groove (light-dependent interreflection and
+# the groove's own shadow; ``lambertian.synth.pixel_observations``), set a priori.
+RECIPE = {"steps": 25000, "batch": 512, "seed": 0, "lr": 1e-3, "width": 32, "blocks": 2,
+          "grooves": 0.3}
 LSQ_STAGE = {"steps": 4000, "lr": 3e-4}

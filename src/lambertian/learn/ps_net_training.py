@@ -70,7 +70,7 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
 
 def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: int = 0,
                  width: int = 32, blocks: int = 2, lsq_head: bool = False,
-                 init: PixelSetNet | str | Path | None = None,
+                 grooves: float = 0.0, init: PixelSetNet | str | Path | None = None,
                  out: str | Path | None = None,
                  log: Callable[[str], None] | None = print, every: int = 100,
                  validate_every: int = 0, save_every: int = 0) -> PixelSetNet:
@@ -78,7 +78,8 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     weights are saved for ``torch.load(weights_only=True)`` (also every ``save_every``
     steps when > 0). ``init``: a trained network (or its weights file) to start from, for
     the second stage that adds the least-squares head (``lsq_head``; its observation
-    weights are the only new parameters, and the whole network trains)."""
+    weights are the only new parameters, and the whole network trains). ``grooves``: the
+    share of generated pixels in a V-groove (``observation_batch``'s)."""
     torch.manual_seed(seed)
     net = PixelSetNet(width=width, blocks=blocks, lsq_head=lsq_head)
     if init is not None:  # a second stage: start from a trained network's weights
@@ -99,10 +100,11 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     t0 = time.perf_counter()
     run = None
-    info = {"steps": steps, "batch": batch, "lr": lr, "seed": seed, "lsq_head": int(lsq_head)}
+    info = {"steps": steps, "batch": batch, "lr": lr, "seed": seed, "lsq_head": int(lsq_head),
+            "grooves": grooves}
     for i in range(steps):
         g = torch.Generator().manual_seed(seed * 1_000_003 + i)
-        b = observation_batch(batch, _num_lights(g), g)
+        b = observation_batch(batch, _num_lights(g), g, grooves=grooves)
         loss = _loss(net, token_features(b.obs, b.lights), b.normals)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"step {i}: the loss is not finite")
@@ -144,7 +146,8 @@ def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
         if log is not None:
             log("second stage: the least-squares head")
         net = train_ps_net(steps=lsq_steps, batch=batch, seed=seed + 1, lr=LSQ_STAGE["lr"],
-                           width=kw["width"], blocks=kw["blocks"], lsq_head=True, init=net,
+                           width=kw["width"], blocks=kw["blocks"], grooves=kw["grooves"],
+                           lsq_head=True, init=net,
                            log=log, every=500)
         info["lsq_lr"] = LSQ_STAGE["lr"]
     info["seconds"] = round(time.perf_counter() - t0, 1)

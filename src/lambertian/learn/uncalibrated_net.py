@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from lambertian.lights.light_net import (
     predict_set,
     prepare_set,
 )
+from lambertian.synth.materials import material_radiance, random_materials
 
 # Lights are drawn uniformly (by area) within a cone around the viewing axis whose
 # half-angle is drawn per object in this range: a generic photometric-stereo rig (every
@@ -114,9 +116,44 @@ def _varied_shapes(b: int, h: int, g: torch.Generator) -> tuple[torch.Tensor, to
     return torch.stack(hs), torch.stack(ms)
 
 
-def render_sets(num_objects: int, num_lights: int, size: int = INPUT_SIZE, seed: int = 0
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _glossy_radiance(normals: torch.Tensor, light: torch.Tensor, albedo: torch.Tensor,
+                     g: torch.Generator) -> torch.Tensor:
+    """(B, K, H, W) radiance of the shipped weights' materials, one per object: Lambertian,
+    + Blinn-Phong, or + Cook-Torrance (GGX, Smith-Schlick shadowing, Schlick Fresnel, some
+    of them metallic, which darkens the diffuse part)."""
+    b = normals.shape[0]
+    ndl = torch.einsum("bhwc,bkc->bkhw", normals, light).clamp_min(0.0)
+    kind = torch.randint(0, 3, (b,), generator=g)
+    metal = torch.where(kind == 2, _u(b, 0.0, 1.0, g) * (torch.rand(b, generator=g) < 0.3),
+                        torch.zeros(b))
+    diffuse = albedo[:, None] * (1 - 0.9 * metal)[:, None, None, None] * ndl
+    half = F.normalize(light + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
+    ndh = torch.einsum("bhwc,bkc->bkhw", normals, half).clamp(0.0, 1.0)
+    ndv = normals[..., 2].clamp_min(1e-3)[:, None]
+    shin = torch.exp(_u(b, math.log(5.0), math.log(300.0), g))[:, None, None, None]
+    phong = _u(b, 0.1, 0.8, g)[:, None, None, None] * ndh ** shin * (ndl > 0)
+    alpha = _u(b, 0.05, 0.5, g)[:, None, None, None] ** 2
+    d = alpha / (math.pi * (ndh ** 2 * (alpha - 1) + 1) ** 2)
+    kk = alpha.sqrt() / 2
+    geo = (ndl / (ndl * (1 - kk) + kk)) * (ndv / (ndv * (1 - kk) + kk))
+    vdh = half[..., 2][:, :, None, None]
+    f0 = (0.04 + 0.9 * metal)[:, None, None, None]
+    fres = f0 + (1 - f0) * (1 - vdh) ** 5
+    ks = _u(b, 0.2, 1.0, g)[:, None, None, None]
+    ct = ks * d * fres * geo / (4 * ndv)  # radiance = BRDF * cos(theta_l), already folded
+    spec = torch.where((kind == 1)[:, None, None, None], phong,
+                       torch.where((kind == 2)[:, None, None, None], ct, torch.zeros_like(ct)))
+    return diffuse + spec
+
+
+def render_sets(num_objects: int, num_lights: int, size: int = INPUT_SIZE, seed: int = 0,
+                materials: str = "glossy") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Seeded synthetic objects, each under ``num_lights`` lights (module docstring).
+
+    materials : ``"glossy"`` (the shipped weights' three reflectances) or ``"families"``
+    (the per-pixel generator's, :mod:`lambertian.synth.materials`, and a camera that
+    saturates and quantises to 8 or 16 bits; trained and measured, not shipped:
+    docs/results.md).
 
     Returns network inputs (B, K, 2, size, size) (see
     :func:`lambertian.lights.light_net.prepare_set`), directions (B, K, 3) unit (project
@@ -138,32 +175,28 @@ def render_sets(num_objects: int, num_lights: int, size: int = INPUT_SIZE, seed:
     albedo = _albedo(b, h, h, g)
     lit = ~cast_shadows(height.repeat_interleave(k, 0), light.reshape(-1, 3)).reshape(
         b, k, h, h)
-    ndl = torch.einsum("bhwc,bkc->bkhw", normals, light).clamp_min(0.0)
-    # reflectance: 0 Lambertian, 1 + Blinn-Phong, 2 + Cook-Torrance (GGX)
-    kind = torch.randint(0, 3, (b,), generator=g)
-    metal = torch.where(kind == 2, _u(b, 0.0, 1.0, g) * (torch.rand(b, generator=g) < 0.3),
-                        torch.zeros(b))
-    diffuse = albedo[:, None] * (1 - 0.9 * metal)[:, None, None, None] * ndl
-    half = F.normalize(light + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
-    ndh = torch.einsum("bhwc,bkc->bkhw", normals, half).clamp(0.0, 1.0)
-    ndv = normals[..., 2].clamp_min(1e-3)[:, None]
-    shin = torch.exp(_u(b, math.log(5.0), math.log(300.0), g))[:, None, None, None]
-    phong = _u(b, 0.1, 0.8, g)[:, None, None, None] * ndh ** shin * (ndl > 0)
-    alpha = _u(b, 0.05, 0.5, g)[:, None, None, None] ** 2
-    d = alpha / (math.pi * (ndh ** 2 * (alpha - 1) + 1) ** 2)
-    kk = alpha.sqrt() / 2
-    geo = (ndl / (ndl * (1 - kk) + kk)) * (ndv / (ndv * (1 - kk) + kk))
-    vdh = half[..., 2][:, :, None, None]
-    f0 = (0.04 + 0.9 * metal)[:, None, None, None]
-    fres = f0 + (1 - f0) * (1 - vdh) ** 5
-    ks = _u(b, 0.2, 1.0, g)[:, None, None, None]
-    ct = ks * d * fres * geo / (4 * ndv)  # radiance = BRDF * cos(theta_l), already folded
-    spec = torch.where((kind == 1)[:, None, None, None], phong,
-                       torch.where((kind == 2)[:, None, None, None], ct, torch.zeros_like(ct)))
+    if materials == "glossy":
+        rad = _glossy_radiance(normals, light, albedo, g)
+    elif materials == "families":
+        # the per-pixel generator's families, one material per object, the texture its
+        # diffuse albedo
+        m = replace(random_materials(b, g).reshaped(1, 1), rho=albedo.reshape(b, 1, h * h))
+        rad = material_radiance(normals.reshape(b, 1, h * h, 3), light[:, :, None], m)[0]
+        rad = rad.reshape(b, k, h, h)
+    else:
+        raise ValueError(f"materials: {materials!r} is neither 'glossy' nor 'families'")
     amb = _u(b, 0.0, 0.05, g)[:, None, None, None] * albedo[:, None]
-    img = inten[..., None, None] * (diffuse + spec) * lit + amb
+    img = inten[..., None, None] * rad * lit + amb
     sigma = _u(b, 0.0, 0.01, g)[:, None, None, None]
-    img = (img + sigma * torch.randn(img.shape, generator=g)).clamp_min(0.0) * mask[:, None]
+    img = (img + sigma * torch.randn(img.shape, generator=g)).clamp_min(0.0)
+    if materials == "families":  # a camera: exposure that may saturate, 8 or 16 bits
+        peak = img.amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
+        exposure = torch.exp(_u(b, math.log(0.5), math.log(4.0), g))[:, None, None,
+                                                                        None] / peak
+        levels = torch.where(torch.rand(b, generator=g) < 0.5, 255.0, 65535.0)
+        levels = levels[:, None, None, None]
+        img = torch.round((img * exposure).clamp_max(1.0) * levels) / levels / exposure
+    img = img * mask[:, None]
     x = torch.stack([prepare_set(img[i], mask[i], size) for i in range(b)])
     return x, light, inten / inten.mean(1, keepdim=True)
 
@@ -191,13 +224,14 @@ def set_loss(net: LightSetNet, x: torch.Tensor, light: torch.Tensor, inten: torc
 
 
 def validate(net: LightSetNet, objects: int = 48, lights: int = 32,
-             seed: int = VALIDATION_SEED, tta: bool = True) -> dict[str, float]:
+             seed: int = VALIDATION_SEED, tta: bool = True, materials: str = "glossy"
+             ) -> dict[str, float]:
     """Mean angle (degrees) of the network's directions
     (:func:`lambertian.lights.light_net.predict_set`) on held-out synthetic objects
     (``raw``), and after the projection onto the lights' 3x3 family
     (:func:`lambertian.lights.light_net.network_guided_lights` with the true scaled lights
     as the factorisation: only the network's systematic errors survive it, ``guided``)."""
-    x, light, inten = render_sets(objects, lights, net.config["size"], seed)
+    x, light, inten = render_sets(objects, lights, net.config["size"], seed, materials)
     d = predict_set(net, x, tta)[0].double().numpy()
     L = light.double().numpy()
     raw = np.degrees(np.arccos(np.clip((d * L).sum(-1), -1, 1)))
@@ -216,7 +250,7 @@ def train_light_set_net(steps: int = 12000, objects: int = 6, lights: int = 32,
                         width: int = 16, feat: int = 128, out: str | Path | None = None,
                         log: Callable[[str], None] | None = print, every: int = 50,
                         save_every: int = 0, validate_every: int = 0,
-                        window: int = 0) -> LightSetNet:
+                        window: int = 0, materials: str = "glossy") -> LightSetNet:
     """Train :class:`LightSetNet` on :func:`render_sets` (batch ``i`` has seed
     ``seed * 1_000_003 + i``; the net's initialisation follows ``seed``), Adam with a
     cosine learning-rate decay; with ``out`` the weights are saved as
@@ -231,7 +265,7 @@ def train_light_set_net(steps: int = 12000, objects: int = 6, lights: int = 32,
     t0 = time.perf_counter()
     run: dict[str, float] = {}
     for i in range(steps):
-        x, light, inten = render_sets(objects, lights, size, seed * 1_000_003 + i)
+        x, light, inten = render_sets(objects, lights, size, seed * 1_000_003 + i, materials)
         loss, parts = set_loss(net, x, light, inten)
         opt.zero_grad()
         loss.backward()
@@ -242,7 +276,7 @@ def train_light_set_net(steps: int = 12000, objects: int = 6, lights: int = 32,
             _save(net, out)
         if log is not None and validate_every > 0 and (i + 1) % validate_every == 0:
             net.eval()
-            v = validate(net, tta=False)
+            v = validate(net, tta=False, materials=materials)
             net.train()
             log(f"step {i + 1:5d}  validation: raw {v['raw']:.2f} deg, guided "
                 f"{v['guided']:.2f} deg")

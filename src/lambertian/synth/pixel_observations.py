@@ -15,7 +15,7 @@ What a sample draws (each choice from the torch.Generator it is given):
   polar angle at most :data:`MAX_NORMAL_DEG`.
 - lights: K directions uniform by area in a cone around a slightly tilted viewing axis
   (half-angle :data:`CONE_DEG` drawn per sample), as on dome and ring rigs.
-- material (:mod:`lambertian.synth.reflectance`): diffuse (Lambert or Oren-Nayar);
+- material (:mod:`lambertian.synth.materials`): diffuse (Lambert or Oren-Nayar);
   dielectric (diffuse + a GGX lobe with F0 0.02-0.08 and a strength factor for coatings);
   metal (GGX with F0 0.5-1 and almost no diffuse); a two-lobe paint (diffuse + a broad
   GGX lobe + a sharp clear coat, as metallic paints); or a blend of two of these (a pixel
@@ -23,6 +23,15 @@ What a sample draws (each choice from the torch.Generator it is given):
 - cast shadows: a random horizon in the tangent plane (an occluder over a range of
   azimuths, up to some elevation) removes the direct light there.
 - interreflection: an ambient term proportional to the point's mean direct radiance.
+- grooves (``grooves`` of the samples; off by default): the point lies on one wall of a
+  V-groove (Nayar, Ikeuchi & Kanade, "Shape from interreflections", IJCV 1991; the
+  geometry of Koenderink & van Doorn's "Geometrical modes as a general method to treat
+  diffuse interreflections in radiometry", JOSA 1983): the facing wall casts the exact
+  shadow of an infinite groove on the point and reflects one bounce of its own diffuse
+  light onto it, ``albedo F rho' max(0, n' . l)`` with the form factor ``F`` of that wall.
+  This is light-dependent interreflection, brightest under the lights that leave the
+  point itself in attached shadow (folds, as in DiLiGenT reading), which a constant
+  ambient term does not imitate.
 - capture: per-light source intensities, an exposure that may saturate the brightest
   observations, Gaussian and shot noise, 8- or 16-bit quantisation (or none), then the
   division by calibrated intensities that are slightly wrong (a few %), and sometimes a
@@ -40,7 +49,14 @@ from dataclasses import dataclass
 
 import torch
 
-from lambertian.synth.reflectance import ggx_specular, oren_nayar
+from lambertian.synth.materials import (  # noqa: F401 (FAMILIES: the generator's families)
+    FAMILIES,
+    MATERIAL_PROBS,
+    log_uniform,
+    material_radiance,
+    random_materials,
+    uniform,
+)
 
 # Largest polar angle of a sampled normal (a normal at 90 degrees is seen edge on).
 MAX_NORMAL_DEG = 87.0
@@ -49,17 +65,12 @@ MAX_NORMAL_DEG = 87.0
 CONE_DEG = (15.0, 75.0)
 # Largest tilt of the cone's axis from the viewing axis.
 TILT_DEG = 15.0
-# Material families and their probabilities: diffuse, dielectric, metal, two-lobe paint,
-# blend of two.
-MATERIAL_PROBS = (0.15, 0.35, 0.15, 0.2, 0.15)
-# GGX alpha ranges (drawn log-uniformly).
-ALPHA = (0.02, 0.8)
-ALPHA_SHARP = (0.01, 0.1)
-ALPHA_BROAD = (0.15, 0.7)
 SHADOW_PROB = 0.4
 AMBIENT_PROB = 0.5
 AMBIENT_MAX = 0.2
 DAMAGED_PROB = 0.1
+# Opening angle of a groove, between its walls (degrees, drawn uniformly).
+GROOVE_OPENING_DEG = (20.0, 160.0)
 
 
 @dataclass
@@ -74,14 +85,6 @@ class PixelBatch:
     obs: torch.Tensor
     lights: torch.Tensor
     normals: torch.Tensor
-
-
-def _u(shape, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
-    return lo + (hi - lo) * torch.rand(shape, generator=g)
-
-
-def _log_u(shape, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
-    return torch.exp(_u(shape, math.log(lo), math.log(hi), g))
 
 
 def _rotate_from_z(v: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
@@ -112,46 +115,32 @@ def random_normals(b: int, g: torch.Generator) -> torch.Tensor:
 
 def random_lights(b: int, k: int, g: torch.Generator) -> torch.Tensor:
     """(B, K, 3) unit light directions: uniform by area in a per-sample cone."""
-    half = torch.deg2rad(_u(b, *CONE_DEG, g))
+    half = torch.deg2rad(uniform(b, *CONE_DEG, g))
     cmin = torch.cos(half)[:, None]
     z = 1.0 - (1.0 - cmin) * torch.rand(b, k, generator=g)
     phi = 2 * math.pi * torch.rand(b, k, generator=g)
     s = torch.sqrt((1 - z * z).clamp_min(0.0))
     local = torch.stack([s * torch.cos(phi), s * torch.sin(phi), z], -1)
-    tilt = torch.deg2rad(_u(b, 0.0, TILT_DEG, g))
+    tilt = torch.deg2rad(uniform(b, 0.0, TILT_DEG, g))
     tphi = 2 * math.pi * torch.rand(b, generator=g)
     axis = torch.stack([torch.sin(tilt) * torch.cos(tphi), torch.sin(tilt) * torch.sin(tphi),
                         torch.cos(tilt)], -1)
     return _rotate_from_z(local, axis)
 
 
-FAMILIES = ("diffuse", "dielectric", "metal", "paint")
-
-
 def _material(n: torch.Tensor, l: torch.Tensor, g: torch.Generator,
-              family: str | None = None) -> torch.Tensor:
-    """(B, K) radiance of one random material per sample (families of the docstring,
-    blends excluded); ``family`` forces one of :data:`FAMILIES`."""
-    b = n.shape[0]
-    n1 = n.unsqueeze(1)
-    kind = torch.multinomial(torch.tensor(MATERIAL_PROBS[:4]), b, replacement=True,
-                             generator=g)
-    if family is not None:
-        kind = torch.full((b,), FAMILIES.index(family))
-    rho = _u((b, 1), 0.05, 1.0, g)
-    sigma = torch.where(torch.rand(b, 1, generator=g) < 0.5, _u((b, 1), 0.0, 0.6, g),
-                        torch.zeros(b, 1))
-    diffuse = oren_nayar(n1, l, sigma, rho)
-    alpha = _log_u((b, 1), *ALPHA, g)
-    f0_diel = _u((b, 1), 0.02, 0.08, g) * _log_u((b, 1), 0.3, 3.0, g)
-    dielectric = diffuse + ggx_specular(n1, l, alpha, f0_diel)
-    f0_metal = _u((b, 1), 0.5, 1.0, g)
-    metal = ggx_specular(n1, l, alpha, f0_metal) + 0.1 * torch.rand(b, 1, generator=g) * diffuse
-    broad = ggx_specular(n1, l, _log_u((b, 1), *ALPHA_BROAD, g), _u((b, 1), 0.05, 0.5, g))
-    sharp = ggx_specular(n1, l, _log_u((b, 1), *ALPHA_SHARP, g), _u((b, 1), 0.02, 0.06, g))
-    paint = diffuse + broad + sharp
-    choices = torch.stack([diffuse, dielectric, metal, paint], 0)
-    return choices[kind, torch.arange(b)]
+              family: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, K) radiance of one random material per sample
+    (:func:`lambertian.synth.materials.random_materials`) and its (B, 1) diffuse albedo."""
+    return material_radiance(n.unsqueeze(1), l, random_materials(n.shape[0], g, family))
+
+
+def _tangent_frame(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two (B, 3) unit tangents t1, t2 with (t1, t2, n) a right-handed frame."""
+    helper = torch.where(n[:, 2:3].abs() < 0.9, torch.tensor([[0.0, 0.0, 1.0]]),
+                         torch.tensor([[1.0, 0.0, 0.0]]))
+    t1 = torch.nn.functional.normalize(torch.linalg.cross(helper, n), dim=-1)
+    return t1, torch.linalg.cross(n, t1)
 
 
 def _horizon_shadow(n: torch.Tensor, l: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -159,29 +148,78 @@ def _horizon_shadow(n: torch.Tensor, l: torch.Tensor, g: torch.Generator) -> tor
     azimuth range (width 30-240 degrees) up to an elevation (5-60 degrees) above the
     tangent plane, for :data:`SHADOW_PROB` of the samples."""
     b = n.shape[0]
-    # a tangent frame (t1, t2, n)
-    helper = torch.where(n[:, 2:3].abs() < 0.9, torch.tensor([[0.0, 0.0, 1.0]]),
-                         torch.tensor([[1.0, 0.0, 0.0]]))
-    t1 = torch.nn.functional.normalize(torch.linalg.cross(helper, n), dim=-1)
-    t2 = torch.linalg.cross(n, t1)
+    t1, t2 = _tangent_frame(n)
     elev = torch.asin((l * n.unsqueeze(1)).sum(-1).clamp(-1, 1))
     az = torch.atan2((l * t2.unsqueeze(1)).sum(-1), (l * t1.unsqueeze(1)).sum(-1))
-    centre = _u((b, 1), -math.pi, math.pi, g)
-    width = torch.deg2rad(_u((b, 1), 30.0, 240.0, g))
-    height = torch.deg2rad(_u((b, 1), 5.0, 60.0, g))
+    centre = uniform((b, 1), -math.pi, math.pi, g)
+    width = torch.deg2rad(uniform((b, 1), 30.0, 240.0, g))
+    height = torch.deg2rad(uniform((b, 1), 5.0, 60.0, g))
     d_az = torch.remainder(az - centre + math.pi, 2 * math.pi) - math.pi
     blocked = (d_az.abs() < width / 2) & (elev < height)
     return blocked & (torch.rand(b, 1, generator=g) < SHADOW_PROB)
 
 
+def groove_shading(n: torch.Tensor, t: torch.Tensor, opening: torch.Tensor,
+                   height: torch.Tensor, rho_far: torch.Tensor, l: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shadow and one-bounce interreflection at a point on one wall of an infinite V-groove.
+
+    n : (B, 3) the wall's normal; t : (B, 3) the unit tangent (perpendicular to the groove's
+    axis) pointing down the wall, toward the far wall; opening : (B, 1) angle between the
+    walls (radians); height : (B, 1) the point's height up the wall (0 at the bottom, 1 at
+    the rim); rho_far : (B, 1) the far wall's albedo; l : (B, K, 3) unit lights.
+
+    In the groove's cross-section the far rim is seen at the angle ``beta`` above the wall
+    (``pi - opening`` at the bottom, ``(pi - opening) / 2`` at the rim): a light whose
+    cross-section angle above the wall on the groove's side is below ``beta`` is blocked.
+    The far wall (normal ``-cos(opening) n - sin(opening) t``) fills the form factor
+    ``F = (1 - cos beta) / 2`` of the point's hemisphere, and lit by ``l`` it sends the point
+    the irradiance ``F rho_far max(0, n_far . l)`` (relative to the light's own).
+
+    Returns (B, K) bool blocked and (B, K) that irradiance.
+    """
+    sa, ca = torch.sin(opening / 2), torch.cos(opening / 2)
+    # the far rim from the point, in cross-section coordinates where t is (sa, -ca) and
+    # the near wall's normal (ca, sa)
+    dx, dy = sa * (1 + height), ca * (1 - height)
+    cos_beta = (sa * dx - ca * dy) / torch.sqrt(dx * dx + dy * dy)
+    beta = torch.acos(cos_beta.clamp(-1.0, 1.0))
+    up = (l * n.unsqueeze(1)).sum(-1)
+    blocked = (torch.atan2(up, (l * t.unsqueeze(1)).sum(-1)) < beta) & (up > 0)
+    far = -torch.cos(opening) * n - torch.sin(opening) * t
+    bounce = 0.5 * (1 - cos_beta) * rho_far * (l * far.unsqueeze(1)).sum(-1).clamp_min(0.0)
+    return blocked, bounce
+
+
+def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A random V-groove per sample (:func:`groove_shading`): its axis at a random azimuth in
+    the tangent plane, opening :data:`GROOVE_OPENING_DEG`, the point at a uniform height,
+    the far wall's albedo 0.05-1. A groove that would hide the point from the camera is
+    turned the other way, or left out. Returns blocked, bounce and (B,) bool: present."""
+    b = n.shape[0]
+    t1, t2 = _tangent_frame(n)
+    az = uniform((b, 1), -math.pi, math.pi, g)
+    opening = torch.deg2rad(uniform((b, 1), *GROOVE_OPENING_DEG, g))
+    height = torch.rand(b, 1, generator=g)
+    rho_far = uniform((b, 1), 0.05, 1.0, g)
+    view = torch.tensor([0.0, 0.0, 1.0]).expand(b, 1, 3)
+    t = torch.cos(az) * t1 + torch.sin(az) * t2
+    t = torch.where(groove_shading(n, t, opening, height, rho_far, view)[0], -t, t)
+    present = ~groove_shading(n, t, opening, height, rho_far, view)[0][:, 0]
+    blocked, bounce = groove_shading(n, t, opening, height, rho_far, l)
+    return blocked, bounce, present
+
+
 def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
                       lights: torch.Tensor | None = None, family: str | None = None,
-                      blend: bool = True) -> PixelBatch:
+                      blend: bool = True, grooves: float = 0.0) -> PixelBatch:
     """``batch`` samples of ``num_lights`` observations each (module docstring).
 
     lights : optional (K, 3) unit directions shared by every sample (a fixed rig) instead
     of a random cone per sample. family : force one of :data:`FAMILIES` (and no blend);
-    blend : allow blends of two materials.
+    blend : allow blends of two materials. grooves : the share of samples that lie in a
+    V-groove (its shadow and interreflection instead of the random horizon's shadow).
     """
     b, k = batch, num_lights
     n = random_normals(b, g)
@@ -189,24 +227,32 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
         l = random_lights(b, k, g)
     else:
         l = torch.as_tensor(lights, dtype=torch.float32).expand(b, k, 3)
-    rad = _material(n, l, g, family)
-    second = _material(n, l, g, family)
+    rad, albedo = _material(n, l, g, family)
+    second, albedo_second = _material(n, l, g, family)
     p_blend = MATERIAL_PROBS[4] if blend and family is None else 0.0
     w = torch.where(torch.rand(b, 1, generator=g) < p_blend,
                     torch.rand(b, 1, generator=g), torch.zeros(b, 1))
     rad = (1 - w) * rad + w * second
-    rad = torch.where(_horizon_shadow(n, l, g), torch.zeros_like(rad), rad)
+    shadow = _horizon_shadow(n, l, g)
+    if grooves > 0:  # drawn only when asked: other batches keep their random stream
+        blocked, bounce, present = _groove(n, l, g)
+        present &= torch.rand(b, generator=g) < grooves
+        shadow = torch.where(present[:, None], blocked, shadow)
+        rad = torch.where(shadow, torch.zeros_like(rad), rad)
+        rad = rad + present[:, None] * ((1 - w) * albedo + w * albedo_second) * bounce
+    else:
+        rad = torch.where(shadow, torch.zeros_like(rad), rad)
     amb = torch.where(torch.rand(b, 1, generator=g) < AMBIENT_PROB,
-                      _u((b, 1), 0.0, AMBIENT_MAX, g), torch.zeros(b, 1))
+                      uniform((b, 1), 0.0, AMBIENT_MAX, g), torch.zeros(b, 1))
     rad = rad + amb * rad.mean(1, keepdim=True)
     # capture: source intensities, exposure (may saturate), noise, quantisation
-    source = _u((b, k), 0.4, 1.0, g)
+    source = uniform((b, k), 0.4, 1.0, g)
     raw = rad * source
     peak = raw.amax(1, keepdim=True).clamp_min(1e-6)
-    exposure = _log_u((b, 1), 0.05, 2.0, g) / peak
+    exposure = log_uniform((b, 1), 0.05, 2.0, g) / peak
     raw = raw * exposure
-    read = _u((b, 1), 0.0, 0.004, g)
-    shot = _u((b, 1), 0.0, 0.01, g)
+    read = uniform((b, 1), 0.0, 0.004, g)
+    shot = uniform((b, 1), 0.0, 0.01, g)
     raw = raw + torch.randn(b, k, generator=g) * (read + shot * raw.clamp_min(0).sqrt())
     raw = raw.clamp(0.0, 1.0)
     bits = torch.multinomial(torch.tensor([0.2, 0.3, 0.5]), b, replacement=True,
@@ -214,9 +260,9 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
     levels = torch.tensor([0.0, 255.0, 65535.0])[bits].unsqueeze(1)
     raw = torch.where(levels > 0, torch.round(raw * levels) / levels.clamp_min(1), raw)
     # division by calibrated intensities that are a few % off, and damaged images
-    calib = source * torch.exp(torch.randn(b, k, generator=g) * _u((b, 1), 0.0, 0.04, g))
+    calib = source * torch.exp(torch.randn(b, k, generator=g) * uniform((b, 1), 0.0, 0.04, g))
     damaged = (torch.rand(b, 1, generator=g) < DAMAGED_PROB) & (
-        torch.rand(b, k, generator=g) < _u((b, 1), 0.05, 0.25, g))
-    calib = torch.where(damaged, calib * _u((b, 1), 0.7, 1.4, g), calib)
+        torch.rand(b, k, generator=g) < uniform((b, 1), 0.05, 0.25, g))
+    calib = torch.where(damaged, calib * uniform((b, 1), 0.7, 1.4, g), calib)
     obs = raw / calib / exposure
     return PixelBatch(obs.float(), l.float(), n.float())
