@@ -176,6 +176,11 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
         for n in names:
             cv2.imwrite(str(cap / n), np.zeros_like(raw))
         return cap
+    if kind == "one photo copied":  # every image the same file: no shading, refused
+        for n in names:
+            if n != names[k]:
+                shutil.copyfile(f, cap / n)
+        return cap
     lf, inf = _light_files(cap)
     if kind == "lights behind":
         L = _read_lights(lf)
@@ -224,9 +229,9 @@ def mutate_capture(cap: Path, kind: str, k: int, names: list[str]) -> Path | Non
 
 
 CAPTURE_CASES = ("good", "8-bit image", "jpeg named png", "saturated image", "all black",
-                 "lights behind", "lights not unit", "duplicate listing", "missing image",
-                 "truncated image", "other size", "extra light row", "empty mask", "0/1 mask",
-                 "singular K", "zero intensity")
+                 "one photo copied", "lights behind", "lights not unit", "duplicate listing",
+                 "missing image", "truncated image", "other size", "extra light row",
+                 "empty mask", "0/1 mask", "singular K", "zero intensity")
 
 
 @pytest.mark.parametrize("layout", ["good", "folder"])  # DiLiGenT layout, generic folder
@@ -275,6 +280,24 @@ def test_one_black_image_is_warned_in_one_line_and_solved_around(world, capfd):
     m = synth.mask
     err = angular_error_deg(np.load(out / "normals.npy")[m], synth.normals[m])
     assert err.mean() < PS_BOUND_DEG
+
+
+def test_one_photo_twice_is_warned_in_one_line(world, capfd):
+    """The same photo under two lights (a copying mistake) puts one observation wrong: one
+    warning line names the copy, in memory and streamed alike."""
+    cap = fresh(world, "cap")
+    shutil.copytree(world["good"], cap)
+    names = world["names"]
+    shutil.copyfile(cap / names[1], cap / names[4])
+    for stream in (False, True):
+        out = fresh(world, "out")
+        capfd.readouterr()
+        argv = ["ps", str(cap), "--method", "robust", "--out", str(out)]
+        assert main(argv + (["--stream"] if stream else [])) == 0
+        warned = [ln for ln in capfd.readouterr().err.replace("\r", "\n").splitlines()
+                  if ln.startswith("warning:")]
+        assert len(warned) == 1 and str(cap / names[4]) in warned[0], warned
+        assert names[1] in warned[0] and "same photo" in warned[0]
 
 
 # ------------------------------------------------------- normal maps: light and integrate
@@ -486,6 +509,25 @@ def test_readers_take_any_bytes_without_a_traceback(tmp_path_factory, data, suff
         except InputError as err:
             assert "\n" not in str(err) and str(p) in str(err)
             assert "allow_pickle" not in str(err) and "weights_only" not in str(err)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_a_cut_short_image_is_refused_not_decoded_as_grey(tmp_path, capfd, suffix):
+    # libjpeg decodes a truncated JPEG's missing rows as flat grey with only a warning, and
+    # libpng prints a line of its own: both are refused in one line before decoding
+    img = (np.arange(64 * 80 * 3).reshape(64, 80, 3) % 251).astype(np.uint8)
+    whole = tmp_path / f"whole{suffix}"
+    cv2.imwrite(str(whole), img)
+    data = whole.read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(InputError, match=r"cut\.(png|jpg): (PNG|JPEG) file cut short"):
+        read_image(cut)
+    assert capfd.readouterr().err == ""
+    # data after the end marker (a JPEG's appended preview, padding) is not a truncation
+    padded = tmp_path / f"padded{suffix}"
+    padded.write_bytes(data + b"\x00" * 100)
+    assert read_image(padded)[0].shape == (64, 80, 3)
 
 
 @settings(max_examples=80, deadline=None, derandomize=True, database=None)

@@ -301,7 +301,7 @@ def test_bad_missing_image(tmp_path):
 def test_bad_unreadable_image(tmp_path):
     _folder(tmp_path)
     (tmp_path / "01.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
-    with pytest.raises(InputError, match=r"01\.png: cannot"):
+    with pytest.raises(InputError, match=r"01\.png: PNG file cut short or damaged"):
         read_capture(tmp_path)
 
 

@@ -179,11 +179,36 @@ def _decode_exr(path: Path) -> np.ndarray:
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+# Every PNG ends with its IEND chunk and every JPEG with its EOI marker. A file cut short
+# (an interrupted copy, the commonest damaged image) lacks it: libpng then prints a line of
+# its own before failing, and libjpeg decodes the missing rows as flat grey with only a
+# warning, a silently wrong image. The end is looked for in the last bytes of the file
+# (data may follow it: a JPEG's appended preview ends with its own EOI).
+_END_MARKERS = {"png": b"IEND", "jpeg": b"\xff\xd9"}
+_END_SEARCH = 65536
+
+
+def check_complete(path: PathLike, kind: str | None = None) -> None:
+    """Raise :class:`InputError` when a PNG or JPEG file ends before its end marker."""
+    kind = kind or sniff_format(path)
+    marker = _END_MARKERS.get(kind or "")
+    if marker is None:
+        return
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - _END_SEARCH))
+        tail = f.read()
+    if marker not in tail:
+        raise InputError(path, f"{kind.upper()} file cut short or damaged: it ends before "
+                               f"its {'IEND chunk' if kind == 'png' else 'end-of-image marker'}")
+
+
 def _decode(path: Path) -> tuple[np.ndarray, bool]:
     """Raw decoded array and whether it is already in RGB order. The decoder follows the
     content (:func:`sniff_format`); only a file with no signature is taken for TGA by
     its name."""
     kind = sniff_format(path)
+    check_complete(path, kind)
     if kind == "exr":
         return _decode_exr(path), True
     if kind is None and path.suffix.lower() == ".tga":

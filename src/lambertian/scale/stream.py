@@ -30,6 +30,7 @@ from lambertian.io.checks import (
     check_same_kind,
     check_stack_headers,
     exposure_stats,
+    image_digest,
 )
 from lambertian.io.png_stream import PngBandWriter
 from lambertian.io.writers import albedo_scale_of_values, albedo_to_png16, normals_to_png16
@@ -63,6 +64,7 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
     sample = pix = None
     minima: list[float] = []
     maxima: list[float] = []
+    digests: list[bytes] = []
     with open(staging, "wb") as f:
         for k, path in enumerate(tqdm(files, desc="staging images", unit="img",
                                       disable=not progress, leave=False)):
@@ -89,13 +91,14 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
             lo, hi = exposure_stats(img, mask)
             minima.append(lo)
             maxima.append(hi)
+            digests.append(image_digest(img))
             # The same float32 operation as Capture.normalized_images, in place.
             img *= (1.0 / intensities[k]).astype(np.float32)
             if sample is not None:
                 sample[k] = img.reshape(-1, img.shape[2])[pix]
             f.write(img.data)
             del img
-    check_exposure(minima, maxima, files, depth, source)
+    check_exposure(minima, maxima, files, depth, source, digests)
     h, w, c = first_shape
     return h, w, c, depth, mask, sample
 
