@@ -7,12 +7,14 @@ one axis, all put through a random rotation/mirror of the square, half with a fi
 added), a two-paint textured albedo, and one of three reflectances drawn at random:
 Lambertian, Lambertian + Blinn-Phong, or Lambertian + a Cook-Torrance microfacet lobe (GGX
 distribution, Smith shadowing, Schlick Fresnel, random roughness and metalness, which
-darkens the diffuse part). It is seen under K distant lights drawn uniformly in a cone
-around the viewing axis (half-angle 30-60 degrees, drawn per object), with random relative
-intensities, attached and cast shadows (:func:`lambertian.learn.light_data.cast_shadows`),
-a little ambient light and noise. Nothing is written to disk; batch ``i`` of seed ``s``
-is the same every time. The loss is LCNet's: cross-entropy over azimuth and polar-angle
-bins. Recipes are compared on held-out objects of another seed (:func:`validate`).
+darkens the diffuse part; ``materials="families"`` draws the per-pixel generator's
+families instead, :mod:`lambertian.synth.materials`: measured, not shipped). It is seen
+under K distant lights drawn uniformly in a cone around the viewing axis (half-angle
+30-60 degrees, drawn per object), with random relative intensities, attached and cast
+shadows (:func:`lambertian.learn.light_data.cast_shadows`), a little ambient light and
+noise. Nothing is written to disk; batch ``i`` of seed ``s`` is the same every time. The
+loss is LCNet's: cross-entropy over azimuth and polar-angle bins. Recipes are compared
+on held-out objects of another seed (:func:`validate`).
 
 References: Chen et al., "Self-calibrating deep photometric stereo networks", CVPR 2019
 (the network and the idea of training on synthetic objects); R. Cook, K. Torrance, "A
