@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train the per-pixel set network of `lambertian ps --method net` on "
                     "observations generated on the fly (lambertian.synth.pixel_observations: "
                     "Lambertian, Oren-Nayar, GGX dielectrics and metals, paints, blends, "
-                    "cast shadows, interreflection, noise, 8/16-bit quantisation), then its "
+                    "cast shadows, V-grooves with their interreflection, noise, 8/16-bit "
+                    "quantisation), then its "
                     "least-squares head. With the default settings this reproduces the "
                     "shipped weights (one thread).")
     p.add_argument("--steps", type=int, default=RECIPE["steps"],
