@@ -105,6 +105,18 @@ def test_groove_shadow_and_interreflection_follow_the_geometry():
     assert shadowed(with_grooves) > 2 * shadowed(plain)
 
 
+def test_shipped_weights_record_the_recipe_that_reproduces_them():
+    # `lambertian train-ps-net` with no options trains RECIPE then LSQ_STAGE; the shipped
+    # file's training record must be that recipe (grooves included), not an older one
+    from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
+    from lambertian.ps.net import weights_path
+
+    info = torch.load(weights_path(), map_location="cpu", weights_only=True)["info"]
+    for key, value in RECIPE.items():
+        assert info[key] == value, key
+    assert info["lsq_steps"] == LSQ_STAGE["steps"] and info["lsq_lr"] == LSQ_STAGE["lr"]
+
+
 def test_training_is_deterministic_and_learns():
     a = train_ps_net(steps=30, batch=64, seed=3, log=None)
     b = train_ps_net(steps=30, batch=64, seed=3, log=None)
