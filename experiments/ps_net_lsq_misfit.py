@@ -7,7 +7,10 @@ sample of each mask; the images the solver's image check drops are dropped).
 
     python experiments/ps_net_lsq_misfit.py [--weights FILE] [--pixels N]
 
-The rows "regressed" and "least squares" are the two normals alone.
+The rows "regressed" and "least squares" are the two normals alone. The rows "0.04 or
+ratio > r" also take the least-squares normal wherever the regressed normal's own
+Lambertian misfit (same weights) exceeds r times the least-squares one: a second rule,
+measured and not adopted (docs/learned-ps.md).
 """
 
 from __future__ import annotations
@@ -21,11 +24,18 @@ from lambertian.core.metrics import angular_error_deg
 from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
 from lambertian.ps.inputs import to_grey
-from lambertian.ps.net import load_ps_net, net_image_check, token_features
+from lambertian.ps.net import (
+    LSQ_MISFIT,
+    lambertian_misfit,
+    load_ps_net,
+    net_image_check,
+    token_features,
+)
 from lambertian.ps.robust import image_check_sample
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 
 THRESHOLDS = (0.0, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.12, 1e9)
+RATIOS = (1.5, 2.0, 3.0)
 
 
 def main() -> int:
@@ -62,16 +72,25 @@ def main() -> int:
         sets[rel] = (obs, lights, cap.normals.reshape(-1, 3)[pick])
     rows = {}
     for name, (obs, lights, gt) in sets.items():
+        tokens = token_features(obs, lights)
         with torch.no_grad():
-            out = model.branches(token_features(obs, lights))
+            out = model.branches(tokens)
+            reg_misfit = lambertian_misfit(out["regressed"], tokens[..., :3], tokens[..., 7],
+                                            out["weights"])
         rows[name] = (angular_error_deg(out["regressed"], gt),
-                      angular_error_deg(out["lsq"], gt), out["misfit"].numpy())
+                      angular_error_deg(out["lsq"], gt), out["misfit"].numpy(),
+                      reg_misfit.numpy())
     print("| threshold | " + " | ".join(rows) + " |")
     print("|---|" + "---|" * len(rows))
     for t in THRESHOLDS:
         label = {0.0: "regressed", 1e9: "least squares"}.get(t, f"{t:g}")
-        errs = [np.where(m < t, el, er).mean() for er, el, m in rows.values()]
+        errs = [np.where(m < t, el, er).mean() for er, el, m, _ in rows.values()]
         print(f"| {label} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
+    for r in RATIOS:
+        errs = [np.where((m < LSQ_MISFIT) | (mr > r * m), el, er).mean()
+                for er, el, m, mr in rows.values()]
+        print(f"| {LSQ_MISFIT:g} or ratio > {r:g} | " + " | ".join(f"{e:.2f}" for e in errs)
+              + " |", flush=True)
     return 0
 
 

@@ -150,7 +150,7 @@ class PixelSetNet(nn.Module):
         a = a + ridge[:, None, None] * torch.eye(3)
         b = torch.linalg.solve(a, (wl * rel.unsqueeze(-1)).sum(1))
         lsq = F.normalize(torch.cat([b[:, :2], b[:, 2:].abs() + 1e-6], -1), dim=-1)
-        misfit = _lambertian_misfit(lsq, lights, rel, w)
+        misfit = lambertian_misfit(lsq, lights, rel, w)
         normal = torch.where((misfit < LSQ_MISFIT).unsqueeze(-1), lsq, reg)
         return {"normal": normal, "regressed": reg, "lsq": lsq, "weights": w,
                 "misfit": misfit}
@@ -159,7 +159,7 @@ class PixelSetNet(nn.Module):
         return self.branches(tokens)["normal"]
 
 
-def _lambertian_misfit(n: torch.Tensor, lights: torch.Tensor, rel: torch.Tensor,
+def lambertian_misfit(n: torch.Tensor, lights: torch.Tensor, rel: torch.Tensor,
                       w: torch.Tensor) -> torch.Tensor:
     """(P,) weighted RMS misfit of the observations ``rel`` (P, K) by the best Lambertian
     shading ``rho max(0, n . l)`` of unit normals n (P, 3), relative to the observations'
