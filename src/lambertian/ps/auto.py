@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lambertian.ps.inputs import check_images, check_lights, check_mask
+from lambertian.ps.inputs import check_inputs
 from lambertian.ps.net import MIN_LIGHTS, net
 from lambertian.ps.result import PSResult
 from lambertian.ps.robust import image_check_sample, robust, robust_image_check
@@ -83,10 +83,8 @@ def auto(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
     (``solver``) and why (``broad_specular``).
     """
     t0 = time.perf_counter()
-    img = check_images(images, source)
+    img, L, m = check_inputs(images, lights, mask, source)
     k, h, w, c = img.shape
-    L = check_lights(lights, k, source)
-    m = check_mask(mask, (h, w), source)
     if kept_images is None:
         sample = img.reshape(k, -1, c)[:, image_check_sample(np.flatnonzero(m.ravel()))]
         solver, kept_images = decide(sample, L)

@@ -67,3 +67,13 @@ def check_mask(mask: np.ndarray | None, shape: tuple[int, int], source: str = "m
     if not m.any():
         raise InputError(source, "mask is empty: no pixel to solve")
     return m
+
+
+def check_inputs(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None,
+                 source: str = "images") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The checks every solver starts with, in one order: :func:`check_images`, then
+    :func:`check_lights` against their count, then :func:`check_mask` against their size.
+    Returns the (K, H, W, C) float32 images, (K, 3) unit lights and (H, W) bool mask."""
+    img = check_images(images, source)
+    k, h, w, _ = img.shape
+    return img, check_lights(lights, k, source), check_mask(mask, (h, w), source)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from lambertian.ps.inputs import check_images, check_lights, check_mask, to_grey
+from lambertian.ps.inputs import check_inputs, to_grey
 from lambertian.ps.result import PSResult
 
 DEFAULT_CHUNK = 1 << 16  # pixels per block: bounds memory at K x 64k floats per array
@@ -68,10 +68,8 @@ def least_squares(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | Non
     PSResult with (H, W, 3) normals and (H, W, C) albedo.
     """
     t0 = time.perf_counter()
-    img = check_images(images, source)
+    img, L, m = check_inputs(images, lights, mask, source)
     k, h, w, c = img.shape
-    L = check_lights(lights, k, source)
-    m = check_mask(mask, (h, w), source)
     idx = np.flatnonzero(m.ravel())
     grey = to_grey(img).reshape(k, -1)
     colour = img.reshape(k, -1, c)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lambertian.ps.inputs import check_images, check_lights, check_mask, to_grey
+from lambertian.ps.inputs import check_inputs, check_lights, to_grey
 from lambertian.ps.least_squares import (
     DEFAULT_CHUNK,
     albedo_from_normals,
@@ -304,10 +304,8 @@ def robust(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = Non
     seconds).
     """
     t0 = time.perf_counter()
-    img = check_images(images, source)
+    img, L_np, m = check_inputs(images, lights, mask, source)
     k, h, w, c = img.shape
-    L_np = check_lights(lights, k, source)
-    m = check_mask(mask, (h, w), source)
     settings = {"low": float(low), "high": float(high), "tau": float(tau),
                 "select_tol": float(select_tol), "min_shading": float(min_shading),
                 "iters": int(iters), "shadow_level": float(shadow_level),

@@ -37,7 +37,7 @@ import time
 import numpy as np
 import torch
 
-from lambertian.ps.inputs import check_images, check_lights, check_mask
+from lambertian.ps.inputs import check_inputs
 from lambertian.ps.least_squares import DEFAULT_CHUNK, albedo_from_normals, pixel_chunks
 from lambertian.ps.result import PSResult
 
@@ -269,10 +269,9 @@ def shadow_aware(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None
     whose normal is not determined by the data alone.
     """
     t0 = time.perf_counter()
-    img = check_images(images, source)
+    img, L_np, m = check_inputs(images, lights, mask, source)
     k, h, w, c = img.shape
-    L = torch.from_numpy(check_lights(lights, k, source))
-    m = check_mask(mask, (h, w), source)
+    L = torch.from_numpy(L_np)
     idx = np.flatnonzero(m.ravel())
     flat = img.reshape(k, h * w, c)
     normals = np.zeros((h * w, 3), np.float32)

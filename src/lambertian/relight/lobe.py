@@ -59,7 +59,7 @@ import torch
 
 from lambertian.core.errors import InputError
 from lambertian.ps import DEFAULT_METHOD, get_solver
-from lambertian.ps.inputs import check_images, check_lights, check_mask
+from lambertian.ps.inputs import check_inputs
 from lambertian.ps.least_squares import pixel_chunks
 from lambertian.relight.basis import ptm_basis
 from lambertian.relight.model import RATIO_TERMS, RelightModel
@@ -239,10 +239,8 @@ def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = N
     shininess (H, W), ratio (H, W, 6), zeros outside the mask.
     """
     t0 = time.perf_counter()
-    img = check_images(images, source)
+    img, L, m = check_inputs(images, lights, mask, source)
     k, h, w, c = img.shape
-    L = check_lights(lights, k, source)
-    m = check_mask(mask, (h, w), source)
     if normals is None:
         normals = get_solver(method)(img, L, m, source=source, progress=progress).normals
         info_method = method

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from lambertian.core.errors import InputError
-from lambertian.ps.inputs import check_images, check_lights, check_mask
+from lambertian.ps.inputs import check_inputs
 from lambertian.relight.basis import basis
 from lambertian.relight.model import RelightModel
 
@@ -46,10 +46,8 @@ def fit_polynomial(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | No
     RelightModel with ``coefficients`` (H, W, C, n) float32, zeros outside the mask.
     """
     t0 = time.perf_counter()
-    img = check_images(images, source)
+    img, L, m = check_inputs(images, lights, mask, source)
     k, h, w, c = img.shape
-    L = check_lights(lights, k, source)
-    m = check_mask(mask, (h, w), source)
     B = basis(kind, L)  # (K, n)
     n = B.shape[1]
     if k < n:
