@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from lambertian.synth.materials import uniform
+
 # Percentile of the masked pixels that maps to 1 in :func:`normalize_image`.
 NORM_PERCENTILE = 0.99
 
@@ -106,10 +108,6 @@ def sample_directions(n: int, g: torch.Generator, min_z: float = -0.3) -> torch.
     return torch.stack([s * torch.cos(phi), s * torch.sin(phi), z], dim=1)
 
 
-def _uniform(n: int, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
-    return lo + (hi - lo) * torch.rand(n, generator=g)
-
-
 def _smooth_noise(b: int, h: int, w: int, cells: int, g: torch.Generator) -> torch.Tensor:
     """(B, H, W) smooth random field in [0, 1] (bicubic upsampling of a coarse grid)."""
     coarse = torch.rand(b, 1, cells, cells, generator=g)
@@ -123,8 +121,8 @@ def random_heights(b: int, h: int, w: int, g: torch.Generator
     xs = torch.linspace(-1, 1, w)[None, :].expand(h, w) * (w / h)
     scale = 0.5 * h  # heights in pixels: a unit bump rises half the image height
     # Mask: an ellipse (object on black) for 60 %, the full frame (face-like crop) otherwise.
-    cx, cy = _uniform(b, -0.15, 0.15, g), _uniform(b, -0.15, 0.15, g)
-    ax, ay = _uniform(b, 0.55, 0.95, g), _uniform(b, 0.55, 0.95, g)
+    cx, cy = uniform(b, -0.15, 0.15, g), uniform(b, -0.15, 0.15, g)
+    ax, ay = uniform(b, 0.55, 0.95, g), uniform(b, 0.55, 0.95, g)
     u = (xs - cx[:, None, None]) / ax[:, None, None]
     v = (ys - cy[:, None, None]) / ay[:, None, None]
     r2 = u * u + v * v
@@ -134,16 +132,16 @@ def random_heights(b: int, h: int, w: int, g: torch.Generator
     kind = torch.randint(0, 4, (b,), generator=g)
     dome = torch.sqrt((1.0 - r2).clamp_min(0.0))
     ridge = torch.sqrt((1.0 - u * u).clamp_min(0.0))
-    tx, ty = _uniform(b, -0.6, 0.6, g), _uniform(b, -0.6, 0.6, g)
+    tx, ty = uniform(b, -0.6, 0.6, g), uniform(b, -0.6, 0.6, g)
     plane = tx[:, None, None] * xs + ty[:, None, None] * ys
     base = torch.stack([dome, ridge, plane, torch.zeros_like(dome)], 1)[torch.arange(b), kind]
-    height = base * _uniform(b, 0.3, 1.0, g)[:, None, None]
+    height = base * uniform(b, 0.3, 1.0, g)[:, None, None]
     # Blobs and dents: they cast shadows on the base and on each other.
     for _ in range(8):
         on = (torch.rand(b, generator=g) < 0.7).float()
-        bx, by = _uniform(b, -1, 1, g), _uniform(b, -1, 1, g)
-        s = _uniform(b, 0.08, 0.35, g)
-        a = _uniform(b, -0.3, 0.6, g) * on
+        bx, by = uniform(b, -1, 1, g), uniform(b, -1, 1, g)
+        s = uniform(b, 0.08, 0.35, g)
+        a = uniform(b, -0.3, 0.6, g) * on
         d2 = (xs - bx[:, None, None]) ** 2 + (ys - by[:, None, None]) ** 2
         height = height + a[:, None, None] * s[:, None, None] * 2 * torch.exp(
             -d2 / (2 * s[:, None, None] ** 2))
@@ -213,8 +211,8 @@ def render_batch(batch_size: int, size: tuple[int, int] = (64, 64), seed: int = 
     height, mask = random_heights(b, h, w, g)
     normals = height_normals(height)
     light = sample_directions(b, g)
-    intensity = _uniform(b, 0.5, 1.5, g)
-    ambient = _uniform(b, 0.0, 0.35, g) * (torch.rand(b, generator=g) < 0.8).float()
+    intensity = uniform(b, 0.5, 1.5, g)
+    ambient = uniform(b, 0.0, 0.35, g) * (torch.rand(b, generator=g) < 0.8).float()
     # Albedo texture: smooth noise mixed with Voronoi patches, random contrast.
     smooth = _smooth_noise(b, h, w, int(torch.randint(3, 9, (1,), generator=g)), g)
     seeds = torch.rand(b, 12, 2, generator=g) * torch.tensor([h, w])
@@ -228,13 +226,13 @@ def render_batch(batch_size: int, size: tuple[int, int] = (64, 64), seed: int = 
     mix = torch.rand(b, 1, 1, generator=g)
     tex = mix * smooth + (1 - mix) * patches
     if albedo_contrast is None:
-        contrast = _uniform(b, 0.0, 0.8, g)[:, None, None]
-        albedo = _uniform(b, 0.3, 0.9, g)[:, None, None] * (1 + contrast * (tex - 0.5))
+        contrast = uniform(b, 0.0, 0.8, g)[:, None, None]
+        albedo = uniform(b, 0.3, 0.9, g)[:, None, None] * (1 + contrast * (tex - 0.5))
     else:
         # multiplicative texture: up to exp(albedo_contrast) between the darkest and the
         # brightest paint (real objects mix black and white paints: DiLiGenT reading)
-        contrast = _uniform(b, 0.0, albedo_contrast, g)[:, None, None]
-        albedo = (_uniform(b, 0.3, 0.9, g)[:, None, None]
+        contrast = uniform(b, 0.0, albedo_contrast, g)[:, None, None]
+        albedo = (uniform(b, 0.3, 0.9, g)[:, None, None]
                   * torch.exp(contrast * (tex - 0.5))).clamp_max(1.0)
     cosine = (normals * light[:, None, None, :]).sum(-1).clamp_min(0.0)
     lit = ~cast_shadows(height, light)
@@ -243,12 +241,12 @@ def render_batch(batch_size: int, size: tuple[int, int] = (64, 64), seed: int = 
         half = light + torch.tensor([0.0, 0.0, 1.0])
         half = half / half.norm(dim=1, keepdim=True).clamp_min(1e-6)
         ndh = (normals * half[:, None, None, :]).sum(-1).clamp_min(0.0)
-        ks = _uniform(b, 0.0, 0.5, g) * (torch.rand(b, generator=g) < 0.5).float()
-        shin = _uniform(b, 10.0, 80.0, g)
+        ks = uniform(b, 0.0, 0.5, g) * (torch.rand(b, generator=g) < 0.5).float()
+        shin = uniform(b, 10.0, 80.0, g)
         img = img + (ks * intensity)[:, None, None] * ndh ** shin[:, None, None] * lit * (
             cosine > 0)
     if noise:
-        sigma = _uniform(b, 0.0, 0.02, g)[:, None, None]
+        sigma = uniform(b, 0.0, 0.02, g)[:, None, None]
         img = img * (1 + 0.5 * sigma * torch.randn(img.shape, generator=g)) \
             + sigma * torch.randn(img.shape, generator=g)
     img = (img.clamp_min(0.0) * mask).float()[:, None]

@@ -44,7 +44,12 @@ from lambertian.lights.light_net import (
     predict_set,
     prepare_set,
 )
-from lambertian.synth.materials import material_radiance, random_materials
+from lambertian.synth.materials import (
+    log_uniform,
+    material_radiance,
+    random_materials,
+    uniform,
+)
 
 # Lights are drawn uniformly (by area) within a cone around the viewing axis whose
 # half-angle is drawn per object in this range: a generic photometric-stereo rig (every
@@ -53,11 +58,6 @@ MIN_CONE_DEG = 30.0
 MAX_LIGHT_ANGLE_DEG = 60.0
 # Seed of the held-out validation objects (training batches use seed * 1_000_003 + step).
 VALIDATION_SEED = 987_654_321
-
-
-def _u(shape: tuple[int, ...] | int, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
-    shape = (shape,) if isinstance(shape, int) else shape
-    return lo + (hi - lo) * torch.rand(shape, generator=g)
 
 
 def cone_directions(n: int, max_deg: float | torch.Tensor, g: torch.Generator
@@ -78,11 +78,11 @@ def _albedo(b: int, h: int, w: int, g: torch.Generator) -> torch.Tensor:
         c = torch.rand(b, 1, cells, cells, generator=g)
         return F.interpolate(c, size=(h, w), mode="bicubic", align_corners=True)[:, 0]
 
-    base = _u(b, 0.3, 0.9, g)[:, None, None]
-    tex = base * torch.exp(_u(b, 0.0, 0.8, g)[:, None, None] * (smooth(5) - 0.5))
+    base = uniform(b, 0.3, 0.9, g)[:, None, None]
+    tex = base * torch.exp(uniform(b, 0.0, 0.8, g)[:, None, None] * (smooth(5) - 0.5))
     two = (torch.rand(b, generator=g) < 0.5)[:, None, None]
-    other = _u(b, 0.05, 1.0, g)[:, None, None]
-    region = smooth(int(torch.randint(4, 12, (1,), generator=g))) > _u(b, 0.5, 0.8, g)[
+    other = uniform(b, 0.05, 1.0, g)[:, None, None]
+    region = smooth(int(torch.randint(4, 12, (1,), generator=g))) > uniform(b, 0.5, 0.8, g)[
         :, None, None]
     return torch.where(two & region, other, tex).clamp(0.02, 1.0)
 
@@ -93,7 +93,7 @@ def _varied_shapes(b: int, h: int, g: torch.Generator) -> tuple[torch.Tensor, to
     through a random one of the 8 rotations/flips of the square: the base shapes have a
     preferred axis (ridges run vertically), which must not become a preferred light axis."""
     height, mask = random_heights(b, h, h, g)
-    squeeze = torch.where(torch.rand(b, generator=g) < 0.5, _u(b, 1.0, 2.0, g),
+    squeeze = torch.where(torch.rand(b, generator=g) < 0.5, uniform(b, 1.0, 2.0, g),
                           torch.ones(b))
     along_x = torch.rand(b, generator=g) < 0.5
     flips = torch.randint(0, 8, (b,), generator=g)
@@ -126,22 +126,22 @@ def _glossy_radiance(normals: torch.Tensor, light: torch.Tensor, albedo: torch.T
     b = normals.shape[0]
     ndl = torch.einsum("bhwc,bkc->bkhw", normals, light).clamp_min(0.0)
     kind = torch.randint(0, 3, (b,), generator=g)
-    metal = torch.where(kind == 2, _u(b, 0.0, 1.0, g) * (torch.rand(b, generator=g) < 0.3),
+    metal = torch.where(kind == 2, uniform(b, 0.0, 1.0, g) * (torch.rand(b, generator=g) < 0.3),
                         torch.zeros(b))
     diffuse = albedo[:, None] * (1 - 0.9 * metal)[:, None, None, None] * ndl
     half = F.normalize(light + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
     ndh = torch.einsum("bhwc,bkc->bkhw", normals, half).clamp(0.0, 1.0)
     ndv = normals[..., 2].clamp_min(1e-3)[:, None]
-    shin = torch.exp(_u(b, math.log(5.0), math.log(300.0), g))[:, None, None, None]
-    phong = _u(b, 0.1, 0.8, g)[:, None, None, None] * ndh ** shin * (ndl > 0)
-    alpha = _u(b, 0.05, 0.5, g)[:, None, None, None] ** 2
+    shin = torch.exp(uniform(b, math.log(5.0), math.log(300.0), g))[:, None, None, None]
+    phong = uniform(b, 0.1, 0.8, g)[:, None, None, None] * ndh ** shin * (ndl > 0)
+    alpha = uniform(b, 0.05, 0.5, g)[:, None, None, None] ** 2
     d = alpha / (math.pi * (ndh ** 2 * (alpha - 1) + 1) ** 2)
     kk = alpha.sqrt() / 2
     geo = (ndl / (ndl * (1 - kk) + kk)) * (ndv / (ndv * (1 - kk) + kk))
     vdh = half[..., 2][:, :, None, None]
     f0 = (0.04 + 0.9 * metal)[:, None, None, None]
     fres = f0 + (1 - f0) * (1 - vdh) ** 5
-    ks = _u(b, 0.2, 1.0, g)[:, None, None, None]
+    ks = uniform(b, 0.2, 1.0, g)[:, None, None, None]
     ct = ks * d * fres * geo / (4 * ndv)  # radiance = BRDF * cos(theta_l), already folded
     spec = torch.where((kind == 1)[:, None, None, None], phong,
                        torch.where((kind == 2)[:, None, None, None], ct, torch.zeros_like(ct)))
@@ -168,12 +168,12 @@ def render_sets(num_objects: int, num_lights: int, size: int = INPUT_SIZE, seed:
     cells = int(torch.randint(6, 14, (1,), generator=g))
     fine = F.interpolate(torch.rand(b, 1, cells, cells, generator=g), size=(h, h),
                          mode="bicubic", align_corners=True)[:, 0]
-    amp = _u(b, 0.0, 0.06, g) * (torch.rand(b, generator=g) < 0.5)
+    amp = uniform(b, 0.0, 0.06, g) * (torch.rand(b, generator=g) < 0.5)
     height = height + amp[:, None, None] * h * fine
     normals = height_normals(height)
-    cone = _u(b, MIN_CONE_DEG, MAX_LIGHT_ANGLE_DEG, g).repeat_interleave(k)
+    cone = uniform(b, MIN_CONE_DEG, MAX_LIGHT_ANGLE_DEG, g).repeat_interleave(k)
     light = cone_directions(b * k, cone, g).reshape(b, k, 3)
-    inten = torch.exp(_u((b, k), -0.5, 0.5, g))
+    inten = torch.exp(uniform((b, k), -0.5, 0.5, g))
     albedo = _albedo(b, h, h, g)
     lit = ~cast_shadows(height.repeat_interleave(k, 0), light.reshape(-1, 3)).reshape(
         b, k, h, h)
@@ -187,14 +187,13 @@ def render_sets(num_objects: int, num_lights: int, size: int = INPUT_SIZE, seed:
         rad = rad.reshape(b, k, h, h)
     else:
         raise ValueError(f"materials: {materials!r} is neither 'glossy' nor 'families'")
-    amb = _u(b, 0.0, 0.05, g)[:, None, None, None] * albedo[:, None]
+    amb = uniform(b, 0.0, 0.05, g)[:, None, None, None] * albedo[:, None]
     img = inten[..., None, None] * rad * lit + amb
-    sigma = _u(b, 0.0, 0.01, g)[:, None, None, None]
+    sigma = uniform(b, 0.0, 0.01, g)[:, None, None, None]
     img = (img + sigma * torch.randn(img.shape, generator=g)).clamp_min(0.0)
     if materials == "families":  # a camera: exposure that may saturate, 8 or 16 bits
         peak = img.amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
-        exposure = torch.exp(_u(b, math.log(0.5), math.log(4.0), g))[:, None, None,
-                                                                        None] / peak
+        exposure = log_uniform(b, 0.5, 4.0, g)[:, None, None, None] / peak
         levels = torch.where(torch.rand(b, generator=g) < 0.5, 255.0, 65535.0)
         levels = levels[:, None, None, None]
         img = torch.round((img * exposure).clamp_max(1.0) * levels) / levels / exposure
