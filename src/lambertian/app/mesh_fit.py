@@ -128,9 +128,7 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
 
     def light_fit(stage: str, init: LightParams | None = None):
         """Fit the light at ``cam``; every 10th evaluation becomes a frame."""
-        fcam = _fine_camera(cam, ss)
-        coarse = rasterize(mesh, cam)
-        frags = rasterize(mesh, fcam) if ss > 1 else coarse
+        coarse, fcam, frags = _rasterize_samples(mesh, cam, ss)
         # every sample of the pixel on the mesh, none on the back of a face
         use = (coarse.mask & _erode(mask_t)
                & (pool_samples(frags.mask.float(), ss) > 1 - 1e-6))
@@ -290,6 +288,16 @@ def _render_frame(normals: Any, mask: Any, light: DirectionalLight, photo: Any,
     with torch.no_grad():
         img = shade(normals.detach(), mask, d, light.intensity, light.ambient)[..., 0]
     return _blend(pool_samples(img, supersample), photo)
+
+
+def _rasterize_samples(mesh: Any, cam: Any, s: int) -> tuple[Any, Any, Any]:
+    """The window rasterised at its pixels and at their s x s samples: (pixel fragments,
+    the sample camera, sample fragments); at s = 1 both are the one rasterisation."""
+    from lambertian.render.rasterize import rasterize
+
+    coarse = rasterize(mesh, cam)
+    fcam = _fine_camera(cam, s)
+    return coarse, fcam, (rasterize(mesh, fcam) if s > 1 else coarse)
 
 
 def _fine_camera(cam: Any, s: int) -> Any:
@@ -485,10 +493,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     def scene_fit(stage: str, init: LightParams | None = None) -> dict[str, Any]:
         merged, owner = merge_objects(objects)
         cam = Camera.create(K, np.eye(3), np.zeros(3), W, H).crop(x0, y0, w, h)
-        coarse = rasterize(merged, cam)
+        coarse, fcam, frags = _rasterize_samples(merged, cam, ss)
         pown = pixel_owner(coarse.face, owner)
-        fcam = _fine_camera(cam, ss)
-        frags = rasterize(merged, fcam) if ss > 1 else coarse
         fown = pixel_owner(frags.face, owner)
         unreliable = (_unreliable(merged, fcam, frags, ss) if drop_back_facing
                       else torch.zeros(h, w, dtype=torch.bool))
