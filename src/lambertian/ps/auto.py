@@ -17,7 +17,7 @@ Chosen on the selection data only (``python experiments/ps_auto.py``): generated
 and coloured metals go from 16-22 degrees (robust's least-squares fallback) to 2-4 with
 the network; DiLiGenT ball / bear / reading and UW psm never trigger the switch, so their
 answers are robust's. The network everywhere was measured too: better on every generated
-family and on bear and psm gray, worse on reading (13.3 against 10.9) and ball (2.13
+family and on bear and psm gray, worse on reading (12.6 against 10.9) and ball (2.18
 against 2.08), so it is not the default outside the case robust itself flags.
 """
 
@@ -90,11 +90,11 @@ def auto(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
         solver, kept_images = decide(sample, L)
     else:
         solver = _solver(kept_images, k)
+    # the checked stack: the solver's own checks then neither copy nor convert it again
     if solver == "net":
-        res = net(images, lights, mask, source=source, progress=progress, weights=weights)
+        res = net(img, L, m, source=source, progress=progress, weights=weights)
     else:
-        res = robust(images, lights, mask, source=source, progress=progress,
-                     kept_images=kept_images)
+        res = robust(img, L, m, source=source, progress=progress, kept_images=kept_images)
     broad = bool(kept_images.get("broad_specular", False))
     res.info.update(method="auto", solver=solver, broad_specular=broad,
                     seconds=time.perf_counter() - t0)
