@@ -60,3 +60,12 @@ def test_ps_refuses_to_write_into_its_input(tmp_path, capsys):
     gray = need_data("psm", "gray")
     assert main(["ps", str(gray), "--out", str(gray)]) == 2
     assert "refusing to write over an input" in capsys.readouterr().err
+
+
+def test_train_ps_net_refuses_a_bad_count_before_training(tmp_path, capsys):
+    out = tmp_path / "w.pt"
+    for flag in ("--threads", "--steps", "--batch"):
+        assert main(["train-ps-net", flag, "0", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and flag in err
+    assert not out.exists()

@@ -167,6 +167,15 @@ def test_second_stage_starts_from_the_first_and_is_deterministic():
         train_ps_net(steps=1, batch=8, width=16, lsq_head=True, init=first, log=None)
 
 
+def test_both_stages_train_at_another_size_and_record_it():
+    # experiments/ps_net_width.py: the shipped recipe at another width, both stages
+    from lambertian.learn.ps_net_training import train_shipped_ps_net
+
+    net, info = train_shipped_ps_net(2, 2, 16, 0, log=None, size={"width": 16, "hidden": 40})
+    assert net.config["width"] == 16 and net.config["hidden"] == 40 and net.lsq_head
+    assert info["width"] == 16 and info["hidden"] == 40 and info["lsq_steps"] == 2
+
+
 def _ball_crop():
     from lambertian.io import read_capture
 

@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=RECIPE["seed"],
                    help=f"seed of every random choice (default {RECIPE['seed']}; the second "
                         "stage uses the next one)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1, as the shipped weights were trained; "
+                        "the weights are reproducible for the same machine and thread count)")
     p.add_argument("--out", default="ps_net.pt", help="weights file to write (default ps_net.pt)")
     p.set_defaults(func=run)
 
@@ -40,14 +43,16 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.learn.ps_net_training import train_shipped_ps_net, validate
     from lambertian.ps.net import save_ps_net
 
-    for name in ("steps", "batch", "lsq_steps"):
+    for name in ("steps", "batch", "lsq_steps", "threads"):
         if getattr(args, name) < (0 if name == "lsq_steps" else 1):
             raise InputError(f"--{name.replace('_', '-')}",
                              f"must be at least {0 if name == 'lsq_steps' else 1}")
     out = check_outputs(args.out, folder=False)  # before the training, not after
-    torch.set_num_threads(1)  # deterministic, and fastest for this small network
+    torch.set_num_threads(args.threads)  # deterministic for a given count
     net, info = train_shipped_ps_net(args.steps, args.lsq_steps, args.batch, args.seed,
                                      log=lambda s: print(s, flush=True))
+    if args.threads != 1:
+        info["threads"] = args.threads
     held = validate(net)
     print("held-out generated pixels: " + ", ".join(
         f"{k} lights {e:.2f} deg" for k, e in held.items()), flush=True)

@@ -69,7 +69,7 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
 
 
 def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: int = 0,
-                 width: int = 32, blocks: int = 2, lsq_head: bool = False,
+                 width: int = 32, blocks: int = 2, hidden: int = 96, lsq_head: bool = False,
                  grooves: float = 0.0, init: PixelSetNet | str | Path | None = None,
                  out: str | Path | None = None,
                  log: Callable[[str], None] | None = print, every: int = 100,
@@ -79,9 +79,10 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     steps when > 0). ``init``: a trained network (or its weights file) to start from, for
     the second stage that adds the least-squares head (``lsq_head``; its observation
     weights are the only new parameters, and the whole network trains). ``grooves``: the
-    share of generated pixels in a V-groove (``observation_batch``'s)."""
+    share of generated pixels in a V-groove (``observation_batch``'s). ``width``,
+    ``blocks``, ``hidden``: the network's size (:class:`PixelSetNet`)."""
     torch.manual_seed(seed)
-    net = PixelSetNet(width=width, blocks=blocks, lsq_head=lsq_head)
+    net = PixelSetNet(width=width, blocks=blocks, hidden=hidden, lsq_head=lsq_head)
     if init is not None:  # a second stage: start from a trained network's weights
         start = init if isinstance(init, PixelSetNet) else load_ps_net(init)
         try:
@@ -132,22 +133,24 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
 
 
 def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
-                         log: Callable[[str], None] | None = print
-                         ) -> tuple[PixelSetNet, dict]:
+                         log: Callable[[str], None] | None = print,
+                         size: dict[str, int] | None = None) -> tuple[PixelSetNet, dict]:
     """The two stages of :mod:`lambertian.learn.ps_net_recipe` (with the step counts, batch
-    and seed given; stage two uses ``seed + 1``): the network and its training record."""
+    and seed given; stage two uses ``seed + 1``): the network and its training record.
+    ``size``: other ``width`` / ``blocks`` / ``hidden`` than the recipe's (experiments)."""
     from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
 
     t0 = time.perf_counter()
     kw = {k: v for k, v in RECIPE.items() if k not in ("steps", "batch", "seed")}
+    kw.update(size or {})
     net = train_ps_net(steps=steps, batch=batch, seed=seed, **kw, log=log, every=500)
     info = {"steps": steps, "batch": batch, "seed": seed, **kw, "lsq_steps": lsq_steps}
     if lsq_steps > 0:
         if log is not None:
             log("second stage: the least-squares head")
         net = train_ps_net(steps=lsq_steps, batch=batch, seed=seed + 1, lr=LSQ_STAGE["lr"],
-                           width=kw["width"], blocks=kw["blocks"], grooves=kw["grooves"],
-                           lsq_head=True, init=net,
+                           grooves=kw["grooves"], lsq_head=True, init=net,
+                           **{k: kw[k] for k in ("width", "blocks", "hidden") if k in kw},
                            log=log, every=500)
         info["lsq_lr"] = LSQ_STAGE["lr"]
     info["seconds"] = round(time.perf_counter() - t0, 1)
