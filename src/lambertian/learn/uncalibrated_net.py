@@ -132,7 +132,7 @@ def _glossy_radiance(normals: torch.Tensor, light: torch.Tensor, albedo: torch.T
     half = F.normalize(light + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
     ndh = torch.einsum("bhwc,bkc->bkhw", normals, half).clamp(0.0, 1.0)
     ndv = normals[..., 2].clamp_min(1e-3)[:, None]
-    shin = torch.exp(uniform(b, math.log(5.0), math.log(300.0), g))[:, None, None, None]
+    shin = log_uniform(b, 5.0, 300.0, g)[:, None, None, None]
     phong = uniform(b, 0.1, 0.8, g)[:, None, None, None] * ndh ** shin * (ndl > 0)
     alpha = uniform(b, 0.05, 0.5, g)[:, None, None, None] ** 2
     d = alpha / (math.pi * (ndh ** 2 * (alpha - 1) + 1) ** 2)

@@ -234,14 +234,14 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
                     torch.rand(b, 1, generator=g), torch.zeros(b, 1))
     rad = (1 - w) * rad + w * second
     shadow = _horizon_shadow(n, l, g)
+    bounce = None
     if grooves > 0:  # drawn only when asked: other batches keep their random stream
         blocked, bounce, present = _groove(n, l, g)
         present &= torch.rand(b, generator=g) < grooves
         shadow = torch.where(present[:, None], blocked, shadow)
-        rad = torch.where(shadow, torch.zeros_like(rad), rad)
+    rad = torch.where(shadow, torch.zeros_like(rad), rad)
+    if bounce is not None:
         rad = rad + present[:, None] * ((1 - w) * albedo + w * albedo_second) * bounce
-    else:
-        rad = torch.where(shadow, torch.zeros_like(rad), rad)
     amb = torch.where(torch.rand(b, 1, generator=g) < AMBIENT_PROB,
                       uniform((b, 1), 0.0, AMBIENT_MAX, g), torch.zeros(b, 1))
     rad = rad + amb * rad.mean(1, keepdim=True)
