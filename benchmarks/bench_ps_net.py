@@ -1,4 +1,5 @@
-"""The learned photometric-stereo solver against least squares and robust, on the
+"""The learned photometric-stereo solver against least squares, robust and auto (the
+default: robust + net, or net alone on broad specular reflectance), on the
 selection data: generated pixels of every material family (a fixed 96-light rig, the
 lights of DiLiGenT ball), the real DiLiGenT crops in ../shared/data, and UW psm gray;
 plus the inference time of ``net`` on a 96-image DiLiGenT object, one thread, as a ratio
@@ -22,7 +23,7 @@ from lambertian.learn.ps_net_recipe import RECIPE
 from lambertian.ps import get_solver
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 
-METHODS = ("ls", "robust", "net")
+METHODS = ("ls", "robust", "net", "auto")
 GROOVES = RECIPE["grooves"]  # the training's share of pixels in V-grooves
 
 
@@ -35,7 +36,8 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(1)
     root = data_root()
-    kw = {"net": {"weights": args.weights, "rotations": args.rotations}}
+    kw = {"net": {"weights": args.weights, "rotations": args.rotations},
+          "auto": {"weights": args.weights}}
     print("| data | " + " | ".join(METHODS) + " |")
     print("|---|" + "---|" * len(METHODS))
     if root is not None:

@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "ground truth is present, metrics.json.")
     p.add_argument("dir", type=Path, metavar="DIR", help="capture folder")
     p.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
-                   help=f"solver (default: {DEFAULT_METHOD}: robust, or net where robust "
-                        "finds broad specular reflectance such as metals)")
+                   help=f"solver (default: {DEFAULT_METHOD}: robust's and net's normals "
+                        "summed, or net alone where robust finds broad specular "
+                        "reflectance such as metals)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: ./ps_out/<capture name>)")
     p.add_argument("--depth", action="store_true",

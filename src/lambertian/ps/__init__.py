@@ -16,11 +16,12 @@ from lambertian.core.lazy import lazy_exports
 from lambertian.ps.result import PSResult
 
 # The default of ``lambertian ps``, ``lambertian batch ps`` and lambertian.photometric_stereo:
-# robust, or the network where robust detects broad specular reflectance (experiments/ps_auto.py).
+# robust's and the network's normals summed, or the network alone where robust detects broad
+# specular reflectance (experiments/ps_auto.py).
 DEFAULT_METHOD = "auto"
 # The solver after lights were estimated rather than calibrated (``lambertian lights --ps``):
-# chosen on DiLiGenT ball / bear / reading with the uncalibrated estimator's lights (robust
-# there; auto answers as robust on them and as the network on broad specular reflectance).
+# chosen on DiLiGenT ball / bear / reading with the uncalibrated estimator's lights (auto, the
+# sum of robust and the network there, has the lowest mean; benchmarks/bench_ps_net.py).
 ESTIMATED_LIGHTS_METHOD = "auto"
 # method name -> (module, function) of its solver
 _SOLVERS = {
@@ -30,7 +31,8 @@ _SOLVERS = {
     "shadow_aware": ("lambertian.ps.shadow_aware", "shadow_aware"),
     # the learned per-pixel set network (trained on generated pixels of many reflectances)
     "net": ("lambertian.ps.net", "net"),
-    # robust, or net where robust's own check finds broad, non-sparse specular reflectance
+    # robust + net (normals summed), or net alone where robust's own check finds broad,
+    # non-sparse specular reflectance
     "auto": ("lambertian.ps.auto", "auto"),
 }
 METHODS = tuple(_SOLVERS)

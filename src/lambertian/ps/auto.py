@@ -1,5 +1,5 @@
-"""The default solver: robust where its assumptions hold, the learned solver where robust's
-own check says they do not.
+"""The default solver: robust and the learned solver together, or the learned solver
+alone where robust's own check says robust's assumptions fail.
 
 :func:`lambertian.ps.robust.robust` trims each pixel's darkest and brightest observations
 (order-statistics methods; Ikehata et al. 2012, Wu et al. 2010). That assumes shadows and
@@ -9,16 +9,24 @@ band; when the median share exceeds ``BROAD_SPECULAR_SHARE`` the reflectance is 
 non-sparse (metals, metallic paints with a wide lobe), trimming would chase the lobe, and
 robust falls back to least squares (never worse than it, but still 16-22 degrees off on
 generated metals). ``auto`` answers those captures with :func:`lambertian.ps.net.net`
-instead, the per-pixel set network trained on generated GGX / Cook-Torrance metals and
+alone, the per-pixel set network trained on generated GGX / Cook-Torrance metals and
 paints among other reflectances (Ikehata 2018, Logothetis et al. 2021 train the same
-way), and every other capture with robust, unchanged.
+way).
 
-Chosen on the selection data only (``python experiments/ps_auto.py``): generated metals
-and coloured metals go from 16-22 degrees (robust's least-squares fallback) to 2-4 with
-the network; DiLiGenT ball / bear / reading and UW psm never trigger the switch, so their
-answers are robust's. The network everywhere was measured too: better on every generated
-family and on bear and psm gray, worse on reading (12.6 against 10.9) and ball (2.18
-against 2.08), so it is not the default outside the case robust itself flags.
+Every other capture (with at least ``MIN_LIGHTS`` lights) gets both solvers and the
+normalised sum of their unit normals, equal weights and nothing fitted. The two fail in
+different places: on DiLiGenT reading, robust is 12.0 degrees off where the surface faces
+the camera (broad highlights are the majority of those observations, so trimming cannot
+reject them) and the network 4.2; on the folds 56-73 degrees from the view, robust 13.2
+and the network 20.2. Where both are right the sum is too; where one is far off it
+halves that error. Albedo is refitted per channel to the summed normal on robust's inlier
+observations. Fewer lights than the network takes: robust alone.
+
+Chosen on the selection data only (``python experiments/ps_auto.py``, table in
+docs/learned-ps.md): against robust (the previous default) the sum is better on every
+generated family (robust's trimming does not hold beyond the objects it was tuned on) and
+on ball, bear and psm gray, and level on reading; against the network alone it is better
+on ball, reading and psm gray and worse on the generated families, where robust drags it.
 """
 
 from __future__ import annotations
@@ -27,11 +35,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from lambertian.ps.inputs import check_inputs
-from lambertian.ps.net import MIN_LIGHTS, net
+from lambertian.ps.least_squares import albedo_from_normals, pixel_chunks
+from lambertian.ps.net import MIN_LIGHTS, net, net_image_check
 from lambertian.ps.result import PSResult
 from lambertian.ps.robust import image_check_sample, robust, robust_image_check
+
+# What auto runs: the network alone, both solvers' normals summed, or robust alone.
+NET, BOTH, ROBUST = "net", "robust+net", "robust"
 
 
 def decide(sample: np.ndarray, lights: np.ndarray) -> tuple[str, dict[str, np.ndarray]]:
@@ -45,26 +58,41 @@ def decide(sample: np.ndarray, lights: np.ndarray) -> tuple[str, dict[str, np.nd
 
     Returns
     -------
-    ``("net" | "robust", kept)`` with ``kept`` robust's image check (its ``kept_images``);
-    ``"net"`` when robust finds broad specular reflectance and there are enough lights
-    for the network.
+    ``(solver, kept)``: ``solver`` is ``"net"`` when robust finds broad specular
+    reflectance and there are enough lights for the network, ``"robust+net"`` otherwise
+    with enough lights, else ``"robust"``; ``kept`` is robust's image check (its
+    ``kept_images``) with, when the network runs, the network's own under ``"net"``.
     """
     kept = robust_image_check(sample, lights)
-    return _solver(kept, len(lights)), kept
+    solver = _solver(kept, len(lights))
+    if solver != ROBUST:
+        kept["net"] = net_image_check(sample, lights)
+    return solver, kept
 
 
 def _solver(kept: dict[str, np.ndarray], k: int) -> str:
-    """The rule: the network where robust's check found broad specular reflectance and
-    there are lights enough for it, else robust."""
-    return "net" if bool(kept.get("broad_specular", False)) and k >= MIN_LIGHTS else "robust"
+    """The rule: the network alone where robust's check found broad specular reflectance,
+    both where there are lights enough for the network, else robust."""
+    if k < MIN_LIGHTS:
+        return ROBUST
+    return NET if bool(kept.get("broad_specular", False)) else BOTH
+
+
+def summed_normals(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(..., 3) the normalised sum of two fields of unit normals; ``a`` where they are
+    opposite (the sum has no direction) and zeros where both are zero."""
+    s = a + b
+    norm = np.linalg.norm(s, axis=-1, keepdims=True)
+    return np.where(norm > 1e-6, s / np.maximum(norm, 1e-6), a).astype(np.float32)
 
 
 def auto(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, *,
          source: str = "images", progress: bool = False,
          kept_images: dict[str, np.ndarray] | None = None,
          weights: str | Path | None = None) -> PSResult:
-    """Robust photometric stereo, or the learned solver where robust detects broad,
-    non-sparse specular reflectance (see the module docstring).
+    """Robust photometric stereo and the learned solver together, or the learned solver
+    alone where robust detects broad, non-sparse specular reflectance (see the module
+    docstring).
 
     Parameters
     ----------
@@ -73,14 +101,15 @@ def auto(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
     mask : (H, W) bool pixels to solve (all when None).
     source : name used in error messages.
     progress : show a progress bar.
-    kept_images : robust's image check computed beforehand on the whole capture (as
-        :func:`decide` returns it), for solving a capture in parts with one decision.
+    kept_images : the image checks computed beforehand on the whole capture (as
+        :func:`decide` returns them), for solving a capture in parts with one decision.
     weights : the network's weights file (default: the shipped one).
 
     Returns
     -------
-    The chosen solver's PSResult; its info says ``method: auto``, which solver answered
-    (``solver``) and why (``broad_specular``).
+    PSResult: (H, W, 3) unit normals, project frame; (H, W, C) albedo; robust's (H, W, K)
+    inliers when robust ran. Its info says ``method: auto``, which solver answered
+    (``solver``: ``net``, ``robust+net`` or ``robust``) and why (``broad_specular``).
     """
     t0 = time.perf_counter()
     img, L, m = check_inputs(images, lights, mask, source)
@@ -90,15 +119,43 @@ def auto(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
         solver, kept_images = decide(sample, L)
     else:
         solver = _solver(kept_images, k)
-    # the checked stack: the solver's own checks then neither copy nor convert it again
-    if solver == "net":
-        res = net(img, L, m, source=source, progress=progress, weights=weights)
+    # the checked stack: the solvers' own checks then neither copy nor convert it again
+    if solver == NET:
+        res = net(img, L, m, source=source, progress=progress, weights=weights,
+                  kept_images=kept_images.get("net"))
     else:
         res = robust(img, L, m, source=source, progress=progress, kept_images=kept_images)
+    if solver == BOTH:
+        learned = net(img, L, m, source=source, progress=progress, weights=weights,
+                      kept_images=kept_images.get("net"))
+        res.normals = summed_normals(res.normals, learned.normals)
+        res.albedo = _refit_albedo(img, L, m, res.normals, res.inliers)
+        res.info["dropped_images"] = {"robust": res.info["dropped_images"],
+                                      "net": learned.info["dropped_images"]}
     broad = bool(kept_images.get("broad_specular", False))
     res.info.update(method="auto", solver=solver, broad_specular=broad,
                     seconds=time.perf_counter() - t0)
-    if solver == "net":
+    if solver == NET:
         res.info["note"] = ("broad, non-sparse specular reflectance detected: the learned "
-                            "solver instead of robust's least-squares fallback")
+                            "solver alone instead of robust's least-squares fallback")
     return res
+
+
+def _refit_albedo(img: np.ndarray, L: np.ndarray, m: np.ndarray, normals: np.ndarray,
+                  inliers: np.ndarray) -> np.ndarray:
+    """(H, W, C) per-channel albedo fitted to ``normals`` on the ``inliers`` observations
+    (robust's: the shadows and highlights it rejected stay out of the fit)."""
+    k, h, w, c = img.shape
+    idx = np.flatnonzero(m.ravel())
+    obs_all = img.reshape(k, -1, c)
+    n_all, inl_all = normals.reshape(-1, 3), inliers.reshape(-1, k)
+    Lt = torch.from_numpy(L).double()
+    out = np.zeros((h * w, c), np.float32)
+    for sl in pixel_chunks(idx.size, 16384):
+        pix = idx[sl]
+        obs = torch.from_numpy(np.ascontiguousarray(obs_all[:, pix].transpose(1, 0, 2),
+                                                    dtype=np.float64))
+        n = torch.from_numpy(n_all[pix]).double()
+        out[pix] = albedo_from_normals(obs, (n @ Lt.T).clamp_min(0.0),
+                                       torch.from_numpy(inl_all[pix]).double()).numpy()
+    return out.reshape(h, w, c)

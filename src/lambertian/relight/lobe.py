@@ -222,7 +222,7 @@ def fit_lobe(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = N
     lights : (K, 3) light directions, project frame (normalised here; coplanar sets are
         an InputError).
     mask : (H, W) bool pixels to fit (all when None).
-    method : photometric-stereo solver for the normals (``ls`` or ``robust``), ignored
+    method : photometric-stereo solver for the normals (one of ``lambertian.ps.METHODS``), ignored
         when ``normals`` is given.
     normals : optional (H, W, 3) unit normals to use instead of solving for them.
     valid : optional (K, H, W) bool, the observations the lobe fit may use; pass

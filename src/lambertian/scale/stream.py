@@ -163,14 +163,12 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
         kwargs = {}
         solved_by = method
         if method == "auto":  # decided once, on the sample, as the in-memory auto does
-            solved_by, kept = decide(sample, L)
-            if solved_by == "robust":
-                kwargs["kept_images"] = kept
-        if sample is not None and solved_by != "ls" and not kwargs:
-            kwargs["kept_images"] = (robust_image_check(sample, L) if solved_by == "robust"
+            solved_by, kwargs["kept_images"] = decide(sample, L)
+        elif method != "ls":
+            kwargs["kept_images"] = (robust_image_check(sample, L) if method == "robust"
                                      else net_image_check(sample, L))
         del sample
-        solver = get_solver(solved_by)
+        solver = get_solver(method)
         rows = band_rows(len(files), w, c, band_bytes)
         bands = range(0, h, rows)
         with NpyBandWriter(out / "normals.npy", (h, w, 3)) as nw, \
