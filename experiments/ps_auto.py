@@ -3,7 +3,8 @@ learned solver and ``auto`` (robust's and the network's normals summed, or the n
 alone where robust's own check finds broad specular reflectance) on the selection data:
 generated pixels of every material family and of coloured metals and a metallic paint
 (the cases of ``experiments/robust_broad_specular.py``, on DiLiGenT ball's 96 lights),
-DiLiGenT ball / bear / reading and UW psm gray. Mean angular error in degrees; ``solver`` is what auto ran.
+DiLiGenT ball / bear / reading and UW psm gray. Mean angular error in degrees; ``solver``
+is what auto ran.
 
     python experiments/ps_auto.py [--pixels N]
 

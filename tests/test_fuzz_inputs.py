@@ -744,3 +744,97 @@ def test_lights_answers_or_refuses_naming_the_file(world, kind, k):
     else:
         assert_refused(rc, lines, "lights", culprit)
         assert snapshot(out) == before_out
+
+
+# ------------------------------------------- found by probing the commands (2026-12-05)
+
+def test_jpeg_damaged_inside_is_refused_though_it_ends_with_its_marker(tmp_path, capfd):
+    # libjpeg decodes a JPEG cut short as flat grey rows with only a message of its own on
+    # stderr; an end marker appended after the cut fooled the end check.
+    img = (np.add.outer(np.arange(64), np.arange(64)) * 2).astype(np.uint8)
+    ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    good = tmp_path / "good.jpg"
+    good.write_bytes(data.tobytes())
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(data.tobytes()[: data.size // 2] + b"\xff\xd9")
+    assert read_image(good)[0].shape == (64, 64, 1)
+    capfd.readouterr()
+    with pytest.raises(InputError, match="damaged image data") as err:
+        read_image(bad)
+    assert str(bad) in str(err.value)
+    assert capfd.readouterr().err == ""  # the decoder's own line is in the error, not loose
+
+
+def test_a_file_name_that_is_not_utf8_is_read(world, tmp_path):
+    import os
+
+    src = world["good"] / world["names"][0]
+    odd = tmp_path / os.fsdecode(b"a\xe9.png")  # crashed OpenCV's path handling
+    shutil.copy(src, odd)
+    np.testing.assert_array_equal(read_image(odd)[0], read_image(src)[0])
+
+
+def test_light_json_values_are_checked_and_its_file_names_order_the_lights(world):
+    from lambertian.core.light import LightSet
+    from lambertian.io.light_json import write_light_json
+
+    synth, good = world["synth"], world["good"]
+    names = world["names"]
+    lights = LightSet(synth.lights, synth.intensities.mean(axis=1), names=names)
+    path = fresh(world, "lights").with_suffix(".json")
+    write_light_json(path, lights)
+    ref = fresh(world, "out")
+    assert run(["ps", str(good), "--method", "ls", "--lights", str(path), "--out", str(ref)]
+               )[0] == 0
+    rows = json.loads(path.read_text())
+    swapped = [rows[1], rows[0], *rows[2:]]  # listed out of order, each naming its image
+    path.write_text(json.dumps(swapped))
+    out = fresh(world, "out")
+    assert run(["ps", str(good), "--method", "ls", "--lights", str(path), "--out", str(out)]
+               )[0] == 0
+    np.testing.assert_array_equal(np.load(out / "normals.npy"), np.load(ref / "normals.npy"))
+    for change in ({"intensity": -1.0}, {"direction": [0.0, 0.0, 0.0]},
+                   {"direction": [0.0, 1.0]}, {"file": "elsewhere.png"}):
+        path.write_text(json.dumps([{**rows[0], **change}, *rows[1:]]))
+        rc, lines = run(["ps", str(good), "--lights", str(path), "--out", str(fresh(world, "o"))])
+        assert_refused(rc, lines, "ps", path)
+    path.write_text(json.dumps([{k: v for k, v in rows[0].items() if k != "direction"},
+                                *rows[1:]]))
+    assert_refused(*run(["ps", str(good), "--lights", str(path)]), "ps", path)
+
+
+def test_unexpected_errors_and_usage_errors_are_one_line(world, monkeypatch):
+    from lambertian.cli import ps as ps_cli
+
+    rc, lines = run(["ps", str(world["good"]), "--gamma", "abc"])
+    assert rc == 2 and len(lines) == 1 and "--gamma" in lines[0], lines
+    rc, lines = run(["ps", str(world["good"]), "--threads", "100000"])
+    assert_refused(rc, lines, "ps", "--threads")
+
+    def broken(args):
+        raise ValueError("something\nnobody foresaw")
+
+    monkeypatch.setattr(ps_cli, "run", broken)
+    rc, lines = run(["ps", str(world["good"]), "--out", str(fresh(world, "out"))])
+    assert rc == 2 and len(lines) == 1 and "unexpected ValueError" in lines[0], lines
+
+
+def test_integration_refuses_normals_facing_away_and_tilts_a_few_edge_on(world, tmp_path):
+    n = np.load(world["root"] / "normals.npy").astype(np.float64)
+    m = np.linalg.norm(n, axis=-1) > 0
+    away = n * np.array([1.0, 1.0, -1.0])  # z flipped
+    np.save(tmp_path / "away.npy", away)
+    assert_refused(*run(["integrate", str(tmp_path / "away.npy"), "--out",
+                         str(tmp_path / "o1")]), "integrate", tmp_path / "away.npy")
+    edge = n.copy()  # a tenth of the pixels edge-on: singular before they were tilted
+    rows = np.flatnonzero(m.ravel())[::10]
+    flat = edge.reshape(-1, 3)
+    flat[rows, 2] = 0.0
+    flat[rows, :2] /= np.maximum(np.linalg.norm(flat[rows, :2], axis=1, keepdims=True), 1e-9)
+    flat[rows[np.linalg.norm(flat[rows], axis=1) < 0.5]] = [1.0, 0.0, 0.0]
+    np.save(tmp_path / "edge.npy", edge)
+    for method in ("poisson", "bilateral"):
+        rc, lines = run(["integrate", str(tmp_path / "edge.npy"), "--method", method,
+                         "--out", str(tmp_path / method)])
+        assert rc == 0, lines
+        assert np.isfinite(np.load(tmp_path / method / "depth.npy")[m]).all()

@@ -366,10 +366,10 @@ def test_bad_16bit_decoded_as_8bit(tmp_path, monkeypatch):
     _write_png16(p, np.full((3, 3, 3), 1000, np.uint16))
 
     # A decoder that drops to 8 bits, as Pillow and imageio do for 16-bit RGB PNG.
-    def lossy_imread(path, flags):
+    def lossy_imdecode(data, flags):
         return np.full((3, 3, 3), 4, np.uint8)
 
-    monkeypatch.setattr("lambertian.io.images.cv2.imread", lossy_imread)
+    monkeypatch.setattr("lambertian.io.images.cv2.imdecode", lossy_imdecode)
     with pytest.raises(InputError, match=r"deep\.png: .*16-bit.*decoded as 8-bit, refusing"):
         read_image(p)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.core.light import DirectionalLight
+from lambertian.io.checks import check_shading
 
 if TYPE_CHECKING:  # torch loads with the fit, not with the import
     from lambertian.render.mesh import Mesh
@@ -75,7 +76,7 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
                    smooth: bool = False, shadows: bool = True, steps: int = 150,
                    progress: Progress | None = None, mask_source: str = "mask",
                    supersample: int = 4, visibility: str = "rays",
-                   drop_back_facing: bool = True) -> MeshFit:
+                   drop_back_facing: bool = True, photo_source: str = "photo") -> MeshFit:
     """Fit ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) of ``mesh`` to a masked photo.
 
     Parameters
@@ -91,7 +92,8 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     shadows : model the mesh's cast shadows and sky occlusion (``visibility``).
     steps : pose iterations.
     progress : called as ``progress(stage, step, loss)`` while fitting.
-    mask_source : the mask's name for error messages (its file).
+    mask_source, photo_source : the mask's and the photo's names for error messages
+        (their files).
     supersample, visibility, drop_back_facing : the model of the photo's pixels, as in
         :func:`fit_scene_light` (pixel areas, exact rays, backs of faces left out).
 
@@ -136,6 +138,8 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
             use = use & ~_unreliable(mesh, fcam, frags, ss)
         if int(use.sum()) < 10:
             raise InputError(mask_source, "the mesh at this pose covers fewer than 10 mask pixels")
+        # a black, flat or saturated photo there says nothing about the light
+        check_shading(img_t.numpy(), use.numpy(), source=photo_source)
         use = _thin(use, MAX_FIT_PIXELS)
         normals = pixel_normals(mesh, fcam, frags, smooth=smooth).detach()
         return _framed_light_fit(mesh, fcam, frags, normals, img_t, use, init, shadows=shadows,
@@ -405,7 +409,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                     smooth: bool = False, shadows: bool = True, steps: int = 150,
                     each_alone: bool = True, progress: Progress | None = None,
                     nonneg: bool = True, min_grey: float = 0.0, supersample: int = 4,
-                    visibility: str = "rays", drop_back_facing: bool = True) -> SceneFit:
+                    visibility: str = "rays", drop_back_facing: bool = True,
+                    photo_source: str = "photo") -> SceneFit:
     """Fit one ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) to several known objects.
 
     The objects are rendered together (:mod:`lambertian.fit.scene`), so they occlude each
@@ -446,6 +451,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     drop_back_facing : leave out of the light fits the pixels where any sample sees the
         back of a face (its geometric normal pointing away from the camera): one-sided and
         two-sided renderers, and twin faces, disagree there (see ``docs/scenes.md``).
+    photo_source : the photo's name for error messages (its file).
 
     Returns
     -------
@@ -512,6 +518,8 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
                                          "pixels of the window")
             use.append(_thin(u, MAX_FIT_PIXELS))
         fit_px = torch.stack(use).any(0)
+        # a black, flat or saturated photo there says nothing about the light
+        check_shading(img_t.numpy(), fit_px.numpy(), source=photo_source)
         normals = pixel_normals(merged, fcam, frags, smooth=smooth).detach()
         # the whole scene casts shadows and occludes the sky
         joint, vis = _framed_light_fit(merged, fcam, frags, normals, img_t, fit_px, init,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -47,4 +48,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(rows)} captures: {sum(r['status'] == 'done' for r in rows)} done, "
           f"{sum(r['status'] == 'skipped' for r in rows)} skipped, {failed} failed; "
           f"summary in {args.out}/summary.md")
-    return 1 if failed else 0
+    for r in rows:  # each capture's bad input: one line on stderr, as the other commands
+        if r["status"] == "failed":
+            print(f"lambertian batch ps: error: {r['error']}", file=sys.stderr)
+    return 2 if failed else 0

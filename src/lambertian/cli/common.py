@@ -6,16 +6,20 @@ from lambertian.io.json_file import write_json
 
 __all__ = ["add_encoding_options", "encoding_of", "set_threads", "write_json"]
 
+# Most threads --threads takes: far above any machine's cores, far below what crashes.
+MAX_THREADS = 1024
+
 
 def set_threads(n: int | None) -> None:
     """Set torch's intra-op threads deliberately (1 is often fastest for small work).
 
     None leaves torch's default; anything below 1 is refused (torch would raise a
-    traceback for 0 or a negative count)."""
-    if n is not None and n < 1:
+    traceback for 0 or a negative count), and so is more than ``MAX_THREADS`` (the
+    process crashes when it cannot start that many)."""
+    if n is not None and not 1 <= n <= MAX_THREADS:
         from lambertian.core.errors import InputError
 
-        raise InputError("--threads", f"must be at least 1, got {n}")
+        raise InputError("--threads", f"must be between 1 and {MAX_THREADS}, got {n}")
     if n:
         import torch
 

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     res = fit_mesh_light(args.mesh, photo, mask, read_camera(args.camera), R, t,
                          crop=args.crop, fit_pose=args.fit_pose, smooth=args.smooth,
                          shadows=not args.no_shadows, steps=args.steps, progress=progress,
-                         mask_source=args.mask)
+                         mask_source=args.mask, photo_source=str(args.image))
     with output_folder(final, inputs) as out:  # the three files appear together
         write_json(out / "fit.json", _summary(res))
         save_overlay(out / "overlay.png", res.photo, res.frames[-1], res.render_mask)
@@ -119,7 +119,8 @@ def run_scene(args: argparse.Namespace) -> int:
 
     res = fit_scene_light(objects, photo, read_camera(args.camera), mask=mask, crop=args.crop,
                           fit_pose=args.fit_pose, smooth=args.smooth,
-                          shadows=not args.no_shadows, steps=args.steps, progress=progress)
+                          shadows=not args.no_shadows, steps=args.steps, progress=progress,
+                          photo_source=str(args.image))
     with output_folder(final, inputs) as out:  # the three files appear together
         write_json(out / "fit.json", scene_fit_json(res))
         save_overlay(out / "overlay.png", res.photo, res.frames[-1], res.render_mask)

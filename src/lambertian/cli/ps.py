@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -114,6 +115,8 @@ def _too_large_for_memory(args: argparse.Namespace) -> bool:
 def with_lights(cap, path: Path):
     """The capture with the lights (and intensities) of a light file; images whose light
     is unknown (null) are left out."""
+    from dataclasses import replace
+
     import numpy as np
 
     from lambertian.core.errors import InputError
@@ -123,7 +126,26 @@ def with_lights(cap, path: Path):
     lights = read_light_json(path)
     if not isinstance(lights, LightSet) or len(lights) != cap.num_images:
         raise InputError(path, f"needs one light per image ({cap.num_images}), in their order")
+    if lights.names is not None:  # each light names its image: they must be this capture's
+        names = [Path(n).name for n in lights.names]
+        files = [Path(f).name for f in cap.files]
+        if names != files:
+            if sorted(names) != sorted(files):
+                extra = next(n for n in names if n not in files or names.count(n) > 1)
+                raise InputError(path, f"its light for {extra!r} matches no image of "
+                                       f"{cap.name} (or names one twice)")
+            order = [names.index(f) for f in files]  # the images' order
+            unc = lights.uncertainty_deg
+            lights = replace(lights, directions=lights.directions[order],
+                             intensities=lights.intensities[order],
+                             ambient=lights.ambient[order],
+                             uncertainty_deg=None if unc is None else unc[order],
+                             names=[lights.names[i] for i in order])
     keep = np.flatnonzero(lights.known)
+    if len(keep) < len(lights):
+        left = [cap.files[i] for i in np.flatnonzero(~lights.known)]
+        print(f"warning: {path}: no light for {len(left)} image(s) (null), left out: "
+              f"{', '.join(left[:5])}{' ...' if len(left) > 5 else ''}", file=sys.stderr)
     cap = cap.select(keep)
     cap.lights = lights.directions[keep]
     cap.intensities = np.repeat(lights.intensities[keep, None], cap.images.shape[-1], axis=1)

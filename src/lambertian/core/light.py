@@ -28,9 +28,16 @@ import numpy as np
 LIGHT_KEYS = ("direction", "intensity", "ambient", "uncertainty_deg")
 
 
+def _length(d: np.ndarray) -> np.ndarray:
+    """(..., 1) lengths of (..., 3) vectors, scaled by the largest component first (the
+    squares of very long vectors would overflow)."""
+    big = np.abs(d).max(axis=-1, keepdims=True)
+    return big * np.linalg.norm(d / np.where(big > 0, big, 1.0), axis=-1, keepdims=True)
+
+
 def _unit(d: Any) -> np.ndarray:
     v = np.asarray(d, dtype=np.float64).reshape(3)
-    norm = np.linalg.norm(v)
+    norm = float(_length(v)[0])
     if not np.isfinite(norm) or norm == 0:
         raise ValueError(f"light direction {v.tolist()} has no direction")
     # a unit vector read back from a file stays bit for bit what was written
@@ -136,8 +143,8 @@ class LightSet:
         d = np.asarray(self.directions, dtype=np.float64)
         if d.ndim != 2 or d.shape[1] != 3:
             raise ValueError(f"light directions must be K x 3, got {d.shape}")
-        norm = np.linalg.norm(d, axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
+            norm = _length(d)
             unit = np.where(np.abs(norm - 1.0) < 1e-12, d, d / norm)  # see _unit
             self.directions = np.where(norm > 0, unit, np.nan)
         k = len(d)

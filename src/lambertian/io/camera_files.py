@@ -19,6 +19,7 @@ References: IEC 61966-2-1:1999 (sRGB); JEITA CP-3451 (Exif 2.3, tag 0x0112); Lib
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,8 +106,10 @@ def exif_orientation(path: str | os.PathLike[str]) -> int:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(p) as im:
-            o = int(im.getexif().get(0x0112, 1))
+        with warnings.catch_warnings():  # a damaged EXIF block: the decoder says more
+            warnings.simplefilter("ignore")
+            with Image.open(p) as im:
+                o = int(im.getexif().get(0x0112, 1))
     except (OSError, UnidentifiedImageError, ValueError):
         return 1  # the decoder will name what is wrong with the file
     return o if 1 <= o <= 8 else 1

@@ -238,7 +238,9 @@ def check_lights(lights: np.ndarray, num_images: int, source: PathLike | None, *
     if not np.isfinite(L).all():
         r = int(np.flatnonzero(~np.isfinite(L).all(axis=1))[0])
         raise InputError(source, f"light {r + 1} is non-finite (holds NaN or infinite values)")
-    norms = np.linalg.norm(L, axis=1)
+    # scaled by the largest component first: the squares of very long vectors overflow
+    big = np.abs(L).max(axis=1)
+    norms = big * np.linalg.norm(L / np.where(big > 0, big, 1.0)[:, None], axis=1)
     if (norms < 1e-12).any():
         r = int(np.flatnonzero(norms < 1e-12)[0])
         raise InputError(source, f"light {r + 1} is a zero-length vector")
@@ -475,6 +477,11 @@ def check_normal_map(normals: np.ndarray, mask: np.ndarray | None = None, *,
                      "and were left out")
     out = np.zeros_like(n)
     out[m] = n[m] / np.linalg.norm(n[m], axis=-1, keepdims=True)
+    away = out[m][:, 2] <= 0
+    if away.mean() > 0.5:  # a few at the silhouette are noise; most is a wrong frame
+        raise InputError(source, f"{int(away.sum())} of {int(m.sum())} normals face away from "
+                                 "the camera or are edge-on (z <= 0; the project frame has z "
+                                 "toward the camera): is the z axis flipped?")
     return out, m, notes
 
 

@@ -68,6 +68,9 @@ def read_cmu_face(path: str | os.PathLike[str],
     check_images_finite(images, files)
     k, h, w, c = images.shape
     raw = load_npy(src, "light array")
+    if np.iscomplexobj(raw) or not np.issubdtype(np.asarray(raw).dtype, np.number):
+        raise InputError(src, f"light vectors must be real numbers, not {raw.dtype}")
+    check_lights(raw, k, src, face_camera=False)  # the shape first: the frame change needs it
     lights, norms = check_lights(opencv_to_project(np.asarray(raw, np.float64)), k, src)
     inten = norms if light_norm_is_intensity else np.ones(k)
     meta = {"layout": "cmu_face", "source_norms": norms,

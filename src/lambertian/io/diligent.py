@@ -59,11 +59,16 @@ def read_normals_mat(path: Path, shape: tuple[int, int]) -> np.ndarray:
         raise InputError(path, f"cannot read the MATLAB file: {exc}") from exc
     if "Normal_gt" not in mat:
         raise InputError(path, "has no Normal_gt variable")
-    n = np.asarray(mat["Normal_gt"], dtype=np.float64)
+    raw = np.asarray(mat["Normal_gt"])
+    if not np.issubdtype(raw.dtype, np.number) or np.iscomplexobj(raw):
+        raise InputError(path, f"Normal_gt is not a real numeric array ({raw.dtype})")
+    n = raw.astype(np.float64)
     if n.shape != (*shape, 3):
         raise InputError(path, f"normals are {n.shape}, images are {shape[0]}x{shape[1]}")
     if not np.isfinite(n).all():
         raise InputError(path, "normals hold NaN or infinite values")
+    if not n.any():
+        raise InputError(path, "every ground-truth normal is zero")
     return n
 
 

@@ -12,6 +12,10 @@ the file *declares* in its header is read here and compared with what was decode
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -203,6 +207,38 @@ def check_complete(path: PathLike, kind: str | None = None) -> None:
                                f"its {'IEND chunk' if kind == 'png' else 'end-of-image marker'}")
 
 
+# What libjpeg and libpng print on stderr when the data inside a complete-looking file is
+# damaged: libjpeg still returns an image (the damaged rows flat grey or smeared), so its
+# message is the only sign. Benign notes (e.g. libpng's "known incorrect sRGB profile")
+# match none of these.
+_DAMAGE_MESSAGES = ("corrupt jpeg data", "premature end", "libpng error", "bogus", "crc error")
+_STDERR_LOCK = threading.Lock()
+
+
+@contextmanager
+def _decoder_messages():
+    """Collect what C decoders print on the process's stderr (file descriptor 2) inside the
+    block into the yielded list, so that it neither reaches the user as a stray line nor
+    goes unread; nothing is collected where descriptor 2 cannot be duplicated."""
+    out: list[str] = []
+    with _STDERR_LOCK:  # one redirection at a time: threads reading images must not nest
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            yield out
+            return
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                yield out
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                tmp.seek(0)
+                out.append(tmp.read().decode("utf-8", "replace"))
+
+
 def _decode(path: Path) -> tuple[np.ndarray, bool]:
     """Raw decoded array and whether it is already in RGB order. The decoder follows the
     content (:func:`sniff_format`); only a file with no signature is taken for TGA by
@@ -213,7 +249,14 @@ def _decode(path: Path) -> tuple[np.ndarray, bool]:
         return _decode_exr(path), True
     if kind is None and path.suffix.lower() == ".tga":
         return _decode_tga(path), True
-    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    # From the bytes, not cv2.imread(path): OpenCV's path handling crashes the process on
+    # a file name that is not valid UTF-8.
+    data = np.fromfile(path, np.uint8)
+    with _decoder_messages() as said:
+        arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    message = " ".join(" ".join(said).split())
+    if any(m in message.lower() for m in _DAMAGE_MESSAGES):
+        raise InputError(path, f"damaged image data: the decoder says \"{message[:160]}\"")
     if arr is None:
         raise InputError(path, "cannot decode the image (corrupt or unsupported format)")
     return arr, False

@@ -10,6 +10,7 @@ found. Project frame (x right, y up, z toward the camera, toward the light).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,48 @@ def read_light_json(path: str | Path) -> DirectionalLight | LightSet:
         raise InputError(path, f"cannot read ({err.strerror or err})") from None
     except ValueError as err:
         raise InputError(path, f"not JSON ({err})") from None
+    except RecursionError:
+        raise InputError(path, "not a light file (nested too deeply)") from None
     try:
         if isinstance(obj, dict):
+            _check_row(path, obj, None)
             return DirectionalLight.from_dict(obj)
         if isinstance(obj, list) and all(isinstance(r, dict) for r in obj):
+            for i, row in enumerate(obj):
+                _check_row(path, row, i)
             return LightSet.from_rows(obj)
+    except InputError:
+        raise
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(path, f"not a light file ({err})") from None
     raise InputError(path, "not a light file (expected an object or a list of objects)")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_row(path: Path, row: dict[str, Any], i: int | None) -> None:
+    """One light's values, checked as the text light files are: a direction of three
+    finite numbers and non-zero length (``null`` only in a set, for a light that was not
+    found), a finite positive intensity and a finite ambient term."""
+    who = "the light" if i is None else f"light {i}"
+    if "direction" not in row:
+        raise InputError(path, f"not a light file: {who} has no \"direction\"" + (
+            "" if i is None else " (null for a light that was not found)"))
+    d = row["direction"]
+    if d is None and i is not None:
+        return  # unknown: its intensity and ambient are unknown too
+    if not (isinstance(d, list) and len(d) == 3 and all(_number(x) for x in d)):
+        raise InputError(path, f"not a light file: {who}'s direction is not three finite "
+                               f"numbers: {d!r}")
+    if math.hypot(*d) == 0 or not math.isfinite(math.hypot(*d)):
+        raise InputError(path, f"not a light file: {who}'s direction {d} has no length")
+    e = row.get("intensity", 1.0)
+    if not (_number(e) and e > 0):
+        raise InputError(path, f"not a light file: {who}'s intensity {e!r} is not a finite "
+                               "positive number")
+    a = row.get("ambient", 0.0)
+    if not _number(a):
+        raise InputError(path, f"not a light file: {who}'s ambient {a!r} is not a finite "
+                               "number")

@@ -30,8 +30,18 @@ def _imwrite(path: Path, img: np.ndarray) -> None:
     """Write an (H, W) or (H, W, 3) RGB integer image with OpenCV (which wants BGR)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     out = img[..., ::-1] if img.ndim == 3 else img
-    if not cv2.imwrite(str(path), np.ascontiguousarray(out)):
-        raise InputError(path, "cannot write the image (unsupported extension or no access)")
+    # Encoded in memory, then written: OpenCV's own path handling crashes the process on a
+    # file name that is not valid UTF-8.
+    try:
+        ok, data = cv2.imencode(path.suffix, np.ascontiguousarray(out))
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise InputError(path, "cannot write the image (unsupported extension)")
+    try:
+        data.tofile(path)
+    except OSError as exc:
+        raise InputError(path, f"cannot write the image: {exc.strerror or exc}") from exc
 
 
 def _quantise(x: np.ndarray, bits: int, source: PathLike) -> np.ndarray:
