@@ -13,7 +13,12 @@ from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.ps_net_training import angular_loss, train_ps_net
 from lambertian.ps import get_solver, least_squares
 from lambertian.ps.net import PixelSetNet, load_ps_net, net, save_ps_net, token_features
-from lambertian.synth.pixel_observations import FAMILIES, groove_shading, observation_batch
+from lambertian.synth.pixel_observations import (
+    FAMILIES,
+    _miscalibrated,
+    groove_shading,
+    observation_batch,
+)
 from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
 from tests.conftest import need_data
 
@@ -69,6 +74,25 @@ def test_generator_is_seeded_and_lambertian_samples_follow_the_model():
     err = angular_error_deg(torch.nn.functional.normalize(g, dim=-1).numpy(), d.normals.numpy())
     assert np.median(err[facing.numpy()]) < 5.0
     assert set(FAMILIES) == {"diffuse", "dielectric", "metal", "paint"}
+
+
+def test_light_calibration_errors_turn_the_rendering_lights_not_the_returned_ones():
+    L = torch.nn.functional.normalize(torch.tensor(
+        [[np.cos(t) * 0.5, np.sin(t) * 0.5, 1.0] for t in np.linspace(0, 6, 16)]), dim=-1)
+    b = observation_batch(256, 16, torch.Generator().manual_seed(3), lights=L,
+                          light_error_deg=3.0)
+    assert torch.equal(b.lights, L.float().expand(256, 16, 3))  # the calibrated lights
+    # off by zero (no draw) is the batch without the option, bit for bit
+    a = observation_batch(64, 12, torch.Generator().manual_seed(5), light_error_deg=0.0)
+    assert torch.equal(a.obs, observation_batch(64, 12, torch.Generator().manual_seed(5)).obs)
+    # the turned lights: unit, off by a tangent Gaussian of spread U(0, 3) degrees per
+    # axis, so about 3 / 2 * sqrt(pi / 2) = 1.9 degrees on average
+    L = L.float()
+    turned = _miscalibrated(L.expand(4000, 16, 3), 3.0, torch.Generator().manual_seed(0))
+    assert torch.allclose(turned.norm(dim=-1), torch.ones(4000, 16), atol=1e-5)
+    off = angular_error_deg(turned.reshape(-1, 3).numpy(), L.expand(4000, 16, 3).reshape(
+        -1, 3).numpy())
+    assert 1.7 < off.mean() < 2.1 and off.max() < 15.0, (off.mean(), off.max())
 
 
 def test_groove_shadow_and_interreflection_follow_the_geometry():

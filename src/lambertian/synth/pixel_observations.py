@@ -32,6 +32,11 @@ What a sample draws (each choice from the torch.Generator it is given):
   This is light-dependent interreflection, brightest under the lights that leave the
   point itself in attached shadow (folds, as in DiLiGenT reading), which a constant
   ambient term does not imitate.
+- light calibration (``light_error_deg``; off by default): the observations are rendered
+  under lights turned by a few degrees from the ones the sample returns, which stand for
+  the calibrated ones. No calibration is exact (a chrome sphere's highlight spans pixels),
+  and a light at a finite distance reaches each point of an object from a slightly
+  different direction than the one calibrated at its centre.
 - capture: per-light source intensities, an exposure that may saturate the brightest
   observations, Gaussian and shot noise, 8- or 16-bit quantisation (or none), then the
   division by calibrated intensities that are slightly wrong (a few %), and sometimes a
@@ -213,13 +218,17 @@ def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator
 
 def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
                       lights: torch.Tensor | None = None, family: str | None = None,
-                      blend: bool = True, grooves: float = 0.0) -> PixelBatch:
+                      blend: bool = True, grooves: float = 0.0,
+                      light_error_deg: float = 0.0) -> PixelBatch:
     """``batch`` samples of ``num_lights`` observations each (module docstring).
 
     lights : optional (K, 3) unit directions shared by every sample (a fixed rig) instead
     of a random cone per sample. family : force one of :data:`FAMILIES` (and no blend);
     blend : allow blends of two materials. grooves : the share of samples that lie in a
     V-groove (its shadow and interreflection instead of the random horizon's shadow).
+    light_error_deg : the largest per-sample spread of calibration errors of the light
+    directions: the observations are rendered under lights off by about that many degrees
+    from the ``lights`` the batch returns (the calibrated ones).
     """
     b, k = batch, num_lights
     n = random_normals(b, g)
@@ -227,6 +236,9 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
         l = random_lights(b, k, g)
     else:
         l = torch.as_tensor(lights, dtype=torch.float32).expand(b, k, 3)
+    calibrated = l
+    if light_error_deg > 0:  # drawn only when asked: other batches keep their random stream
+        l = _miscalibrated(l, light_error_deg, g)
     rad, albedo = _material(n, l, g, family)
     second, albedo_second = _material(n, l, g, family)
     p_blend = MATERIAL_PROBS[4] if blend and family is None else 0.0
@@ -265,4 +277,14 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
         torch.rand(b, k, generator=g) < uniform((b, 1), 0.05, 0.25, g))
     calib = torch.where(damaged, calib * uniform((b, 1), 0.7, 1.4, g), calib)
     obs = raw / calib / exposure
-    return PixelBatch(obs.float(), l.float(), n.float())
+    return PixelBatch(obs.float(), calibrated.float(), n.float())
+
+
+def _miscalibrated(l: torch.Tensor, max_deg: float, g: torch.Generator) -> torch.Tensor:
+    """(B, K, 3) the lights (B, K, 3) each turned by a tangent Gaussian step whose spread
+    is drawn per sample, uniform in [0, max_deg] degrees (per tangent axis)."""
+    b = l.shape[0]
+    sigma = torch.deg2rad(uniform((b, 1, 1), 0.0, max_deg, g))
+    step = torch.randn(l.shape, generator=g) * sigma
+    step = step - (step * l).sum(-1, keepdim=True) * l
+    return torch.nn.functional.normalize(l + step, dim=-1)
