@@ -838,3 +838,11 @@ def test_integration_refuses_normals_facing_away_and_tilts_a_few_edge_on(world, 
                          "--out", str(tmp_path / method)])
         assert rc == 0, lines
         assert np.isfinite(np.load(tmp_path / method / "depth.npy")[m]).all()
+
+
+def test_relight_refuses_one_file_for_both_rti_formats(world):
+    same = fresh(world, "model").with_suffix(".bin")
+    rc, lines = run(["relight", str(world["good"]), "--out", str(fresh(world, "viewer")),
+                     "--ptm", str(same), "--rti", str(same)])
+    assert_refused(rc, lines, "relight", same)
+    assert not same.exists()

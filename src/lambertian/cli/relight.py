@@ -105,6 +105,9 @@ def _check_arguments(args: argparse.Namespace):
         if f and any(Path(i).resolve() in Path(f).resolve().parents or
                      Path(i).resolve() == Path(f).resolve() for i in inputs):
             raise InputError(f, "refusing to write into an input folder")
+    if args.ptm and args.rti and Path(args.ptm).resolve() == Path(args.rti).resolve():
+        raise InputError(args.rti, "--ptm and --rti name the same file: one would replace "
+                                   "the other")
     if args.camera and not args.chrome:
         raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
                                       "only (give --chrome)")
