@@ -846,3 +846,37 @@ def test_relight_refuses_one_file_for_both_rti_formats(world):
                      "--ptm", str(same), "--rti", str(same)])
     assert_refused(rc, lines, "relight", same)
     assert not same.exists()
+
+
+def test_batch_names_each_failed_capture_in_one_line_and_exits_2(world, monkeypatch):
+    pytest.importorskip("distributed")
+    import lambertian.scale.batch as batch
+
+    rows = [{"capture": "good", "status": "done", "mean_deg": 1.0, "median_deg": 1.0,
+             "seconds": 1.0, "error": ""},
+            {"capture": "bad", "status": "failed", "mean_deg": None, "median_deg": None,
+             "seconds": 0.1, "error": "root/bad/013.png: PNG file cut short or damaged"}]
+    monkeypatch.setattr(batch, "run_batch", lambda *a, **k: rows)
+    rc, lines = run(["batch", "ps", str(world["good"]), "--out", str(fresh(world, "out"))])
+    assert rc == 2 and lines == ["lambertian batch ps: error: root/bad/013.png: PNG file cut "
+                                 "short or damaged"], lines
+
+
+def test_sigterm_leaves_no_temporary_folder(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-m", "lambertian.cli.main", "demo", "--size",
+                             "16", "--lights", "100000", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".o.tmp-") for p in tmp_path.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130 and "interrupted" in err, (proc.returncode, err)
+    assert list(tmp_path.iterdir()) == []
