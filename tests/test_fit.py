@@ -253,3 +253,14 @@ def test_a_real_car_mesh_alone_on_a_mitsuba_photo():
     assert _angle(res.light.direction, light) < 0.5  # measured 0.21
     assert res.light.intensity == pytest.approx(0.6, rel=0.03)
     assert res.light.ambient == pytest.approx(0.3, rel=0.03)
+
+
+def test_a_photo_without_shading_is_refused_naming_it():
+    from lambertian.app import fit_mesh_light
+    from lambertian.core.errors import InputError
+
+    mesh, cam, _, fr = _scene()
+    black = np.zeros(fr.mask.shape, np.float32)
+    with pytest.raises(InputError, match=r"shot\.png: no shading"):
+        fit_mesh_light(mesh, black, fr.mask.numpy(), cam.K.numpy(), cam.R.numpy(),
+                       cam.t.numpy(), steps=5, photo_source="shot.png")
