@@ -880,3 +880,36 @@ def test_sigterm_leaves_no_temporary_folder(tmp_path):
     err = proc.communicate(timeout=60)[1]
     assert proc.returncode == 130 and "interrupted" in err, (proc.returncode, err)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, culprit", [
+    (["spheres", "train", "--lr", "nan"], "--lr"),
+    (["spheres", "train", "--seed", "-1"], "--seed"),
+    (["spheres", "train", "--model", "perpixel", "--hidden", "0"], "--hidden"),
+    (["spheres", "train", "--batch-size", "0"], "--batch-size"),
+    (["demo", "--seed", "-1"], "--seed"),
+    (["demo", "--size", "100000"], "--size"),
+])
+def test_options_out_of_range_are_one_line(world, argv, culprit):
+    rc, lines = run([*argv, *(["--out", str(fresh(world, "out"))] if argv[0] == "demo"
+                              else [])])
+    assert_refused(rc, lines, argv[0], culprit)
+
+
+def test_hand_edited_light_model_weights_are_refused_naming_the_file(tmp_path, world):
+    import torch
+
+    from lambertian.learn.train_light import load_model, shipped_weights
+
+    blob = torch.load(shipped_weights("faces"), map_location="cpu", weights_only=True)
+    load_model(shipped_weights("faces"))
+    for i, change in enumerate(({"size": [0, 0]}, {"size": [-4, 8]}, {"norm": ["a", "b"]},
+                                {"norm": [float("nan"), 0.0]}, {"calibration": {"shift": "x"}},
+                                {"size": None})):
+        path = tmp_path / f"w{i}.pt"
+        torch.save({**blob, **change}, path)
+        with pytest.raises(InputError, match="not a valid light-model weights file"):
+            load_model(path)
+    rc, lines = run(["light-of-image", str(world["good"] / world["names"][0]), "--model",
+                     str(path), "--out", str(tmp_path / "l.json")])
+    assert_refused(rc, lines, "light-of-image", path)

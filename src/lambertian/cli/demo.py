@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+# Largest generated capture of the demo (pixels per side).
+MAX_SIZE = 4096
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="generate a synthetic capture and run photometric stereo",
@@ -36,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.size < 16 or args.lights < 3:
         raise InputError("demo", "need --size >= 16 and --lights >= 3")
+    if args.size > MAX_SIZE:  # 32 images of 4096 x 4096 are already 6 GB in float32
+        raise InputError("--size", f"at most {MAX_SIZE}, got {args.size}")
+    if args.seed < 0:  # NumPy's generators take no negative seed
+        raise InputError("--seed", f"must be >= 0, got {args.seed}")
     if not args.noise >= 0 or args.noise == float("inf"):  # also refuses NaN
         raise InputError("--noise", f"must be a finite number >= 0, got {args.noise}")
     set_threads(args.threads)

@@ -79,6 +79,18 @@ def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int |
         raise InputError("--n-epochs", f"must be at least 1, got {args.n_epochs}")
     if args.n_test_spheres < 1:
         raise InputError("--n-test-spheres", f"must be at least 1, got {args.n_test_spheres}")
+    for name in ("seed", "test_seed"):  # NumPy's generators take no negative seed
+        if getattr(args, name) < 0:
+            raise InputError(f"--{name.replace('_', '-')}", f"must be >= 0, got "
+                                                           f"{getattr(args, name)}")
+    for name in ("n_spheres", "hidden", "batch_size", "resolution"):
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            raise InputError(f"--{name.replace('_', '-')}", f"must be at least 1, got {v}")
+    if args.lr is not None and not 0 < args.lr < float("inf"):  # also refuses NaN
+        raise InputError("--lr", f"must be a finite number > 0, got {args.lr}")
+    if not 0 <= args.momentum < 1:
+        raise InputError("--momentum", f"must be in [0, 1), got {args.momentum}")
     noise = args.noise if noise is None else noise
     k = args.n_lights_per_sphere if n_lights is None else n_lights
     # float32 training images: float16 storage (half the memory) raised the error on

@@ -598,18 +598,25 @@ def load_model(path: str | os.PathLike[str]) -> tuple[nn.Module, tuple[int, int]
         blob = torch.load(path, map_location="cpu", weights_only=True)
         model = build_model(blob["kind"], **blob.get("config", {}))
         model.load_state_dict(blob["state_dict"])
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, EOFError,
-            pickle.UnpicklingError):
+        # the file's other fields, read and checked here too: a hand-edited file must not
+        # fail later, inside the model, without its name
+        q, cap = blob.get("norm", [0.99, 0.0])  # files without it predate the cap
+        q, cap = float(q), float(cap)
+        cal = {str(k): float(v) for k, v in (blob.get("calibration") or {}).items()}
+        size = (int(blob["size"][0]), int(blob["size"][1]))
+        if not (0 < q <= 1 and np.isfinite(cap) and cap >= 0 and all(np.isfinite(
+                list(cal.values()))) and 1 <= min(size) and max(size) <= 4096):
+            raise ValueError("out-of-range fields")
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, EOFError, IndexError,
+            AttributeError, pickle.UnpicklingError):
         # torch's message suggests weights_only=False, which would run the file's code:
         # never pass that advice on.
         raise InputError(path, "not a valid light-model weights file (a lambertian "
                                "train-light .pt file is expected)") from None
     model.eval()
-    q, cap = blob.get("norm", [0.99, 0.0])  # files without it predate the cap
-    model.norm = (float(q), float(cap) if cap > 0 else None)
-    cal = blob.get("calibration") or {}
-    model.calibration = {str(k): float(v) for k, v in cal.items()} or None
-    return model, (int(blob["size"][0]), int(blob["size"][1]))
+    model.norm = (q, cap if cap > 0 else None)
+    model.calibration = cal or None
+    return model, size
 
 
 def shipped_weights(name: str) -> Path:
