@@ -31,20 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lambertian.cli.common import set_threads, write_json
     from lambertian.cli.ps import solve_and_write
-    from lambertian.core.errors import InputError
     from lambertian.io import read_capture
     from lambertian.io.output_dir import output_folder
     from lambertian.ps import METHODS
     from lambertian.synth.capture import make_capture, write_capture
 
-    if args.size < 16 or args.lights < 3:
-        raise InputError("demo", "need --size >= 16 and --lights >= 3")
-    if args.size > MAX_SIZE:  # 32 images of 4096 x 4096 are already 6 GB in float32
-        raise InputError("--size", f"at most {MAX_SIZE}, got {args.size}")
-    if args.seed < 0:  # NumPy's generators take no negative seed
-        raise InputError("--seed", f"must be >= 0, got {args.seed}")
-    if not args.noise >= 0 or args.noise == float("inf"):  # also refuses NaN
-        raise InputError("--noise", f"must be a finite number >= 0, got {args.noise}")
+    _check_options(args)
     set_threads(args.threads)
     # The whole demo folder (capture and results) appears at once, or not at all.
     with output_folder(args.out) as tmp:
@@ -72,3 +64,17 @@ def run(args: argparse.Namespace) -> int:
                                            synth.cast_shadow[:, synth.mask].mean())})
     print(f"\nresults in {args.out}/demo.json; figures in {args.out}/<method>/figure.png")
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """The options' ranges, each refused in one line naming it."""
+    from lambertian.core.errors import InputError
+
+    if args.size < 16 or args.lights < 3:
+        raise InputError("demo", "need --size >= 16 and --lights >= 3")
+    if args.size > MAX_SIZE:  # 32 images of 4096 x 4096 are already 6 GB in float32
+        raise InputError("--size", f"at most {MAX_SIZE}, got {args.size}")
+    if args.seed < 0:  # NumPy's generators take no negative seed
+        raise InputError("--seed", f"must be >= 0, got {args.seed}")
+    if not args.noise >= 0 or args.noise == float("inf"):  # also refuses NaN
+        raise InputError("--noise", f"must be a finite number >= 0, got {args.noise}")
