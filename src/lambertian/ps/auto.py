@@ -35,10 +35,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from lambertian.ps.inputs import check_inputs
-from lambertian.ps.least_squares import albedo_from_normals, pixel_chunks
+from lambertian.ps.least_squares import albedo_at_pixels
 from lambertian.ps.net import MIN_LIGHTS, net, net_image_check
 from lambertian.ps.result import PSResult
 from lambertian.ps.robust import image_check_sample, robust, robust_image_check
@@ -147,15 +146,7 @@ def _refit_albedo(img: np.ndarray, L: np.ndarray, m: np.ndarray, normals: np.nda
     (robust's: the shadows and highlights it rejected stay out of the fit)."""
     k, h, w, c = img.shape
     idx = np.flatnonzero(m.ravel())
-    obs_all = img.reshape(k, -1, c)
-    n_all, inl_all = normals.reshape(-1, 3), inliers.reshape(-1, k)
-    Lt = torch.from_numpy(L).double()
     out = np.zeros((h * w, c), np.float32)
-    for sl in pixel_chunks(idx.size, 16384):
-        pix = idx[sl]
-        obs = torch.from_numpy(np.ascontiguousarray(obs_all[:, pix].transpose(1, 0, 2),
-                                                    dtype=np.float64))
-        n = torch.from_numpy(n_all[pix]).double()
-        out[pix] = albedo_from_normals(obs, (n @ Lt.T).clamp_min(0.0),
-                                       torch.from_numpy(inl_all[pix]).double()).numpy()
+    out[idx] = albedo_at_pixels(img.reshape(k, -1, c), idx, normals.reshape(-1, 3)[idx], L,
+                                inliers.reshape(-1, k)[idx], 16384)
     return out.reshape(h, w, c)

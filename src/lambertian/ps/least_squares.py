@@ -44,6 +44,23 @@ def albedo_from_normals(obs: torch.Tensor, shading: torch.Tensor,
     return num / den
 
 
+def albedo_at_pixels(colour: np.ndarray, pix: np.ndarray, normals: np.ndarray,
+                     lights: np.ndarray, weights: np.ndarray, chunk: int) -> np.ndarray:
+    """(P, C) float32 per-channel albedo of the pixels ``pix`` (indices into the N pixels
+    of ``colour``, (K, N, C) observations), fitted in float64 to their normals (P, 3) under
+    ``lights`` (K, 3) on the observations ``weights`` (P, K) marks, with shading
+    ``max(0, n . l)`` (:func:`albedo_from_normals`), ``chunk`` pixels at a time."""
+    L = torch.as_tensor(lights, dtype=torch.float64)
+    out = np.zeros((pix.size, colour.shape[2]), np.float32)
+    for sl in pixel_chunks(pix.size, chunk):
+        obs = torch.from_numpy(np.ascontiguousarray(colour[:, pix[sl]].transpose(1, 0, 2),
+                                                    dtype=np.float64))
+        n = torch.as_tensor(normals[sl], dtype=torch.float64)
+        out[sl] = albedo_from_normals(obs, (n @ L.T).clamp_min(0.0),
+                                      torch.as_tensor(weights[sl], dtype=torch.float64)).numpy()
+    return out
+
+
 def least_squares(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None,
                   *, chunk: int = DEFAULT_CHUNK, source: str = "images",
                   progress: bool = False) -> PSResult:

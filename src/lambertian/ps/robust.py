@@ -40,7 +40,7 @@ import torch
 from lambertian.ps.inputs import check_inputs, check_lights, to_grey
 from lambertian.ps.least_squares import (
     DEFAULT_CHUNK,
-    albedo_from_normals,
+    albedo_at_pixels,
     least_squares,
     pixel_chunks,
 )
@@ -342,14 +342,7 @@ def robust(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = Non
         normals[use_sf] = n_sf[use_sf]
         inliers[use_sf] = inl_sf[use_sf]
 
-    colour_obs = img.reshape(k, -1, c)
-    albedo = np.zeros((idx.size, c), np.float32)
-    for sl in pixel_chunks(idx.size, chunk):
-        obs = torch.from_numpy(np.ascontiguousarray(
-            colour_obs[:, idx[sl]].transpose(1, 0, 2), dtype=np.float64))
-        n = torch.from_numpy(normals[sl])
-        albedo[sl] = albedo_from_normals(obs, n @ L.T,
-                                         torch.from_numpy(inliers[sl]).double()).numpy()
+    albedo = albedo_at_pixels(img.reshape(k, -1, c), idx, normals, L_np, inliers, chunk)
 
     out_n = np.zeros((h * w, 3), np.float32)
     out_a = np.zeros((h * w, c), np.float32)
