@@ -36,19 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     from lambertian.cli.common import set_threads
     from lambertian.core.errors import InputError
     from lambertian.io.output_dir import check_outputs, output_file
     from lambertian.learn.ps_net_training import train_shipped_ps_net, validate
     from lambertian.ps.net import save_ps_net
 
-    for name in ("steps", "batch", "lsq_steps", "threads"):
+    for name in ("steps", "batch", "lsq_steps"):
         if getattr(args, name) < (0 if name == "lsq_steps" else 1):
             raise InputError(f"--{name.replace('_', '-')}",
                              f"must be at least {0 if name == 'lsq_steps' else 1}")
+    set_threads(args.threads)  # checks the count too; deterministic for a given count
     out = check_outputs(args.out, folder=False)  # before the training, not after
-    set_threads(args.threads)  # deterministic for a given count
     net, info = train_shipped_ps_net(args.steps, args.lsq_steps, args.batch, args.seed,
                                      log=lambda s: print(s, flush=True))
     if args.threads != 1:

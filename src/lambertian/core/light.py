@@ -28,7 +28,7 @@ import numpy as np
 LIGHT_KEYS = ("direction", "intensity", "ambient", "uncertainty_deg")
 
 
-def _length(d: np.ndarray) -> np.ndarray:
+def vector_length(d: np.ndarray) -> np.ndarray:
     """(..., 1) lengths of (..., 3) vectors, scaled by the largest component first (the
     squares of very long vectors would overflow)."""
     big = np.abs(d).max(axis=-1, keepdims=True)
@@ -37,7 +37,7 @@ def _length(d: np.ndarray) -> np.ndarray:
 
 def _unit(d: Any) -> np.ndarray:
     v = np.asarray(d, dtype=np.float64).reshape(3)
-    norm = float(_length(v)[0])
+    norm = float(vector_length(v)[0])
     if not np.isfinite(norm) or norm == 0:
         raise ValueError(f"light direction {v.tolist()} has no direction")
     # a unit vector read back from a file stays bit for bit what was written
@@ -144,7 +144,7 @@ class LightSet:
         if d.ndim != 2 or d.shape[1] != 3:
             raise ValueError(f"light directions must be K x 3, got {d.shape}")
         with np.errstate(invalid="ignore", divide="ignore"):
-            norm = _length(d)
+            norm = vector_length(d)
             unit = np.where(np.abs(norm - 1.0) < 1e-12, d, d / norm)  # see _unit
             self.directions = np.where(norm > 0, unit, np.nan)
         k = len(d)

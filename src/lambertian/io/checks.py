@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lambertian.core.errors import InputError, InputWarning
+from lambertian.core.light import vector_length
 from lambertian.io.camera_files import Encoding, check_one_kind
 from lambertian.io.images import declared_bit_depth, read_image, read_mask, sniff_format
 from lambertian.io.matrix import check_camera, read_camera  # noqa: F401  (the one K.txt reader)
@@ -238,9 +239,7 @@ def check_lights(lights: np.ndarray, num_images: int, source: PathLike | None, *
     if not np.isfinite(L).all():
         r = int(np.flatnonzero(~np.isfinite(L).all(axis=1))[0])
         raise InputError(source, f"light {r + 1} is non-finite (holds NaN or infinite values)")
-    # scaled by the largest component first: the squares of very long vectors overflow
-    big = np.abs(L).max(axis=1)
-    norms = big * np.linalg.norm(L / np.where(big > 0, big, 1.0)[:, None], axis=1)
+    norms = vector_length(L)[:, 0]  # without overflow for very long vectors
     if (norms < 1e-12).any():
         r = int(np.flatnonzero(norms < 1e-12)[0])
         raise InputError(source, f"light {r + 1} is a zero-length vector")

@@ -96,7 +96,8 @@ def _check_row(path: Path, row: dict[str, Any], i: int | None) -> None:
     if not (isinstance(d, list) and len(d) == 3 and all(_number(x) for x in d)):
         raise InputError(path, f"not a light file: {who}'s direction is not three finite "
                                f"numbers: {d!r}")
-    if math.hypot(*d) == 0 or not math.isfinite(math.hypot(*d)):
+    length = math.hypot(*d)
+    if length == 0 or not math.isfinite(length):
         raise InputError(path, f"not a light file: {who}'s direction {d} has no length")
     e = row.get("intensity", 1.0)
     if not (_number(e) and e > 0):
