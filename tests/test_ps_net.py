@@ -19,7 +19,13 @@ from lambertian.synth.pixel_observations import (
     groove_shading,
     observation_batch,
 )
-from lambertian.synth.reflectance import ggx_specular, lambert, oren_nayar
+from lambertian.synth.reflectance import (
+    fresnel_dielectric,
+    ggx_specular,
+    interface_transmission,
+    lambert,
+    oren_nayar,
+)
 from tests.conftest import need_data
 
 
@@ -93,6 +99,31 @@ def test_light_calibration_errors_turn_the_rendering_lights_not_the_returned_one
     off = angular_error_deg(turned.reshape(-1, 3).numpy(), L.expand(4000, 16, 3).reshape(
         -1, 3).numpy())
     assert 1.7 < off.mean() < 2.1 and off.max() < 15.0, (off.mean(), off.max())
+
+
+def test_fresnel_diffuse_darkens_grazing_light_only_under_an_interface():
+    # exact Fresnel of glass (index 1.5): 0.04 at normal incidence, 1 at grazing,
+    # 0.0892 at 60 degrees and 0.3877 at 80 (textbook values)
+    c = torch.cos(torch.deg2rad(torch.tensor([0.0, 60.0, 80.0, 90.0])))
+    np.testing.assert_allclose(fresnel_dielectric(c, 1.5).numpy(),
+                               [0.04, 0.0892, 0.3877, 1.0], atol=2e-4)
+    n = torch.tensor([0.0, 0.0, 1.0])
+    ls = torch.tensor([[np.sin(a), 0.0, np.cos(a)] for a in np.radians([0, 60, 80])],
+                      dtype=torch.float32)
+    t = interface_transmission(n, ls, 0.04)  # f0 0.04 is index 1.5
+    np.testing.assert_allclose(t.numpy(), [1.0, 0.9108 / 0.96, 0.6123 / 0.96], atol=2e-4)
+    # in the generator: same random stream, only the dielectrics' and paints' diffuse
+    # changes; the diffuse family and metals are bit-identical
+    L = torch.nn.functional.normalize(torch.tensor(
+        [[np.cos(a) * 0.8, np.sin(a) * 0.8, 1.0] for a in np.linspace(0, 6, 16)]), dim=-1)
+    for family, same in (("diffuse", True), ("metal", True), ("dielectric", False),
+                         ("paint", False)):
+        a = observation_batch(128, 16, torch.Generator().manual_seed(4), lights=L,
+                              family=family)
+        b = observation_batch(128, 16, torch.Generator().manual_seed(4), lights=L,
+                              family=family, fresnel_diffuse=True)
+        assert torch.equal(a.normals, b.normals)
+        assert torch.equal(a.obs, b.obs) == same, family
 
 
 def test_groove_shadow_and_interreflection_follow_the_geometry():

@@ -71,6 +71,7 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
 def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: int = 0,
                  width: int = 32, blocks: int = 2, hidden: int = 96, lsq_head: bool = False,
                  grooves: float = 0.0, light_error_deg: float = 0.0,
+                 fresnel_diffuse: bool = False,
                  init: PixelSetNet | str | Path | None = None,
                  out: str | Path | None = None,
                  log: Callable[[str], None] | None = print, every: int = 100,
@@ -80,8 +81,9 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     steps when > 0). ``init``: a trained network (or its weights file) to start from, for
     the second stage that adds the least-squares head (``lsq_head``; its observation
     weights are the only new parameters, and the whole network trains). ``grooves``: the
-    share of generated pixels in a V-groove and ``light_error_deg`` the spread of the
-    light directions' calibration errors (``observation_batch``'s). ``width``,
+    share of generated pixels in a V-groove, ``light_error_deg`` the spread of the
+    light directions' calibration errors and ``fresnel_diffuse`` Wolff's diffuse under an
+    interface (``observation_batch``'s). ``width``,
     ``blocks``, ``hidden``: the network's size (:class:`PixelSetNet`)."""
     torch.manual_seed(seed)
     net = PixelSetNet(width=width, blocks=blocks, hidden=hidden, lsq_head=lsq_head)
@@ -107,10 +109,13 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
             "grooves": grooves}
     if light_error_deg > 0:  # recorded only when used: earlier weights' records stay valid
         info["light_error_deg"] = light_error_deg
+    if fresnel_diffuse:
+        info["fresnel_diffuse"] = True
     for i in range(steps):
         g = torch.Generator().manual_seed(seed * 1_000_003 + i)
         b = observation_batch(batch, _num_lights(g), g, grooves=grooves,
-                              light_error_deg=light_error_deg)
+                              light_error_deg=light_error_deg,
+                              fresnel_diffuse=fresnel_diffuse)
         loss = _loss(net, token_features(b.obs, b.lights), b.normals)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"step {i}: the loss is not finite")
@@ -156,6 +161,7 @@ def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
         net = train_ps_net(steps=lsq_steps, batch=batch, seed=seed + 1, lr=LSQ_STAGE["lr"],
                            grooves=kw["grooves"], lsq_head=True, init=net,
                            light_error_deg=kw.get("light_error_deg", 0.0),
+                           fresnel_diffuse=kw.get("fresnel_diffuse", False),
                            **{k: kw[k] for k in ("width", "blocks", "hidden") if k in kw},
                            log=log, every=500)
         info["lsq_lr"] = LSQ_STAGE["lr"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from lambertian.synth.reflectance import ggx_specular, oren_nayar
+from lambertian.synth.reflectance import ggx_specular, interface_transmission, oren_nayar
 
 FAMILIES = ("diffuse", "dielectric", "metal", "paint")
 # Material families and their probabilities: diffuse, dielectric, metal, two-lobe paint,
@@ -92,15 +92,25 @@ def random_materials(b: int, g: torch.Generator, family: str | None = None) -> M
                      alpha_broad, f0_broad, alpha_sharp, f0_sharp)
 
 
-def material_radiance(n: torch.Tensor, l: torch.Tensor, m: Materials
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
+def material_radiance(n: torch.Tensor, l: torch.Tensor, m: Materials,
+                      fresnel_diffuse: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Radiance times pi (:mod:`lambertian.synth.reflectance`'s unit) of the materials
     ``m`` for normals ``n`` and unit lights ``l`` that broadcast to the result (e.g.
-    n (B, 1, 3) with l (B, K, 3) -> (B, K)), and each material's diffuse albedo."""
+    n (B, 1, 3) with l (B, K, 3) -> (B, K)), and each material's diffuse albedo.
+
+    fresnel_diffuse : the diffuse term of the dielectrics and paints (under a smooth
+    interface: the dielectric's own, the paint's clear coat) carries the interface's
+    Fresnel transmittance of the incoming light (Wolff 1994,
+    :func:`lambertian.synth.reflectance.interface_transmission`); bare diffuse surfaces
+    and metals are unchanged."""
     diffuse = oren_nayar(n, l, m.sigma, m.rho)
-    dielectric = diffuse + ggx_specular(n, l, m.alpha, m.f0_dielectric)
+    under_diel = under_coat = diffuse
+    if fresnel_diffuse:
+        under_diel = diffuse * interface_transmission(n, l, m.f0_dielectric)
+        under_coat = diffuse * interface_transmission(n, l, m.f0_sharp)
+    dielectric = under_diel + ggx_specular(n, l, m.alpha, m.f0_dielectric)
     metal = ggx_specular(n, l, m.alpha, m.f0_metal) + m.metal_diffuse * diffuse
-    paint = (diffuse + ggx_specular(n, l, m.alpha_broad, m.f0_broad)
+    paint = (under_coat + ggx_specular(n, l, m.alpha_broad, m.f0_broad)
              + ggx_specular(n, l, m.alpha_sharp, m.f0_sharp))
     b = torch.arange(m.kind.shape[0])
     choices = torch.stack([diffuse, dielectric, metal, paint], 0)

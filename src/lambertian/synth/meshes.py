@@ -1,4 +1,5 @@
-"""Procedural meshes for tests and demos: sphere, torus, a simple car-like body.
+"""Procedural meshes for tests, demos and reference renders: sphere, torus, a simple
+car-like body, a lumpy sphere and a folded sheet.
 
 World frame of every mesh: x right, y up, z toward a viewer in front (the project
 frame), centred at the origin, outward CCW faces. Built with trimesh.
@@ -79,3 +80,45 @@ def subdivided_sphere_with_faces(min_faces: int, dtype: torch.dtype = torch.floa
     while 20 * 4 ** sub < min_faces:
         sub += 1
     return sphere(subdivisions=sub, dtype=dtype)
+
+
+def blob(seed: int = 0, bumps: int = 12, subdivisions: int = 5,
+         dtype: torch.dtype = torch.float32) -> Mesh:
+    """A lumpy sphere: the unit icosphere's radius raised or lowered by ``bumps`` Gaussian
+    bumps at seeded directions (heights -0.12..0.25, widths 0.15..0.45 rad). Non-convex:
+    the hollows between bumps cast shadows and receive each other's light."""
+    import trimesh
+
+    tm = trimesh.creation.icosphere(subdivisions=subdivisions)
+    d = np.asarray(tm.vertices, np.float64)
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(bumps, 3))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    height = rng.uniform(-0.12, 0.25, bumps)
+    width = rng.uniform(0.15, 0.45, bumps)
+    angle = np.arccos(np.clip(d @ centres.T, -1.0, 1.0))  # (V, bumps)
+    r = 1.0 + (height * np.exp(-0.5 * (angle / width) ** 2)).sum(axis=1)
+    return _to_mesh(trimesh.Trimesh(d * r[:, None], tm.faces, process=False), dtype)
+
+
+def folded_sheet(folds: int = 3, depth: float = 0.4, bend: float = 0.3, cells: int = 160,
+                 dtype: torch.dtype = torch.float32) -> Mesh:
+    """A square sheet (x, y in [-1, 1]) folded like paper: the height toward the viewer
+    (+z) is a rounded zig-zag of ``folds`` ridges across a slanted axis (slopes of about
+    50 degrees at ``depth`` 0.4), the sheet bent by ``bend`` along the folds. The valleys
+    shadow and light each other, as the folds of DiLiGenT's reading do."""
+    import trimesh
+
+    u = np.linspace(-1.0, 1.0, cells + 1)
+    x, y = np.meshgrid(u, u)
+    t = (0.9 * x + 0.45 * y) * folds / 2.0
+    # a triangle wave with rounded ridges and valleys (arcsin of a slightly damped sine),
+    # the whole sheet bent along the folds (so each facet's normal turns too)
+    z = depth * np.arcsin(0.95 * np.sin(2.0 * np.pi * t)) / np.pi
+    z += bend * np.cos(1.1 * (0.9 * y - 0.45 * x))
+    verts = np.stack([x.ravel(), y.ravel(), z.ravel()], axis=1)
+    i = np.arange(cells)[:, None] * (cells + 1) + np.arange(cells)[None, :]
+    a, b, c, e = i.ravel(), i.ravel() + 1, i.ravel() + cells + 1, i.ravel() + cells + 2
+    # counter-clockwise seen from +z (row index grows with y)
+    faces = np.concatenate([np.stack([a, b, e], 1), np.stack([a, e, c], 1)])
+    return _to_mesh(trimesh.Trimesh(verts, faces, process=False), dtype)

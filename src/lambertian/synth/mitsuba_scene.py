@@ -89,14 +89,17 @@ def sensor_dict(camera: Camera, spp: int, seed: int = 0) -> dict:
     }
 
 
-def mitsuba_mesh(mesh: Mesh, smooth: bool = True, albedo: float = 1.0):
+def mitsuba_mesh(mesh: Mesh, smooth: bool = True, albedo: float = 1.0,
+                 bsdf: dict | None = None):
     """A Mitsuba ``Mesh`` with the same vertices and faces (and, when ``smooth``, our
-    area-weighted vertex normals, so both renderers interpolate the same normals)."""
+    area-weighted vertex normals, so both renderers interpolate the same normals).
+    Its material is a grey ``diffuse`` BSDF of reflectance ``albedo``, or ``bsdf`` (a
+    Mitsuba BSDF dictionary) when given."""
     mi = _mitsuba()
     v = mesh.vertices.detach().to(torch.float64)
     f = mesh.faces
     m = mi.Mesh("mesh", v.shape[0], f.shape[0], has_vertex_normals=smooth,
-                props=_props(mi, albedo))
+                props=_props(mi, albedo, bsdf))
     params = mi.traverse(m)
     params["vertex_positions"] = v.numpy().astype(np.float32).ravel()
     params["faces"] = f.numpy().astype(np.uint32).ravel()
@@ -107,10 +110,11 @@ def mitsuba_mesh(mesh: Mesh, smooth: bool = True, albedo: float = 1.0):
     return m
 
 
-def _props(mi, albedo: float):
+def _props(mi, albedo: float, bsdf: dict | None = None):
     props = mi.Properties()
-    props["bsdf"] = mi.load_dict({"type": "diffuse",
-                                  "reflectance": {"type": "rgb", "value": float(albedo)}})
+    props["bsdf"] = mi.load_dict(bsdf or {"type": "diffuse",
+                                          "reflectance": {"type": "rgb",
+                                                          "value": float(albedo)}})
     return props
 
 

@@ -32,6 +32,12 @@ What a sample draws (each choice from the torch.Generator it is given):
   This is light-dependent interreflection, brightest under the lights that leave the
   point itself in attached shadow (folds, as in DiLiGenT reading), which a constant
   ambient term does not imitate.
+- diffuse under an interface (``fresnel_diffuse``; off by default): the light a
+  dielectric or a clear-coated paint scatters below its surface entered through that
+  surface, so its diffuse term carries the Fresnel transmittance of the incoming light,
+  ``1 - F(n . l)`` (Wolff, JOSA A 1994; Wolff, Nayar & Oren, IJCV 1998): darker than
+  Lambert's cosine toward grazing light (0.64 of it at 80 degrees for index 1.5), as
+  real plastics, paints and glazes are. Bare matte surfaces and metals keep theirs.
 - light calibration (``light_error_deg``; off by default): the observations are rendered
   under lights turned by a few degrees from the ones the sample returns, which stand for
   the calibrated ones. No calibration is exact (a chrome sphere's highlight spans pixels),
@@ -134,10 +140,12 @@ def random_lights(b: int, k: int, g: torch.Generator) -> torch.Tensor:
 
 
 def _material(n: torch.Tensor, l: torch.Tensor, g: torch.Generator,
-              family: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+              family: str | None = None, fresnel_diffuse: bool = False
+              ) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, K) radiance of one random material per sample
     (:func:`lambertian.synth.materials.random_materials`) and its (B, 1) diffuse albedo."""
-    return material_radiance(n.unsqueeze(1), l, random_materials(n.shape[0], g, family))
+    return material_radiance(n.unsqueeze(1), l, random_materials(n.shape[0], g, family),
+                             fresnel_diffuse)
 
 
 def _tangent_frame(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -219,7 +227,8 @@ def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator
 def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
                       lights: torch.Tensor | None = None, family: str | None = None,
                       blend: bool = True, grooves: float = 0.0,
-                      light_error_deg: float = 0.0) -> PixelBatch:
+                      light_error_deg: float = 0.0,
+                      fresnel_diffuse: bool = False) -> PixelBatch:
     """``batch`` samples of ``num_lights`` observations each (module docstring).
 
     lights : optional (K, 3) unit directions shared by every sample (a fixed rig) instead
@@ -229,6 +238,9 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
     light_error_deg : the largest per-sample spread of calibration errors of the light
     directions: the observations are rendered under lights off by about that many degrees
     from the ``lights`` the batch returns (the calibrated ones).
+    fresnel_diffuse : the diffuse term of dielectrics and paints carries the Fresnel
+    transmittance of the incoming light (Wolff 1994; module docstring). It draws no
+    random number: a batch with it differs from one without only in those values.
     """
     b, k = batch, num_lights
     n = random_normals(b, g)
@@ -239,8 +251,8 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
     calibrated = l
     if light_error_deg > 0:  # drawn only when asked: other batches keep their random stream
         l = _miscalibrated(l, light_error_deg, g)
-    rad, albedo = _material(n, l, g, family)
-    second, albedo_second = _material(n, l, g, family)
+    rad, albedo = _material(n, l, g, family, fresnel_diffuse)
+    second, albedo_second = _material(n, l, g, family, fresnel_diffuse)
     p_blend = MATERIAL_PROBS[4] if blend and family is None else 0.0
     w = torch.where(torch.rand(b, 1, generator=g) < p_blend,
                     torch.rand(b, 1, generator=g), torch.zeros(b, 1))

@@ -17,6 +17,11 @@ References
   rough surfaces", EGSR 2007 (the GGX distribution and its Smith masking term).
 - C. Schlick, "An inexpensive BRDF model for physically-based rendering", Eurographics
   1994 (the Fresnel approximation; F0 about 0.04 for dielectrics, 0.5-1 for metals).
+- L. Wolff, "Diffuse-reflectance model for smooth dielectric surfaces", JOSA A 1994, and
+  L. Wolff, S. Nayar, M. Oren, "Improved diffuse reflection models for computer vision",
+  IJCV 1998 (light scattered under a smooth interface leaves through it: the diffuse
+  term carries the Fresnel transmittance of the incoming light, darker than Lambert's
+  cosine toward grazing incidence).
 """
 
 from __future__ import annotations
@@ -62,6 +67,29 @@ def oren_nayar(n: torch.Tensor, l: torch.Tensor, sigma: torch.Tensor | float,
     beta = torch.minimum(theta_i, theta_r)
     factor = A + B * cos_phi.clamp_min(0.0) * torch.sin(alpha) * torch.tan(beta)
     return albedo * factor * cos_i.clamp_min(0.0)
+
+
+def fresnel_dielectric(cos_i: torch.Tensor, eta: torch.Tensor | float) -> torch.Tensor:
+    """Exact Fresnel reflectance of unpolarised light from air onto a dielectric of
+    refractive index ``eta`` at incidence cosine ``cos_i`` (clamped to [0, 1])."""
+    c = cos_i.clamp(0.0, 1.0)
+    eta = torch.as_tensor(eta, dtype=c.dtype)
+    cos_t = torch.sqrt((1.0 - (1.0 - c * c) / (eta * eta)).clamp_min(0.0))
+    rs = (c - eta * cos_t) / (c + eta * cos_t).clamp_min(1e-12)
+    rp = (eta * c - cos_t) / (eta * c + cos_t).clamp_min(1e-12)
+    return 0.5 * (rs * rs + rp * rp)
+
+
+def interface_transmission(n: torch.Tensor, l: torch.Tensor, f0: torch.Tensor | float
+                           ) -> torch.Tensor:
+    """Wolff's light-dependent factor of the diffuse term under a smooth interface: the
+    Fresnel transmittance of the incoming light ``1 - F(n . l)`` over its value at normal
+    incidence (the albedo keeps its meaning), for the interface whose normal-incidence
+    reflectance is ``f0`` (refractive index ``(1 + sqrt f0) / (1 - sqrt f0)``). The
+    view's transmittance is one factor per pixel, which the albedo absorbs."""
+    f0 = torch.as_tensor(f0, dtype=n.dtype).clamp(1e-4, 0.5)
+    eta = (1.0 + f0.sqrt()) / (1.0 - f0.sqrt())
+    return (1.0 - fresnel_dielectric(_dot(n, l), eta)) / (1.0 - f0)
 
 
 def ggx_specular(n: torch.Tensor, l: torch.Tensor, roughness: torch.Tensor | float,

@@ -1,0 +1,63 @@
+"""Pilot: does Wolff's diffuse under an interface in the generator help the learned solver
+on real data?
+
+Trains the first stage of the recipe briefly (the pilot of
+``experiments/ps_net_light_error.py``: 4000 steps, batch 512, seed 0, width 32, grooves
+0.3, no least-squares head) with the generator as shipped and with
+``observation_batch(fresnel_diffuse=True)``: the diffuse term of dielectrics and paints
+carries the Fresnel transmittance of the incoming light (Wolff 1994), darker than
+Lambert's cosine toward grazing light. Then compares the two networks' regressed normals
+on the selection data (the sets of ``experiments/ps_net_width.py``), and, with
+``--light-error E``, a third network trained with both.
+
+    python experiments/ps_net_fresnel_diffuse.py [--threads 1] [--out DIR] [--light-error 3]
+
+Measured (2026-12-05, one thread): docs/learned-ps.md, "Diffuse under an interface".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from lambertian.core.metrics import angular_error_deg
+from lambertian.io.data_root import data_root
+from lambertian.learn.ps_net_training import train_ps_net
+from lambertian.ps import get_solver
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ps_net_light_error import PILOT  # noqa: E402
+from ps_net_width import _sets  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path("fresnel_diffuse_pilot"))
+    ap.add_argument("--light-error", type=float, default=0.0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    variants = {"as shipped": {}, "Fresnel diffuse": {"fresnel_diffuse": True}}
+    if args.light_error > 0:
+        variants[f"both, lights off by up to {args.light_error:g} deg"] = {
+            "fresnel_diffuse": True, "light_error_deg": args.light_error}
+    files = {}
+    for i, (name, options) in enumerate(variants.items()):
+        files[name] = args.out / f"pilot_{i}.pt"
+        if not files[name].exists():
+            train_ps_net(**PILOT, **options, out=files[name], every=500)
+    torch.set_num_threads(1)
+    print("| data | " + " | ".join(files) + " |")
+    print("|---|" + "---|" * len(files))
+    for name, img, L, m, gt in _sets(data_root()):
+        row = [float(angular_error_deg(get_solver("net")(img, L, m, weights=f).normals[m],
+                                       gt[m]).mean()) for f in files.values()]
+        print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in row) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
