@@ -6,7 +6,7 @@ lumpy sphere, a torus tilted toward the camera and a folded sheet, under DiLiGen
 96 lights, recorded by a 16-bit camera that saturates the brightest 0.5% or so.
 
     python benchmarks/bench_ps_mitsuba.py [--size 128] [--spp 32] [--cache DIR]
-        [--no-lights] [--weights F ...]
+        [--no-lights] [--grey] [--weights F ...]
 
 Mean angular error (degrees) over the mask; ``lights`` is the uncalibrated estimator's
 mean light direction error (``lambertian lights DIR``, nothing known). Renders are cached
@@ -80,6 +80,8 @@ def main() -> int:
     ap.add_argument("--materials", default=",".join(MATERIALS), help="comma-separated "
                     "(names contain ', ': separate with ';' instead)")
     ap.add_argument("--no-lights", action="store_true", help="skip the uncalibrated column")
+    ap.add_argument("--grey", action="store_true",
+                    help="one more column: robust on the grey image alone (colour=False)")
     ap.add_argument("--weights", nargs="*", default=[],
                     help="more columns: the learned solver with these weights files")
     args = ap.parse_args()
@@ -96,7 +98,8 @@ def main() -> int:
     names = [s for s in args.objects.split(",") if s]
     mats = args.materials.split(";") if ";" in args.materials else [
         m for m in MATERIALS if m in args.materials]
-    cols = list(METHODS) + [f"net ({w})" for w in args.weights] + (
+    cols = list(METHODS) + (["robust, grey only"] if args.grey else []) + [
+        f"net ({w})" for w in args.weights] + (
         [] if args.no_lights else ["lights"])
     print("| object | material | " + " | ".join(cols) + " | auto ran |")
     print("|---|---|" + "---|" * (len(cols) + 1))
@@ -111,6 +114,9 @@ def main() -> int:
                 res = get_solver(method)(img, cap["lights"], m)
                 row.append(float(angular_error_deg(res.normals[m], cap["normals"][m]).mean()))
                 solver = res.info.get("solver", solver)
+            if args.grey:
+                res = get_solver("robust")(img, cap["lights"], m, colour=False)
+                row.append(float(angular_error_deg(res.normals[m], cap["normals"][m]).mean()))
             for w in args.weights:
                 res = get_solver("net")(img, cap["lights"], m, weights=w)
                 row.append(float(angular_error_deg(res.normals[m], cap["normals"][m]).mean()))

@@ -11,6 +11,12 @@ on the selection data (the sets of ``experiments/ps_net_width.py``), and, with
 ``--light-error E``, a third network trained with both.
 
     python experiments/ps_net_fresnel_diffuse.py [--threads 1] [--out DIR] [--light-error 3]
+    python experiments/ps_net_fresnel_diffuse.py --full FILE
+
+``--full FILE`` trains the whole shipped recipe (both stages, one thread: 67 minutes) with
+the option on and writes the weights to FILE, for ``experiments/ps_net_lsq_misfit.py
+--weights FILE``, ``benchmarks/bench_ps_net.py --weights FILE`` and
+``benchmarks/bench_ps_mitsuba.py --weights FILE``.
 
 Measured (2026-12-05, one thread): docs/learned-ps.md, "Diffuse under an interface".
 """
@@ -38,8 +44,19 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("fresnel_diffuse_pilot"))
     ap.add_argument("--light-error", type=float, default=0.0)
+    ap.add_argument("--full", type=Path, default=None,
+                    help="train the whole shipped recipe with the option into this file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.full is not None:
+        from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
+        from lambertian.learn.ps_net_training import train_shipped_ps_net
+        from lambertian.ps.net import save_ps_net
+
+        net, info = train_shipped_ps_net(RECIPE["steps"], LSQ_STAGE["steps"], RECIPE["batch"],
+                                         RECIPE["seed"], overrides={"fresnel_diffuse": True})
+        save_ps_net(net, args.full, info)
+        return 0
     variants = {"as shipped": {}, "Fresnel diffuse": {"fresnel_diffuse": True}}
     if args.light_error > 0:
         variants[f"both, lights off by up to {args.light_error:g} deg"] = {

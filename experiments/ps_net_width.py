@@ -85,7 +85,7 @@ def main() -> int:
 
         net, info = train_shipped_ps_net(RECIPE["steps"], LSQ_STAGE["steps"],
                                          RECIPE["batch"], RECIPE["seed"],
-                                         size={"width": args.width, "hidden": args.hidden})
+                                         overrides={"width": args.width, "hidden": args.hidden})
         save_ps_net(net, args.train, {**info, "threads": args.threads})
         return 0
     compare(args.weights)

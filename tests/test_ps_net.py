@@ -226,7 +226,7 @@ def test_both_stages_train_at_another_size_and_record_it():
     # experiments/ps_net_width.py: the shipped recipe at another width, both stages
     from lambertian.learn.ps_net_training import train_shipped_ps_net
 
-    net, info = train_shipped_ps_net(2, 2, 16, 0, log=None, size={"width": 16, "hidden": 40})
+    net, info = train_shipped_ps_net(2, 2, 16, 0, log=None, overrides={"width": 16, "hidden": 40})
     assert net.config["width"] == 16 and net.config["hidden"] == 40 and net.lsq_head
     assert info["width"] == 16 and info["hidden"] == 40 and info["lsq_steps"] == 2
 

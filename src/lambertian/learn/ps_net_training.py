@@ -144,15 +144,16 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
 
 def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
                          log: Callable[[str], None] | None = print,
-                         size: dict[str, int] | None = None) -> tuple[PixelSetNet, dict]:
+                         overrides: dict | None = None) -> tuple[PixelSetNet, dict]:
     """The two stages of :mod:`lambertian.learn.ps_net_recipe` (with the step counts, batch
     and seed given; stage two uses ``seed + 1``): the network and its training record.
-    ``size``: other ``width`` / ``blocks`` / ``hidden`` than the recipe's (experiments)."""
+    ``overrides``: recipe entries to change (experiments): the network's ``width`` /
+    ``blocks`` / ``hidden``, or a generator option such as ``fresnel_diffuse``."""
     from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
 
     t0 = time.perf_counter()
     kw = {k: v for k, v in RECIPE.items() if k not in ("steps", "batch", "seed")}
-    kw.update(size or {})
+    kw.update(overrides or {})
     net = train_ps_net(steps=steps, batch=batch, seed=seed, **kw, log=log, every=500)
     info = {"steps": steps, "batch": batch, "seed": seed, **kw, "lsq_steps": lsq_steps}
     if lsq_steps > 0:
