@@ -3,14 +3,16 @@ uncalibrated light estimator) on Mitsuba 3 path-traced captures
 (:mod:`lambertian.synth.mitsuba_ps_capture`: cast shadows, one bounce of
 interreflection, Mitsuba's own rough dielectrics, conductors and principled paint) of a
 lumpy sphere, a torus tilted toward the camera and a folded sheet, under DiLiGenT ball's
-96 lights, recorded by a 16-bit camera that saturates the brightest 0.5% or so.
+96 lights, recorded by a 16-bit camera exposed so that the 99th percentile of the
+object's values sits at half scale (brighter highlights clip).
 
     python benchmarks/bench_ps_mitsuba.py [--size 128] [--spp 32] [--cache DIR]
         [--no-lights] [--grey] [--weights F ...]
 
 Mean angular error (degrees) over the mask; ``lights`` is the uncalibrated estimator's
 mean light direction error (``lambertian lights DIR``, nothing known). Renders are cached
-in ``--cache`` (about 1 s per image on one thread; the first run renders 18 x 96 images).
+in ``--cache`` (the first run renders 18 x 96 images: about 15 minutes on one thread,
+solvers included).
 One thread each (torch and Mitsuba).
 """
 
