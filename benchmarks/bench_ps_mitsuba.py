@@ -111,17 +111,15 @@ def main() -> int:
             cap = capture(name, shapes[name], mat, L, args)
             m = cap["mask"]
             img = expose(cap["images"], m)
+            runs = [(method, {}) for method in METHODS]
+            runs += [("robust", {"colour": False})] if args.grey else []
+            runs += [("net", {"weights": w}) for w in args.weights]
             row, solver = [], ""
-            for method in METHODS:
-                res = get_solver(method)(img, cap["lights"], m)
+            for method, options in runs:
+                res = get_solver(method)(img, cap["lights"], m, **options)
                 row.append(float(angular_error_deg(res.normals[m], cap["normals"][m]).mean()))
-                solver = res.info.get("solver", solver)
-            if args.grey:
-                res = get_solver("robust")(img, cap["lights"], m, colour=False)
-                row.append(float(angular_error_deg(res.normals[m], cap["normals"][m]).mean()))
-            for w in args.weights:
-                res = get_solver("net")(img, cap["lights"], m, weights=w)
-                row.append(float(angular_error_deg(res.normals[m], cap["normals"][m]).mean()))
+                if method == "auto":
+                    solver = res.info["solver"]
             if not args.no_lights:
                 est = uncalibrated_lights(img, m, seed=0)
                 row.append(light_error(est.directions, cap["lights"]))

@@ -29,14 +29,12 @@ from pathlib import Path
 
 import torch
 
-from lambertian.core.metrics import angular_error_deg
-from lambertian.io.data_root import data_root
-from lambertian.learn.ps_net_training import train_ps_net
-from lambertian.ps import get_solver
+from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
+from lambertian.learn.ps_net_training import train_shipped_ps_net
+from lambertian.ps.net import save_ps_net
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ps_net_light_error import PILOT  # noqa: E402
-from ps_net_width import _sets  # noqa: E402
+from ps_net_light_error import compare_pilots  # noqa: E402
 
 
 def main() -> int:
@@ -49,10 +47,6 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.full is not None:
-        from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
-        from lambertian.learn.ps_net_training import train_shipped_ps_net
-        from lambertian.ps.net import save_ps_net
-
         net, info = train_shipped_ps_net(RECIPE["steps"], LSQ_STAGE["steps"], RECIPE["batch"],
                                          RECIPE["seed"], overrides={"fresnel_diffuse": True})
         save_ps_net(net, args.full, info)
@@ -61,18 +55,8 @@ def main() -> int:
     if args.light_error > 0:
         variants[f"both, lights off by up to {args.light_error:g} deg"] = {
             "fresnel_diffuse": True, "light_error_deg": args.light_error}
-    files = {}
-    for i, (name, options) in enumerate(variants.items()):
-        files[name] = args.out / f"pilot_{i}.pt"
-        if not files[name].exists():
-            train_ps_net(**PILOT, **options, out=files[name], every=500)
-    torch.set_num_threads(1)
-    print("| data | " + " | ".join(files) + " |")
-    print("|---|" + "---|" * len(files))
-    for name, img, L, m, gt in _sets(data_root()):
-        row = [float(angular_error_deg(get_solver("net")(img, L, m, weights=f).normals[m],
-                                       gt[m]).mean()) for f in files.values()]
-        print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in row) + " |", flush=True)
+    compare_pilots({name: (args.out / f"pilot_{i}.pt", options)
+                    for i, (name, options) in enumerate(variants.items())})
     return 0
 
 

@@ -40,19 +40,25 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("light_error_pilot"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    files = {}
-    for err in (0.0, args.error):
-        files[err] = args.out / f"pilot_error_{err:g}.pt"
-        if not files[err].exists():
-            train_ps_net(**PILOT, light_error_deg=err, out=files[err], every=500)
+    compare_pilots({f"lights off by up to {err:g} deg":
+                    (args.out / f"pilot_error_{err:g}.pt", {"light_error_deg": err})
+                    for err in (0.0, args.error)})
+    return 0
+
+
+def compare_pilots(variants: dict[str, tuple[Path, dict]]) -> None:
+    """Train each variant's pilot (:data:`PILOT` with its generator options) unless its file
+    exists, then print the networks' mean errors on the selection sets, a column each."""
+    for file, options in variants.values():
+        if not file.exists():
+            train_ps_net(**PILOT, **options, out=file, every=500)
     torch.set_num_threads(1)
-    print("| data | " + " | ".join(f"lights off by up to {e:g} deg" for e in files) + " |")
-    print("|---|" + "---|" * len(files))
+    print("| data | " + " | ".join(variants) + " |")
+    print("|---|" + "---|" * len(variants))
     for name, img, L, m, gt in _sets(data_root()):
         row = [float(angular_error_deg(get_solver("net")(img, L, m, weights=f).normals[m],
-                                       gt[m]).mean()) for f in files.values()]
+                                       gt[m]).mean()) for f, _ in variants.values()]
         print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in row) + " |", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

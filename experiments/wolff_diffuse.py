@@ -31,6 +31,7 @@ from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
 from lambertian.ps import robust
 from lambertian.ps.inputs import to_grey
+from lambertian.ps.least_squares import albedo_from_normals
 from lambertian.synth.mitsuba_ps_capture import expose
 from lambertian.synth.reflectance import interface_transmission
 
@@ -71,8 +72,8 @@ def relative_residual(I: np.ndarray, L: np.ndarray, n: np.ndarray, W: np.ndarray
     """Mean over pixels of the best-albedo residual over W, relative to the observations."""
     It, Wt = torch.from_numpy(I), torch.from_numpy(W).double()
     s = _shading(torch.from_numpy(n).double(), torch.from_numpy(L), wolff)
-    rho = (Wt * It * s).sum(1) / (Wt * s * s).sum(1).clamp_min(1e-12)
-    r = (Wt * (It - rho[:, None] * s) ** 2).sum(1) / (Wt * It * It).sum(1).clamp_min(1e-12)
+    rho = albedo_from_normals(It.unsqueeze(-1), s, Wt)  # (P, 1)
+    r = (Wt * (It - rho * s) ** 2).sum(1) / (Wt * It * It).sum(1).clamp_min(1e-12)
     return float(r.mean())
 
 
