@@ -13,10 +13,11 @@ on the selection data (the sets of ``experiments/ps_net_width.py``), and, with
     python experiments/ps_net_fresnel_diffuse.py [--threads 1] [--out DIR] [--light-error 3]
     python experiments/ps_net_fresnel_diffuse.py --full FILE
 
-``--full FILE`` trains the whole shipped recipe (both stages, one thread: 67 minutes) with
-the option on and writes the weights to FILE, for ``experiments/ps_net_lsq_misfit.py
---weights FILE``, ``benchmarks/bench_ps_net.py --weights FILE`` and
-``benchmarks/bench_ps_mitsuba.py --weights FILE``.
+``--full FILE`` trains the shipped recipe's first two stages (the whole recipe when this
+was measured, before its third stage; one thread: 67 minutes) with the option on and
+writes the weights to FILE, for ``experiments/ps_net_lsq_misfit.py --weights FILE``,
+``benchmarks/bench_ps_net.py --weights FILE`` and ``benchmarks/bench_ps_mitsuba.py
+--weights FILE``.
 
 Measured (2026-12-05, one thread): docs/learned-ps.md, "Diffuse under an interface".
 """
@@ -48,7 +49,8 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     if args.full is not None:
         net, info = train_shipped_ps_net(RECIPE["steps"], LSQ_STAGE["steps"], RECIPE["batch"],
-                                         RECIPE["seed"], overrides={"fresnel_diffuse": True})
+                                         RECIPE["seed"], overrides={"fresnel_diffuse": True},
+                                         interface_steps=0)
         save_ps_net(net, args.full, info)
         return 0
     variants = {"as shipped": {}, "Fresnel diffuse": {"fresnel_diffuse": True}}

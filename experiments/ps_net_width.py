@@ -1,13 +1,13 @@
 """A wider learned photometric-stereo network, and the mean of its normal with robust's.
 
-Trains the shipped recipe (``lambertian.learn.ps_net_recipe``, both stages) at another
-size, then compares weights files on the selection data: generated pixels (every family
-with blends, 30% of them in grooves, metals; the 96 lights of DiLiGenT ball, seed 7), UW
-psm gray and DiLiGenT ball / bear / reading (whole masks, the solvers as
-``lambertian ps`` runs them). The columns "robust + net" are the normalised sum of the
-two solvers' unit normals: two estimators whose failures differ (trimming where
-highlights and shadows are the majority; the network where real data leaves its
-training distribution).
+Trains the shipped recipe's first two stages (``lambertian.learn.ps_net_recipe``; the
+whole recipe when this was measured, before its third stage) at another size, then
+compares weights files on the selection data: generated pixels (every family with blends,
+30% of them in grooves, metals; the 96 lights of DiLiGenT ball, seed 7), UW psm gray and
+DiLiGenT ball / bear / reading (whole masks, the solvers as ``lambertian ps`` runs them).
+The columns "robust + net" are the normalised sum of the two solvers' unit normals: two
+estimators whose failures differ (trimming where highlights and shadows are the majority;
+the network where real data leaves its training distribution).
 
     python experiments/ps_net_width.py --train wide.pt --width 48 --hidden 144 --threads 2
     python experiments/ps_net_width.py --weights shipped wide.pt
@@ -85,7 +85,8 @@ def main() -> int:
 
         net, info = train_shipped_ps_net(RECIPE["steps"], LSQ_STAGE["steps"],
                                          RECIPE["batch"], RECIPE["seed"],
-                                         overrides={"width": args.width, "hidden": args.hidden})
+                                         overrides={"width": args.width, "hidden": args.hidden},
+                                         interface_steps=0)
         save_ps_net(net, args.train, {**info, "threads": args.threads})
         return 0
     compare(args.weights)

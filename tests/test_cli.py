@@ -64,8 +64,11 @@ def test_ps_refuses_to_write_into_its_input(tmp_path, capsys):
 
 def test_train_ps_net_refuses_a_bad_count_before_training(tmp_path, capsys):
     out = tmp_path / "w.pt"
-    for flag in ("--threads", "--steps", "--batch"):
-        assert main(["train-ps-net", flag, "0", "--out", str(out)]) == 2
+    for args in (["--threads", "0"], ["--steps", "0"], ["--batch", "0"],
+                 ["--interface-steps", "-1"], ["--lsq-steps", "0"]):
+        assert main(["train-ps-net", *args, "--out", str(out)]) == 2
         err = capsys.readouterr().err.strip()
-        assert len(err.splitlines()) == 1 and flag in err
+        # --lsq-steps 0 alone is refused for the third stage it would leave without a head
+        flag = "--interface-steps" if args[0] == "--lsq-steps" else args[0]
+        assert len(err.splitlines()) == 1 and flag in err, err
     assert not out.exists()

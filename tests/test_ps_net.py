@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from lambertian.core.errors import InputError
+from lambertian.core.fresnel import fresnel_dielectric
 from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.ps_net_training import angular_loss, train_ps_net
 from lambertian.ps import get_solver, least_squares
@@ -20,7 +21,6 @@ from lambertian.synth.pixel_observations import (
     observation_batch,
 )
 from lambertian.synth.reflectance import (
-    fresnel_dielectric,
     ggx_specular,
     interface_transmission,
     lambert,
@@ -161,15 +161,20 @@ def test_groove_shadow_and_interreflection_follow_the_geometry():
 
 
 def test_shipped_weights_record_the_recipe_that_reproduces_them():
-    # `lambertian train-ps-net` with no options trains RECIPE then LSQ_STAGE; the shipped
-    # file's training record must be that recipe (grooves included), not an older one
-    from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
+    # `lambertian train-ps-net` with no options trains RECIPE, LSQ_STAGE, INTERFACE_STAGE;
+    # the shipped file's training record must be that recipe (grooves included), not an
+    # older one, and the network must have both heads
+    from lambertian.learn.ps_net_recipe import INTERFACE_STAGE, LSQ_STAGE, RECIPE
     from lambertian.ps.net import weights_path
 
     info = torch.load(weights_path(), map_location="cpu", weights_only=True)["info"]
     for key, value in RECIPE.items():
         assert info[key] == value, key
     assert info["lsq_steps"] == LSQ_STAGE["steps"] and info["lsq_lr"] == LSQ_STAGE["lr"]
+    assert info["interface_steps"] == INTERFACE_STAGE["steps"]
+    assert info["interface_lr"] == INTERFACE_STAGE["lr"]
+    shipped = load_ps_net()
+    assert shipped.lsq_head and shipped.interface is not None
 
 
 def test_training_is_deterministic_and_learns():
@@ -211,24 +216,84 @@ def test_least_squares_head_is_exact_on_lambertian_observations():
     assert angular_error_deg(out["regressed"].numpy(), n.numpy()).mean() > 5.0
 
 
-def test_second_stage_starts_from_the_first_and_is_deterministic():
+def test_interface_head_is_exact_on_wolff_diffuse_where_lambert_is_biased():
+    # Wolff's diffuse under a glass-like interface (f0 0.04), every observation trusted:
+    # with the interface weight at 1 the head's model is the rendering's, so the normal
+    # comes back to within 0.1 degree with no misfit; at 0 (Lambert's model, the plain
+    # head) the same pixels come out tilted away from the view
+    from lambertian.ps.net import INTERFACE_F0
+
+    g = torch.Generator().manual_seed(5)
+    L = torch.nn.functional.normalize(torch.randn(24, 3, generator=g) * 0.4
+                                      + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
+    n = torch.nn.functional.normalize(torch.randn(300, 3, generator=g) * 0.1
+                                      + torch.tensor([0.0, 0.0, 1.0]), dim=-1)
+    obs = 0.6 * lambert(n[:, None], L) * interface_transmission(n[:, None], L, INTERFACE_F0)
+    assert bool((obs > 0).all())
+    errors = {}
+    for p_bias in (20.0, -20.0):
+        torch.manual_seed(0)
+        model = PixelSetNet(lsq_head=True, interface=True).eval()
+        with torch.no_grad():
+            model.weigh.weight.zero_()
+            model.weigh.bias.fill_(20.0)
+            model.interface.bias.fill_(p_bias)
+            out = model.branches(token_features(obs, L))
+        errors[p_bias] = angular_error_deg(out["lsq"].numpy(), n.numpy())
+        tilt = np.degrees(np.arccos(out["lsq"][:, 2].numpy())) - np.degrees(
+            np.arccos(n[:, 2].numpy()))
+        if p_bias > 0:
+            assert float(out["misfit"].max()) < 2e-3 and bool(out["interface_taken"].all())
+        else:
+            assert tilt.mean() > 0.5  # Lambert's fit tilts grazing-lit normals outward
+    # and on a bare Lambertian surface the interface model, though its weight says 1,
+    # explains the observations worse, so the exact Lambertian answer stands
+    matte = 0.6 * lambert(n[:, None], L)
+    with torch.no_grad():
+        model.interface.bias.fill_(20.0)
+        out = model.branches(token_features(matte, L))
+    assert not bool(out["interface_taken"].any())
+    assert angular_error_deg(out["lsq"].numpy(), n.numpy()).max() < 0.05
+    assert errors[20.0].max() < 0.1 and errors[-20.0].mean() > 0.8, (
+        errors[20.0].max(), errors[-20.0].mean())
+
+
+def test_second_stage_starts_from_the_first_and_is_deterministic(tmp_path):
     first = train_ps_net(steps=3, batch=32, seed=0, log=None)
     a = train_ps_net(steps=3, batch=32, seed=1, lsq_head=True, init=first, log=None)
     b = train_ps_net(steps=3, batch=32, seed=1, lsq_head=True, init=first, log=None)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
                                                   b.state_dict().values(), strict=True))
     assert set(a.state_dict()) - set(first.state_dict()) == {"weigh.weight", "weigh.bias"}
+    c = train_ps_net(steps=3, batch=32, seed=1, lsq_head=True, interface=True, init=first,
+                     log=None)
+    assert set(c.state_dict()) - set(a.state_dict()) == {"interface.weight",
+                                                          "interface.bias"}
+    save_ps_net(c, tmp_path / "c.pt")
+    back = load_ps_net(tmp_path / "c.pt")
+    assert back.config["interface"] == 1 and back.interface is not None
+    assert all(torch.equal(x, y) for x, y in zip(c.state_dict().values(),
+                                                  back.state_dict().values(), strict=True))
     with pytest.raises(ValueError, match="shape"):
         train_ps_net(steps=1, batch=8, width=16, lsq_head=True, init=first, log=None)
 
 
-def test_both_stages_train_at_another_size_and_record_it():
-    # experiments/ps_net_width.py: the shipped recipe at another width, both stages
+def test_every_stage_trains_at_another_size_and_records_it():
+    # experiments/ps_net_width.py: the shipped recipe at another width, all three stages;
+    # the third trains the interface weight alone
     from lambertian.learn.ps_net_training import train_shipped_ps_net
 
-    net, info = train_shipped_ps_net(2, 2, 16, 0, log=None, overrides={"width": 16, "hidden": 40})
+    net, info = train_shipped_ps_net(2, 2, 16, 0, log=None, overrides={"width": 16, "hidden": 40},
+                                     interface_steps=2)
     assert net.config["width"] == 16 and net.config["hidden"] == 40 and net.lsq_head
+    assert net.config["interface"] == 1
     assert info["width"] == 16 and info["hidden"] == 40 and info["lsq_steps"] == 2
+    assert info["interface_steps"] == 2
+    two, _ = train_shipped_ps_net(2, 2, 16, 0, log=None, overrides={"width": 16, "hidden": 40},
+                                  interface_steps=0)
+    changed = {k for k, v in two.state_dict().items() if not torch.equal(v, net.state_dict()[k])}
+    assert changed == set() and set(net.state_dict()) - set(two.state_dict()) == {
+        "interface.weight", "interface.bias"}
 
 
 def _ball_crop():

@@ -70,6 +70,7 @@ def validate(net: PixelSetNet, samples: int = 4096, seed: int = VALIDATION_SEED,
 
 def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: int = 0,
                  width: int = 32, blocks: int = 2, hidden: int = 96, lsq_head: bool = False,
+                 interface: bool = False, train_only: str | tuple[str, ...] | None = None,
                  grooves: float = 0.0, light_error_deg: float = 0.0,
                  fresnel_diffuse: bool = False,
                  init: PixelSetNet | str | Path | None = None,
@@ -80,22 +81,32 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     weights are saved for ``torch.load(weights_only=True)`` (also every ``save_every``
     steps when > 0). ``init``: a trained network (or its weights file) to start from, for
     the second stage that adds the least-squares head (``lsq_head``; its observation
-    weights are the only new parameters, and the whole network trains). ``grooves``: the
+    weights are the only new parameters, and the whole network trains); ``interface``
+    adds Wolff's interface model to that head (its weight is new too); ``train_only``: a
+    parameter-name prefix (or a tuple of them), only those parameters train (the rest
+    stay as ``init`` left them). ``grooves``: the
     share of generated pixels in a V-groove, ``light_error_deg`` the spread of the
     light directions' calibration errors and ``fresnel_diffuse`` Wolff's diffuse under an
     interface (``observation_batch``'s). ``width``,
     ``blocks``, ``hidden``: the network's size (:class:`PixelSetNet`)."""
     torch.manual_seed(seed)
-    net = PixelSetNet(width=width, blocks=blocks, hidden=hidden, lsq_head=lsq_head)
+    net = PixelSetNet(width=width, blocks=blocks, hidden=hidden, lsq_head=lsq_head,
+                      interface=interface)
     if init is not None:  # a second stage: start from a trained network's weights
         start = init if isinstance(init, PixelSetNet) else load_ps_net(init)
         try:
             missing, _ = net.load_state_dict(start.state_dict(), strict=False)
         except RuntimeError:  # a tensor of another size
             missing = ["shape"]
-        if any(not k.startswith("weigh.") for k in missing):
+        if any(not k.startswith(("weigh.", "interface.")) for k in missing):
             raise ValueError("init: not a network of this shape")
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    params = [p for name, p in net.named_parameters()
+              if train_only is None or name.startswith(train_only)]
+    if not params:
+        raise ValueError(f"train_only: no parameter is named {train_only}...")
+    for p in net.parameters():
+        p.requires_grad_(any(p is q for q in params))
+    opt = torch.optim.Adam(params, lr=lr)
 
     def schedule(i: int) -> float:
         if i < WARMUP:
@@ -111,6 +122,10 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
         info["light_error_deg"] = light_error_deg
     if fresnel_diffuse:
         info["fresnel_diffuse"] = True
+    if interface:
+        info["interface"] = True
+    if train_only is not None:
+        info["train_only"] = train_only
     for i in range(steps):
         g = torch.Generator().manual_seed(seed * 1_000_003 + i)
         b = observation_batch(batch, _num_lights(g), g, grooves=grooves,
@@ -121,7 +136,7 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
             raise FloatingPointError(f"step {i}: the loss is not finite")
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
         deg = math.degrees(float(loss.detach()))
@@ -142,14 +157,35 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     return net
 
 
+def train_interface_stage(init: PixelSetNet | str | Path, steps: int, batch: int, seed: int,
+                          grooves: float, light_error_deg: float = 0.0,
+                          log: Callable[[str], None] | None = print) -> PixelSetNet:
+    """The recipe's third stage (:data:`lambertian.learn.ps_net_recipe.INTERFACE_STAGE`'s
+    learning rate) on a network with the least-squares head: adds Wolff's interface model
+    and trains only its per-pixel weight, on batches with the Fresnel-transmitted diffuse.
+    ``seed`` is the stage's own (the recipe passes its seed + 2)."""
+    from lambertian.learn.ps_net_recipe import INTERFACE_STAGE
+
+    start = init if isinstance(init, PixelSetNet) else load_ps_net(init)
+    return train_ps_net(steps=steps, batch=batch, seed=seed, lr=INTERFACE_STAGE["lr"],
+                        grooves=grooves, light_error_deg=light_error_deg,
+                        fresnel_diffuse=True, lsq_head=True, interface=True,
+                        train_only="interface.", init=start,
+                        **{k: start.config[k] for k in ("width", "blocks", "hidden")},
+                        log=log, every=500)
+
+
 def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
                          log: Callable[[str], None] | None = print,
-                         overrides: dict | None = None) -> tuple[PixelSetNet, dict]:
-    """The two stages of :mod:`lambertian.learn.ps_net_recipe` (with the step counts, batch
-    and seed given; stage two uses ``seed + 1``): the network and its training record.
+                         overrides: dict | None = None, interface_steps: int | None = None
+                         ) -> tuple[PixelSetNet, dict]:
+    """The three stages of :mod:`lambertian.learn.ps_net_recipe` (with the step counts,
+    batch and seed given; stage two uses ``seed + 1``, stage three ``seed + 2``; the third,
+    ``interface_steps`` long, default :data:`INTERFACE_STAGE`'s, needs the second): the
+    network and its training record.
     ``overrides``: recipe entries to change (experiments): the network's ``width`` /
     ``blocks`` / ``hidden``, or a generator option such as ``fresnel_diffuse``."""
-    from lambertian.learn.ps_net_recipe import LSQ_STAGE, RECIPE
+    from lambertian.learn.ps_net_recipe import INTERFACE_STAGE, LSQ_STAGE, RECIPE
 
     t0 = time.perf_counter()
     kw = {k: v for k, v in RECIPE.items() if k not in ("steps", "batch", "seed")}
@@ -166,5 +202,15 @@ def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
                            **{k: kw[k] for k in ("width", "blocks", "hidden") if k in kw},
                            log=log, every=500)
         info["lsq_lr"] = LSQ_STAGE["lr"]
+        if interface_steps is None:
+            interface_steps = INTERFACE_STAGE["steps"]
+        if interface_steps > 0:
+            if log is not None:
+                log("third stage: the interface weight of the least-squares head")
+            net = train_interface_stage(net, interface_steps, batch, seed + 2, kw["grooves"],
+                                        kw.get("light_error_deg", 0.0), log)
+        info["interface_steps"] = interface_steps
+        if interface_steps > 0:
+            info["interface_lr"] = INTERFACE_STAGE["lr"]
     info["seconds"] = round(time.perf_counter() - t0, 1)
     return net, info

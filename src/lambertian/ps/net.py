@@ -9,7 +9,10 @@ encoder lets the tokens see each other (a shadowed or specular observation is on
 outlier relative to the rest), attention pooling with a learned query and max pooling
 summarise the set, and a head regresses the normal. A second head weighs each
 observation and solves the weighted Lambertian least squares; where the observations it
-trusts are Lambertian, that exact normal answers instead (:class:`PixelSetNet`). The
+trusts are Lambertian, that exact normal answers instead (:class:`PixelSetNet`). That
+least squares can also model a surface under a smooth interface, whose diffuse light
+carries the Fresnel transmittance of the incoming light (Wolff, JOSA A 1994), with a
+learned per-pixel weight, where that model explains the observations better. The
 set form makes the answer independent of the order of the images and defined for any
 number of lights, as the set encoders of Chen et al. (PS-FCN, ECCV 2018) and Ikehata
 (PS-Transformer, BMVC 2021), evaluated per pixel as CNN-PS (Ikehata, ECCV 2018) and
@@ -33,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lambertian.core.errors import InputError
+from lambertian.core.fresnel import interface_transmittance
 from lambertian.ps.inputs import check_images, check_lights, check_mask, to_grey
 from lambertian.ps.least_squares import albedo_from_normals, pixel_chunks
 from lambertian.ps.result import PSResult
@@ -47,6 +51,13 @@ TOKEN_FEATURES = 9
 # the least-squares normal is the answer (PixelSetNet, lsq_head): chosen on generated
 # pixels, psm gray and DiLiGenT ball / bear / reading (experiments/ps_net_lsq_misfit.py).
 LSQ_MISFIT = 0.04
+# The interface the least-squares head's Wolff model assumes (PixelSetNet, interface):
+# normal-incidence reflectance 0.04, glass-like index 1.5, the middle of the dielectrics'
+# range; the learned per-pixel weight scales its effect (and so stands in for other
+# indices). Fixed-point steps of that model's least squares (each a reweighted solve):
+# set a priori, the transmittance changes little between them.
+INTERFACE_F0 = 0.04
+INTERFACE_STEPS = 2
 # Pixels per forward pass: bounds the attention memory (P x heads x K x K floats).
 CHUNK = 1024
 # Floor of the per-pixel normalisers: keeps a black pixel's tokens finite (and each pixel's
@@ -105,13 +116,31 @@ class PixelSetNet(nn.Module):
     :data:`LSQ_MISFIT` (relative RMS) that normal is the answer: least squares on the right
     observations is exact for a Lambertian point, whatever the regression's precision.
     Elsewhere (metals, broad lobes, rough diffuse) the regressed normal is.
+
+    With ``interface`` as well, the least squares models the diffuse light of a surface
+    under a smooth interface (plastics, glazes, lacquer, clear-coated paint) as Wolff does
+    (JOSA A 1994): it entered through the interface, so each light's Lambertian term
+    carries the Fresnel transmittance ``T(n . l)``, darker than Lambert's cosine toward
+    grazing light. A learned per-pixel weight ``p`` (0: bare Lambertian surface, 1: under
+    an interface of :data:`INTERFACE_F0`) scales each light by ``1 - p (1 - T(n . l))``,
+    solved by :data:`INTERFACE_STEPS` reweighted least squares from the Lambertian answer.
+    Fitted by Lambert's model, such a surface's normal comes out tilted away from the view.
+    In evaluation the interface model answers only where it explains the trusted
+    observations better (a lower misfit) than the bare Lambertian model, which keeps a
+    matte surface's exact answer (the weight alone cannot tell matte from glossy where no
+    highlight is seen); in training it always answers, so that the weight learns from
+    every pixel.
     """
 
     def __init__(self, width: int = 32, heads: int = 2, blocks: int = 2, hidden: int = 96,
-                 lsq_head: bool = False):
+                 lsq_head: bool = False, interface: bool = False):
         super().__init__()
+        if interface and not lsq_head:
+            raise ValueError("interface: a refinement of the least-squares head (lsq_head)")
         self.config = {"width": width, "heads": heads, "blocks": blocks, "hidden": hidden,
                        "lsq_head": int(lsq_head)}
+        if interface:  # only when used: earlier weights files keep their config
+            self.config["interface"] = 1
         self.embed = nn.Sequential(nn.Linear(TOKEN_FEATURES, width), nn.GELU(),
                                    nn.Linear(width, width))
         self.blocks = nn.ModuleList([_Block(width, heads, hidden) for _ in range(blocks)])
@@ -122,11 +151,22 @@ class PixelSetNet(nn.Module):
         self.lsq_head = lsq_head
         if lsq_head:
             self.weigh = nn.Linear(width, 1)
+        self.interface = None
+        # the evaluation's choice between the interface model and the bare one (class
+        # docstring); off only to measure what it buys (experiments/ps_net_interface.py)
+        self.interface_choice = True
+        if interface:
+            self.interface = nn.Linear(2 * width, 1)
+            # starts near a bare surface (p = 0.05): the Lambertian head it refines
+            nn.init.zeros_(self.interface.weight)
+            nn.init.constant_(self.interface.bias, -3.0)
 
     def branches(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         """The final normals ``"normal"`` (P, 3) and, with the least-squares head, the two
         it chooses from (``"regressed"``, ``"lsq"``), the weights (P, K) and the
-        least-squares normal's relative misfit ``"misfit"`` (P,)."""
+        least-squares normal's relative misfit ``"misfit"`` (P,); with ``interface`` also
+        the per-pixel interface weight ``"interface"`` (P,) and, in evaluation, where the
+        interface model answered ``"interface_taken"`` (P,) bool."""
         x = self.embed(tokens)
         for block in self.blocks:
             x = block(x)
@@ -141,30 +181,64 @@ class PixelSetNet(nn.Module):
             return {"normal": reg}
         w = torch.sigmoid(self.weigh(x)[..., 0])  # (P, K)
         lights, rel = tokens[..., :3], tokens[..., 7]
-        wl = w.unsqueeze(-1) * lights
-        a = wl.transpose(1, 2) @ lights  # (P, 3, 3)
-        # a tiny ridge keeps the system solvable when the weights select < 3 lights; a
-        # larger one would pull every normal toward the lights' mean (a bias of ~0.5
-        # degrees at 1e-3 on a DiLiGenT-like cone)
-        ridge = 1e-6 * w.sum(1).clamp_min(1e-3)
-        a = a + ridge[:, None, None] * torch.eye(3)
-        b = torch.linalg.solve(a, (wl * rel.unsqueeze(-1)).sum(1))
-        lsq = F.normalize(torch.cat([b[:, :2], b[:, 2:].abs() + 1e-6], -1), dim=-1)
-        misfit = lambertian_misfit(lsq, lights, rel, w)
+        lsq = weighted_lambertian_normal(lights, rel, w)
+        gain, extra = None, {}
+        if self.interface is not None:
+            p = torch.sigmoid(self.interface(summary))  # (P, 1)
+            bare = lsq
+            for _ in range(INTERFACE_STEPS):
+                gain = _interface_gain(lsq, lights, p)
+                lsq = weighted_lambertian_normal(lights * gain.unsqueeze(-1), rel, w)
+            gain = _interface_gain(lsq, lights, p)
+            extra["interface"] = p[:, 0]
+            if not self.training and self.interface_choice:  # the choice (class docstring)
+                m_bare = lambertian_misfit(bare, lights, rel, w)
+                m_int = lambertian_misfit(lsq, lights, rel, w, gain)
+                take = (m_int < m_bare).unsqueeze(-1)
+                extra["interface_taken"] = take[:, 0]
+                lsq = torch.where(take, lsq, bare)
+                gain = torch.where(take, gain, torch.ones_like(gain))
+        misfit = lambertian_misfit(lsq, lights, rel, w, gain)
         normal = torch.where((misfit < LSQ_MISFIT).unsqueeze(-1), lsq, reg)
         return {"normal": normal, "regressed": reg, "lsq": lsq, "weights": w,
-                "misfit": misfit}
+                "misfit": misfit, **extra}
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.branches(tokens)["normal"]
 
 
+def weighted_lambertian_normal(lights: torch.Tensor, rel: torch.Tensor, w: torch.Tensor
+                               ) -> torch.Tensor:
+    """(P, 3) unit normals solving ``min_b sum_k w_k (b . l_k - I_k)^2`` for lights
+    (P, K, 3), observations ``rel`` (P, K) and weights ``w`` (P, K); the normal faces the
+    camera (z folded to positive)."""
+    wl = w.unsqueeze(-1) * lights
+    a = wl.transpose(1, 2) @ lights  # (P, 3, 3)
+    # a tiny ridge keeps the system solvable when the weights select < 3 lights; a
+    # larger one would pull every normal toward the lights' mean (a bias of ~0.5
+    # degrees at 1e-3 on a DiLiGenT-like cone)
+    ridge = 1e-6 * w.sum(1).clamp_min(1e-3)
+    a = a + ridge[:, None, None] * torch.eye(3)
+    b = torch.linalg.solve(a, (wl * rel.unsqueeze(-1)).sum(1))
+    return F.normalize(torch.cat([b[:, :2], b[:, 2:].abs() + 1e-6], -1), dim=-1)
+
+
+def _interface_gain(n: torch.Tensor, lights: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """(P, K) Wolff's factor on each light's Lambertian term, ``1 - p (1 - T(n . l))``,
+    for normals (P, 3), lights (P, K, 3) and interface weights p (P, 1)."""
+    cos = (lights @ n.unsqueeze(-1))[..., 0]
+    return 1.0 - p * (1.0 - interface_transmittance(cos, INTERFACE_F0))
+
+
 def lambertian_misfit(n: torch.Tensor, lights: torch.Tensor, rel: torch.Tensor,
-                      w: torch.Tensor) -> torch.Tensor:
+                      w: torch.Tensor, gain: torch.Tensor | None = None) -> torch.Tensor:
     """(P,) weighted RMS misfit of the observations ``rel`` (P, K) by the best Lambertian
     shading ``rho max(0, n . l)`` of unit normals n (P, 3), relative to the observations'
-    weighted RMS: how well a normal explains the observations the network trusts."""
+    weighted RMS: how well a normal explains the observations the network trusts.
+    ``gain`` (P, K): a factor on each light's shading (the interface model's)."""
     shade = (lights @ n.unsqueeze(-1))[..., 0].clamp_min(0.0)
+    if gain is not None:
+        shade = shade * gain
     rho = albedo_from_normals(rel.unsqueeze(-1), shade, w)  # (P, 1)
     err = (w * (rel - rho * shade) ** 2).sum(1)
     # the floor keeps sqrt's gradient finite at an exact fit
@@ -224,9 +298,9 @@ def predict_normals(net: PixelSetNet, obs: torch.Tensor, lights: torch.Tensor,
 
 
 def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, *,
-        weights: str | Path | None = None, rotations: int = 1, image_check: bool = True,
-        chunk: int = CHUNK, source: str = "images", progress: bool = False,
-        kept_images: np.ndarray | None = None) -> PSResult:
+        weights: str | Path | PixelSetNet | None = None, rotations: int = 1,
+        image_check: bool = True, chunk: int = CHUNK, source: str = "images",
+        progress: bool = False, kept_images: np.ndarray | None = None) -> PSResult:
     """Per-pixel normals by the learned set network, albedo by least squares on them.
 
     Parameters
@@ -236,7 +310,7 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
         is what the network sees).
     lights : (K, 3) light directions, project frame; K >= MIN_LIGHTS, any order.
     mask : (H, W) bool pixels to solve (all when None).
-    weights : a weights file (default: the shipped ``ps_net.pt``).
+    weights : a weights file (default: the shipped ``ps_net.pt``) or a loaded network.
     rotations : test-time rotations of the light set (see :func:`predict_normals`).
     image_check : first drop the images whose gain disagrees with the others' (damaged
         images, wrong calibrated intensities), by :func:`lambertian.ps.robust.robust_image_check`
@@ -257,7 +331,7 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
     if k < MIN_LIGHTS:
         raise InputError(source, f"{k} lights: the network needs at least {MIN_LIGHTS}")
     m = check_mask(mask, (h, w), source)
-    model = load_ps_net(weights)
+    model = weights if isinstance(weights, PixelSetNet) else load_ps_net(weights)
     idx = np.flatnonzero(m.ravel())
     colour = img.reshape(k, -1, c)
     keep = np.ones(k, bool)

@@ -30,6 +30,8 @@ import math
 
 import torch
 
+from lambertian.core.fresnel import interface_transmittance
+
 VIEW = (0.0, 0.0, 1.0)
 
 
@@ -69,17 +71,6 @@ def oren_nayar(n: torch.Tensor, l: torch.Tensor, sigma: torch.Tensor | float,
     return albedo * factor * cos_i.clamp_min(0.0)
 
 
-def fresnel_dielectric(cos_i: torch.Tensor, eta: torch.Tensor | float) -> torch.Tensor:
-    """Exact Fresnel reflectance of unpolarised light from air onto a dielectric of
-    refractive index ``eta`` at incidence cosine ``cos_i`` (clamped to [0, 1])."""
-    c = cos_i.clamp(0.0, 1.0)
-    eta = torch.as_tensor(eta, dtype=c.dtype)
-    cos_t = torch.sqrt((1.0 - (1.0 - c * c) / (eta * eta)).clamp_min(0.0))
-    rs = (c - eta * cos_t) / (c + eta * cos_t).clamp_min(1e-12)
-    rp = (eta * c - cos_t) / (eta * c + cos_t).clamp_min(1e-12)
-    return 0.5 * (rs * rs + rp * rp)
-
-
 def interface_transmission(n: torch.Tensor, l: torch.Tensor, f0: torch.Tensor | float
                            ) -> torch.Tensor:
     """Wolff's light-dependent factor of the diffuse term under a smooth interface: the
@@ -87,9 +78,7 @@ def interface_transmission(n: torch.Tensor, l: torch.Tensor, f0: torch.Tensor | 
     incidence (the albedo keeps its meaning), for the interface whose normal-incidence
     reflectance is ``f0`` (refractive index ``(1 + sqrt f0) / (1 - sqrt f0)``). The
     view's transmittance is one factor per pixel, which the albedo absorbs."""
-    f0 = torch.as_tensor(f0, dtype=n.dtype).clamp(1e-4, 0.5)
-    eta = (1.0 + f0.sqrt()) / (1.0 - f0.sqrt())
-    return (1.0 - fresnel_dielectric(_dot(n, l), eta)) / (1.0 - f0)
+    return interface_transmittance(_dot(n, l), f0)
 
 
 def ggx_specular(n: torch.Tensor, l: torch.Tensor, roughness: torch.Tensor | float,
