@@ -1,0 +1,62 @@
+"""Photometric stereo with few lights: every solver on seeded random subsets of 6, 10
+and 20 of the lights of DiLiGenT ball / bear / reading and UW psm gray (6 and 10 of its
+12), whole masks, mean angular error in degrees averaged over two subsets (seeds 0, 1).
+``--weights F``: a second network beside the shipped one (e.g. the one before the
+interface model, ``experiments/ps_net_interface.py``'s ``second_stage.pt``).
+
+    python experiments/ps_sparse_lights.py [--weights F]
+
+Measured (2026-12-05): docs/learned-ps.md, "Few lights".
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from lambertian.core.metrics import angular_error_deg
+from lambertian.io import read_capture
+from lambertian.io.data_root import data_root
+from lambertian.ps import get_solver
+
+SETS = ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray")
+COUNTS = (6, 10, 20)
+SEEDS = (0, 1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    root = data_root()
+    if root is None:
+        print("../shared/data not found")
+        return 1
+    solvers = [("ls", {}), ("robust", {}), ("net", {}), ("auto", {})]
+    if args.weights:
+        solvers.append(("net", {"weights": args.weights}))
+    names = [n if not kw else f"net ({args.weights})" for n, kw in solvers]
+    print("| data | lights | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for rel in SETS:
+        cap = read_capture(root / rel)
+        img, m = cap.normalized_images(), cap.mask
+        for k in COUNTS:
+            if k >= len(img):
+                continue
+            errs = np.zeros(len(solvers))
+            for seed in SEEDS:
+                sel = np.sort(np.random.default_rng(seed).choice(len(img), k, replace=False))
+                errs += [angular_error_deg(get_solver(name)(img[sel], cap.lights[sel], m, **kw)
+                                           .normals[m], cap.normals[m]).mean()
+                         for name, kw in solvers]
+            errs /= len(SEEDS)
+            print(f"| {rel} | {k} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
