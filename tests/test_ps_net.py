@@ -294,6 +294,13 @@ def test_every_stage_trains_at_another_size_and_records_it():
     changed = {k for k, v in two.state_dict().items() if not torch.equal(v, net.state_dict()[k])}
     assert changed == set() and set(net.state_dict()) - set(two.state_dict()) == {
         "interface.weight", "interface.bias"}
+    # the third stage run on its own from the second's network (as the shipped file was
+    # made) gives the one-command result bit for bit
+    from lambertian.learn.ps_net_recipe import RECIPE
+    from lambertian.learn.ps_net_training import train_interface_stage
+
+    third = train_interface_stage(two, 2, 16, 2, RECIPE["grooves"], log=None)  # seed 0 + 2
+    assert all(torch.equal(third.state_dict()[k], v) for k, v in net.state_dict().items())
 
 
 def _ball_crop():
