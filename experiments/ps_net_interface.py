@@ -35,7 +35,6 @@ import numpy as np
 import torch
 
 from lambertian.core.metrics import angular_error_deg
-from lambertian.io.data_root import data_root
 from lambertian.learn.ps_net_recipe import INTERFACE_STAGE, RECIPE
 from lambertian.learn.ps_net_training import train_ps_net
 from lambertian.ps import get_solver
@@ -43,7 +42,7 @@ from lambertian.ps.net import PixelSetNet, load_ps_net, save_ps_net, token_featu
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ps_net_width import REAL  # noqa: E402
+from ps_net_width import real_sets, selection_root  # noqa: E402
 
 # name: (steps, lr, seed, parameters trained); the first is the recipe's third stage
 VARIANTS = {
@@ -70,10 +69,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path(".cache/ps_net_interface"))
     args = ap.parse_args()
     torch.set_num_threads(1)
-    root = data_root()
-    if root is None:
-        print("../shared/data not found")
-        return 1
+    root = selection_root()
     start = args.out / "second_stage.pt"
     files = {"second stage (no interface model)": start}
     save_ps_net(second_stage(), start)
@@ -105,19 +101,12 @@ def main() -> int:
                 cells.append(f"{err:.2f}" + ("" if p is None else f" (p {float(p.mean()):.2f})"))
             label = f"generated {fam}, {'with' if fresnel else 'without'} the transmittance"
             print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
-    from lambertian.io import read_capture
     from lambertian.synth.capture import make_capture
 
     demo = make_capture()
-    sets = [("demo capture (Lambertian)", lambda: (demo.images / demo.intensities[:, None, None],
-                                                   demo.lights, demo.mask, demo.normals))]
-    for rel in REAL:
-        def load(rel=rel):
-            cap = read_capture(root / rel)
-            return cap.normalized_images(), cap.lights, cap.mask, cap.normals
-        sets.append((rel, load))
-    for name, load in sets:
-        img, lights, m, gt = load()
+    demo_set = ("demo capture (Lambertian)", demo.images / demo.intensities[:, None, None],
+                demo.lights, demo.mask, demo.normals)
+    for name, img, lights, m, gt in (demo_set, *real_sets(root)):
         errs = [float(angular_error_deg(get_solver("net")(img, lights, m, weights=net)
                                         .normals[m], gt[m]).mean()) for net in nets.values()]
         print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)

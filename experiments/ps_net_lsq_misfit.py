@@ -16,13 +16,13 @@ measured and not adopted (docs/learned-ps.md).
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from lambertian.core.metrics import angular_error_deg
-from lambertian.io import read_capture
-from lambertian.io.data_root import data_root
 from lambertian.ps.inputs import to_grey
 from lambertian.ps.net import (
     LSQ_MISFIT,
@@ -34,6 +34,9 @@ from lambertian.ps.net import (
 from lambertian.ps.robust import image_check_sample
 from lambertian.synth.pixel_observations import FAMILIES, observation_batch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ps_net_width import real_sets, selection_root  # noqa: E402
+
 THRESHOLDS = (0.0, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.12, 1e9)
 RATIOS = (1.5, 2.0, 3.0)
 
@@ -44,10 +47,7 @@ def main() -> int:
     ap.add_argument("--pixels", type=int, default=5000)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    root = data_root()
-    if root is None:
-        print("../shared/data not found")
-        return 1
+    root = selection_root()
     model = load_ps_net(args.weights)
     if not model.lsq_head:
         print("these weights have no least-squares head")
@@ -59,17 +59,15 @@ def main() -> int:
         b = observation_batch(args.pixels, len(L), torch.Generator().manual_seed(7),
                               lights=torch.from_numpy(L).float(), family=fam)
         sets[f"generated {fam or 'all'}"] = (b.obs, b.lights, b.normals.numpy())
-    for rel in ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray"):
-        cap = read_capture(root / rel)
-        img = cap.normalized_images()
-        idx = np.flatnonzero(cap.mask.ravel())
+    for rel, img, cap_lights, mask, normals in real_sets(root):
+        idx = np.flatnonzero(mask.ravel())
         keep = net_image_check(img.reshape(len(img), -1, img.shape[-1])[:, image_check_sample(idx)],
-                               cap.lights)
+                               cap_lights)
         grey = to_grey(img[keep]).reshape(int(keep.sum()), -1)
         pick = np.random.default_rng(0).choice(idx, min(args.pixels, idx.size), replace=False)
         obs = torch.from_numpy(np.ascontiguousarray(grey[:, pick].T))
-        lights = torch.from_numpy(cap.lights[keep]).float().expand(len(pick), -1, -1)
-        sets[rel] = (obs, lights, cap.normals.reshape(-1, 3)[pick])
+        lights = torch.from_numpy(cap_lights[keep]).float().expand(len(pick), -1, -1)
+        sets[rel] = (obs, lights, normals.reshape(-1, 3)[pick])
     rows = {}
     for name, (obs, lights, gt) in sets.items():
         tokens = token_features(obs, lights)

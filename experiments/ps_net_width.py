@@ -37,6 +37,24 @@ def _unit(n: np.ndarray) -> np.ndarray:
     return n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
 
 
+def selection_root():
+    """The real data's folder (:func:`lambertian.io.data_root.data_root`); exits with
+    status 1, saying so, when it cannot be found."""
+    root = data_root()
+    if root is None:
+        print("../shared/data not found")
+        raise SystemExit(1)
+    return root
+
+
+def real_sets(root):
+    """(name, images, lights, mask, true normals) of the real selection sets (:data:`REAL`),
+    read one at a time."""
+    for rel in REAL:
+        cap = read_capture(root / rel)
+        yield rel, cap.normalized_images(), cap.lights, cap.mask, cap.normals
+
+
 def _sets(root):
     """(name, images, lights, mask, true normals) of every selection set."""
     L = np.loadtxt(root / "diligent" / "ball" / "light_directions.txt")
@@ -48,9 +66,7 @@ def _sets(root):
         n = b.normals.numpy()
         yield (f"generated: {name}", b.obs.numpy().T[:, None, :], L,
                np.ones((1, len(n)), bool), n[None])
-    for rel in REAL:
-        cap = read_capture(root / rel)
-        yield rel, cap.normalized_images(), cap.lights, cap.mask, cap.normals
+    yield from real_sets(root)
 
 
 def compare(weights: list[str]) -> None:

@@ -12,16 +12,18 @@ Measured (2026-12-05): docs/learned-ps.md, "Few lights".
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from lambertian.core.metrics import angular_error_deg
-from lambertian.io import read_capture
-from lambertian.io.data_root import data_root
 from lambertian.ps import get_solver
 
-SETS = ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ps_net_width import real_sets, selection_root  # noqa: E402
+
 COUNTS = (6, 10, 20)
 SEEDS = (0, 1, 2, 3)
 
@@ -31,27 +33,22 @@ def main() -> int:
     ap.add_argument("--weights", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    root = data_root()
-    if root is None:
-        print("../shared/data not found")
-        return 1
+    root = selection_root()
     solvers = [("ls", {}), ("robust", {}), ("net", {}), ("auto", {})]
     if args.weights:
         solvers.append(("net", {"weights": args.weights}))
     names = [n if not kw else f"net ({args.weights})" for n, kw in solvers]
     print("| data | lights | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
-    for rel in SETS:
-        cap = read_capture(root / rel)
-        img, m = cap.normalized_images(), cap.mask
+    for rel, img, lights, m, gt in real_sets(root):
         for k in COUNTS:
             if k >= len(img):
                 continue
             errs = np.zeros(len(solvers))
             for seed in SEEDS:
                 sel = np.sort(np.random.default_rng(seed).choice(len(img), k, replace=False))
-                errs += [angular_error_deg(get_solver(name)(img[sel], cap.lights[sel], m, **kw)
-                                           .normals[m], cap.normals[m]).mean()
+                errs += [angular_error_deg(get_solver(name)(img[sel], lights[sel], m, **kw)
+                                           .normals[m], gt[m]).mean()
                          for name, kw in solvers]
             errs /= len(SEEDS)
             print(f"| {rel} | {k} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)

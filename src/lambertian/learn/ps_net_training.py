@@ -100,12 +100,13 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
             missing = ["shape"]
         if any(not k.startswith(("weigh.", "interface.")) for k in missing):
             raise ValueError("init: not a network of this shape")
-    params = [p for name, p in net.named_parameters()
-              if train_only is None or name.startswith(train_only)]
+    params = []
+    for name, p in net.named_parameters():
+        p.requires_grad_(train_only is None or name.startswith(train_only))
+        if p.requires_grad:
+            params.append(p)
     if not params:
         raise ValueError(f"train_only: no parameter is named {train_only}...")
-    for p in net.parameters():
-        p.requires_grad_(any(p is q for q in params))
     opt = torch.optim.Adam(params, lr=lr)
 
     def schedule(i: int) -> float:
@@ -204,13 +205,12 @@ def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
         info["lsq_lr"] = LSQ_STAGE["lr"]
         if interface_steps is None:
             interface_steps = INTERFACE_STAGE["steps"]
+        info["interface_steps"] = interface_steps
         if interface_steps > 0:
             if log is not None:
                 log("third stage: the interface weight of the least-squares head")
             net = train_interface_stage(net, interface_steps, batch, seed + 2, kw["grooves"],
                                         kw.get("light_error_deg", 0.0), log)
-        info["interface_steps"] = interface_steps
-        if interface_steps > 0:
             info["interface_lr"] = INTERFACE_STAGE["lr"]
     info["seconds"] = round(time.perf_counter() - t0, 1)
     return net, info

@@ -181,24 +181,24 @@ class PixelSetNet(nn.Module):
             return {"normal": reg}
         w = torch.sigmoid(self.weigh(x)[..., 0])  # (P, K)
         lights, rel = tokens[..., :3], tokens[..., 7]
-        lsq = weighted_lambertian_normal(lights, rel, w)
-        gain, extra = None, {}
-        if self.interface is not None:
+        bare = weighted_lambertian_normal(lights, rel, w)
+        extra = {}
+        if self.interface is None:
+            lsq, misfit = bare, lambertian_misfit(bare, lights, rel, w)
+        else:
             p = torch.sigmoid(self.interface(summary))  # (P, 1)
-            bare = lsq
+            lsq = bare
             for _ in range(INTERFACE_STEPS):
                 gain = _interface_gain(lsq, lights, p)
                 lsq = weighted_lambertian_normal(lights * gain.unsqueeze(-1), rel, w)
-            gain = _interface_gain(lsq, lights, p)
+            misfit = lambertian_misfit(lsq, lights, rel, w, _interface_gain(lsq, lights, p))
             extra["interface"] = p[:, 0]
             if not self.training and self.interface_choice:  # the choice (class docstring)
-                m_bare = lambertian_misfit(bare, lights, rel, w)
-                m_int = lambertian_misfit(lsq, lights, rel, w, gain)
-                take = (m_int < m_bare).unsqueeze(-1)
-                extra["interface_taken"] = take[:, 0]
-                lsq = torch.where(take, lsq, bare)
-                gain = torch.where(take, gain, torch.ones_like(gain))
-        misfit = lambertian_misfit(lsq, lights, rel, w, gain)
+                bare_misfit = lambertian_misfit(bare, lights, rel, w)
+                take = misfit < bare_misfit
+                extra["interface_taken"] = take
+                lsq = torch.where(take.unsqueeze(-1), lsq, bare)
+                misfit = torch.where(take, misfit, bare_misfit)
         normal = torch.where((misfit < LSQ_MISFIT).unsqueeze(-1), lsq, reg)
         return {"normal": normal, "regressed": reg, "lsq": lsq, "weights": w,
                 "misfit": misfit, **extra}
