@@ -21,19 +21,22 @@ Measured (2026-12-05): docs/learned-ps.md, "Diffuse under an interface".
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from lambertian.core.metrics import angular_error_deg
-from lambertian.io import read_capture
 from lambertian.io.data_root import data_root
 from lambertian.ps import robust
 from lambertian.ps.inputs import to_grey
 from lambertian.ps.least_squares import albedo_from_normals
 from lambertian.synth.mitsuba_ps_capture import expose
 from lambertian.synth.reflectance import interface_transmission
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ps_net_width import real_sets  # noqa: E402
 
 F0 = 0.04  # index 1.5
 BINS = ((0, 20), (20, 40), (40, 60), (60, 90))
@@ -88,10 +91,7 @@ def main() -> int:
     print("## Tilt bias of robust (degrees; estimated minus true tilt), by true tilt\n")
     print("| data | " + " | ".join(f"{lo}-{hi}" for lo, hi in BINS) + " |")
     print("|---|" + "---|" * len(BINS))
-    sets = {}
-    for rel in ("diligent/ball", "diligent/bear", "diligent/reading", "psm/gray"):
-        cap = read_capture(root / rel)
-        sets[rel] = (cap.normalized_images(), cap.lights, cap.mask, cap.normals)
+    sets = {rel: (img, L, m, gt) for rel, img, L, m, gt in real_sets(root)}
     for rel in ("diligent/ball", "diligent/bear", "diligent/reading"):
         img, L, m, gt = sets[rel]
         print(f"| {rel} | " + " | ".join(_tilt_bias(robust(img, L, m).normals[m], gt[m]))
