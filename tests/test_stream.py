@@ -46,12 +46,36 @@ def test_streamed_outputs_equal_the_in_memory_solve(capture_dir, tmp_path):
 def test_capture_files_lists_without_decoding(capture_dir):
     from lambertian.io import capture_files
 
-    files, lights, intensities, mask = capture_files(capture_dir)
+    files, lights, intensities, mask, note = capture_files(capture_dir)
     cap = read_capture(capture_dir)
     assert [f.name for f in files] == cap.files
     np.testing.assert_array_equal(lights, cap.lights)
     np.testing.assert_array_equal(mask, cap.mask)
     np.testing.assert_array_equal(intensities, cap.intensities)
+    assert note is None  # the mask file's mask
+
+
+def test_stream_without_a_mask_file_computes_the_in_memory_mask(capture_dir, tmp_path):
+    """A generic folder without mask.png: the streamed solve uses the mask the in-memory
+    reader computes (not every pixel), so its numbers are the in-memory ones."""
+    import shutil
+
+    from lambertian.io import capture_files
+
+    folder = tmp_path / "nomask"  # a generic folder: images, lights.txt, intensities.txt
+    folder.mkdir()
+    for f in read_capture(capture_dir).files:
+        shutil.copy(capture_dir / f, folder / f)
+    shutil.copy(capture_dir / "light_directions.txt", folder / "lights.txt")
+    shutil.copy(capture_dir / "light_intensities.txt", folder / "intensities.txt")
+    cap = read_capture(folder)
+    assert "mask_note" in cap.meta and 0 < cap.mask.mean() < 1
+    files, lights, intensities, mask, note = capture_files(folder)
+    np.testing.assert_array_equal(mask, cap.mask)
+    assert note == cap.meta["mask_note"]
+    stream_ps(files, lights, intensities, mask, tmp_path / "out")
+    ref = least_squares(cap.normalized_images(), cap.lights, cap.mask)
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "normals.npy"), ref.normals)
 
 
 def test_stream_rejects_mismatched_sizes(capture_dir, tmp_path):

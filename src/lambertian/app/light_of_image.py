@@ -57,6 +57,7 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
     ([-0.4, 0.3, 0.87], 0.1)
     """
     from lambertian.io.checks import check_shading
+    from lambertian.ps.inputs import check_images, check_mask, check_radiance
 
     if (normals is None) == (model is None):
         raise InputError(source, "give exactly one of normals or a learned model")
@@ -66,7 +67,13 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
 
         if str(model) not in SHIPPED_MODELS and not os.path.isfile(model):
             raise InputError(model, "unknown model: use 'faces', 'objects' or a weights file")
+        if img.ndim not in (2, 3):
+            raise InputError(source, f"an image is H x W [x C], got shape {img.shape}")
+        if mask is not None:
+            mask = check_mask(mask, img.shape[:2], mask_source)
         check_shading(img, mask, source=source)  # too small or dark: unidentifiable
+        # the solvers' checks of one image: finite, within float32's range, not negative
+        check_radiance(check_images(img[None], source), source)
         return estimate_light_learned(img, model, mask)
     from lambertian.io.checks import check_normal_map
     from lambertian.lights.sh import fit_sh9

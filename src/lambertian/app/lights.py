@@ -22,7 +22,8 @@ from lambertian.io.capture import Capture
 
 
 def calibrate_lights(sphere: Capture, *, camera: np.ndarray | None = None,
-                     skip_missing: bool = False, mask: np.ndarray | None = None) -> LightSet:
+                     skip_missing: bool = False, mask: np.ndarray | None = None,
+                     mask_source: str | None = None) -> LightSet:
     """Light directions from a capture of a mirror sphere.
 
     Parameters
@@ -34,6 +35,7 @@ def calibrate_lights(sphere: Capture, *, camera: np.ndarray | None = None,
     skip_missing : an image without a highlight gets an unknown (NaN) light instead of
         an error.
     mask : (H, W) bool the sphere's disc, when the ball shares the photos with the object.
+    mask_source : the mask's name in error messages (its file).
 
     Returns
     -------
@@ -43,7 +45,7 @@ def calibrate_lights(sphere: Capture, *, camera: np.ndarray | None = None,
 
     return chrome_sphere_lights(sphere.images, sphere.mask if mask is None else mask,
                                 names=sphere.files, camera=camera, skip_missing=skip_missing,
-                                source=str(sphere.root))
+                                source=str(sphere.root), mask_source=mask_source)
 
 
 def is_matte_sphere(capture: Capture) -> bool:

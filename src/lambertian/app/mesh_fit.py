@@ -389,10 +389,13 @@ class SceneFit:
         return None if self.owner is None else self.owner >= 0
 
 
-def load_scene(path: str | os.PathLike[str], shape: tuple[int, int]) -> list[Any]:
+def load_scene(path: str | os.PathLike[str], shape: tuple[int, int], *,
+               entries: list[Any] | None = None) -> list[Any]:
     """The objects of a SCENE.json (:mod:`lambertian.io.scene_json`) with their meshes and
     masks read (masks checked against the photo's ``shape`` (H, W)): a list of
-    :class:`lambertian.fit.scene.SceneObject`."""
+    :class:`lambertian.fit.scene.SceneObject`. ``entries``: the JSON's
+    :class:`lambertian.io.scene_json.SceneEntry` list when already read (the command
+    reads it first, to check its files against the outputs)."""
     from lambertian.fit.scene import SceneObject
     from lambertian.io import read_mask
     from lambertian.io.scene_json import read_scene
@@ -400,7 +403,7 @@ def load_scene(path: str | os.PathLike[str], shape: tuple[int, int]) -> list[Any
 
     return [SceneObject(load_mesh(e.mesh), e.R, e.t,
                         None if e.mask is None else read_mask(e.mask, shape), e.name)
-            for e in read_scene(path)]
+            for e in (read_scene(path) if entries is None else entries)]
 
 
 def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,

@@ -31,10 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+
     from lambertian.core.errors import InputError
     from lambertian.io.markdown import markdown_table
     from lambertian.io.output_dir import check_outputs
     from lambertian.scale.batch import SUMMARY_COLUMNS, run_batch
+
+    # Dask's warnings (a worker killed at shutdown after Ctrl-C, ...) are not the user's:
+    # the command prints its own lines; Dask's errors still print
+    logging.getLogger("distributed").setLevel(logging.ERROR)
 
     if args.out.resolve() == args.root.resolve():
         raise InputError(args.out, "output root is the input root; choose another --out")

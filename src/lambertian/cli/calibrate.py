@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     final = check_outputs(args.out, inputs)
     sphere = read_capture(args.dir, encoding=encoding_of(args))
     mask = read_mask(args.sphere_mask, sphere.shape) if args.sphere_mask else None
+    # a mask's problems (too small, cut by the frame, not a disc) name the mask file
     lights = calibrate_lights(sphere, skip_missing=args.skip_missing, mask=mask,
-                              camera=read_camera(args.camera) if args.camera else None)
+                              camera=read_camera(args.camera) if args.camera else None,
+                              mask_source=args.sphere_mask)
     for name in lights.notes["missing"]:
         print(f"warning: {name}: no highlight, light left null")
     with output_folder(final, inputs) as out:  # appears whole when complete

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.app.mesh_fit import fit_mesh_light
     from lambertian.cli.common import set_threads, write_json
     from lambertian.core.errors import InputError
-    from lambertian.fit.inputs import read_grey, read_mask
+    from lambertian.fit.inputs import mesh_files, read_grey, read_mask
     from lambertian.fit.outputs import save_gif, save_overlay
     from lambertian.io.matrix import read_camera, read_pose
     from lambertian.io.output_dir import check_outputs, output_folder
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if is_scene_file(args.mesh):
         return run_scene(args)
     need_mesh_arguments(args)
-    inputs = [args.mesh, args.image, args.mask, args.camera, args.pose]
+    # the mesh's material and texture files are read too, so they are inputs as well
+    inputs = [*mesh_files(args.mesh), args.image, args.mask, args.camera, args.pose]
     final = check_outputs(args.out, inputs)
     photo = read_grey(args.image)
     mask = read_mask(args.mask, photo.shape)
@@ -96,6 +97,21 @@ def need_mesh_arguments(args: argparse.Namespace) -> None:
                                           "a SCENE.json holds poses and masks itself")
 
 
+def scene_inputs(args: argparse.Namespace) -> tuple[list, list]:
+    """The scene's entries and every input of ``fit SCENE.json``: the files the scene
+    names (meshes with their materials, masks) too, since one inside OUT would be deleted
+    when OUT is replaced. Only the JSON is parsed (no mesh or image opened), so a bad OUT
+    is refused before any work."""
+    from lambertian.fit.inputs import mesh_files
+    from lambertian.io.scene_json import read_scene
+
+    entries = read_scene(args.mesh)
+    inputs = [args.mesh, args.image, args.mask, args.camera]
+    for e in entries:
+        inputs += [*mesh_files(e.mesh), e.mask]
+    return entries, inputs
+
+
 def run_scene(args: argparse.Namespace) -> int:
     """``lambertian fit SCENE.json IMAGE``: one light shared by several objects."""
     from lambertian.app.mesh_fit import fit_scene_light, load_scene, scene_fit_json
@@ -105,11 +121,11 @@ def run_scene(args: argparse.Namespace) -> int:
     from lambertian.io.matrix import read_camera
     from lambertian.io.output_dir import check_outputs, output_folder
 
-    inputs = [args.mesh, args.image, args.mask, args.camera]
+    entries, inputs = scene_inputs(args)
     final = check_outputs(args.out, inputs)
     photo = read_grey(args.image)
     mask = None if args.mask is None else read_mask(args.mask, photo.shape)
-    objects = load_scene(args.mesh, photo.shape)
+    objects = load_scene(args.mesh, photo.shape, entries=entries)
     said: set[str] = set()
 
     def progress(stage: str, step: int, loss: float | None) -> None:

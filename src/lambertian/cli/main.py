@@ -65,9 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("always", InputWarning)
             warnings.showwarning = _one_line_warning
             return int(args.func(args) or 0)
-    except InputError as err:  # a line break in a file name must not split the line
-        text = str(err).replace("\r", "\\r").replace("\n", "\\n")
-        print(f"lambertian {args.command}: error: {text}", file=sys.stderr)
+    except InputError as err:
+        print(f"lambertian {args.command}: error: {_escaped(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lambertian {args.command}: interrupted", file=sys.stderr)
@@ -89,11 +88,17 @@ def _terminated(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _escaped(message: object) -> str:
+    """The message with line breaks written as ``\\n`` / ``\\r``: a line break in a file
+    name must not split the one line."""
+    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Every warning as one ``warning:`` line (those about the input, :class:`InputWarning`,
     without their category)."""
     if issubclass(category, InputWarning):
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {_escaped(message)}", file=sys.stderr)
     else:  # one line too: where it came from matters to developers, not to users
         print(f"warning: {category.__name__}: {' '.join(str(message).split())}",
               file=sys.stderr)

@@ -165,7 +165,9 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
     if args.depth or args.figure or args.lights:
         raise InputError(args.dir, "--depth, --figure and --lights need the whole capture in "
                                    "memory; run them without --stream")
-    files, lights, intensities, mask = capture_files(args.dir)
+    files, lights, intensities, mask, mask_note = capture_files(args.dir)
+    if mask_note is not None:
+        print(mask_note)
     print(f"streaming {len(files)} images with {args.method} ...", flush=True)
     info = stream_ps(files, lights, intensities, mask, out, method=args.method,
                      band_bytes=args.band_mb << 20, progress=True, source=str(args.dir))

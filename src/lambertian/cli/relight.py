@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MODELS = ("ours", "ptm", "hsh9", "hsh16")
 
@@ -44,18 +48,56 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _write_file(path: str, write) -> None:
-    """Write through a temporary name beside ``path``, renamed when complete."""
-    import os
-    from pathlib import Path
+def _commit(pairs: list[tuple[Path, Path]]) -> None:
+    """Rename each finished temporary (file or folder) onto its final path, all or none.
 
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.partial-{os.getpid()}")
+    An existing final path is moved aside first and deleted only once every rename has
+    succeeded; if one rename fails, the ones done are undone (the new outputs go back to
+    their temporary names, the old ones back in place), so a failed run leaves every
+    earlier output as it was.
+    """
+    import os
+    import shutil
+
+    from lambertian.io.output_dir import temporary_sibling
+
+    done: list[tuple[Path, Path, Path | None]] = []  # in the order renamed
     try:
-        write(tmp)
-        os.replace(tmp, p)
-    finally:
-        tmp.unlink(missing_ok=True)
+        for tmp, final in pairs:
+            old = None
+            if final.exists() or final.is_symlink():
+                old = temporary_sibling(final, "old")
+                os.replace(final, old)
+            try:
+                os.replace(tmp, final)
+            except BaseException:
+                if old is not None:
+                    os.replace(old, final)
+                raise
+            done.append((tmp, final, old))
+    except BaseException:
+        for tmp, final, old in reversed(done):
+            os.replace(final, tmp)  # the caller removes the temporaries
+            if old is not None:
+                os.replace(old, final)
+        raise
+    for _, _, old in done:
+        if old is None:
+            continue
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+
+
+def _remove(path: Path) -> None:
+    """Remove a temporary file or folder, if it is there."""
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +108,6 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.app.relight import relight_capture
     from lambertian.cli.common import set_threads
     from lambertian.io import read_capture
-    from lambertian.viz.viewer import write_viewer
 
     set_threads(args.threads)
     t0 = time.perf_counter()
@@ -84,27 +125,45 @@ def run(args: argparse.Namespace) -> int:
     info = {"capture": str(args.dir), "images": res.images, "model": res.model.info,
             "lights": lights.method if lights is not None else "capture files",
             "bit_depth": cap.bit_depth}
-    write_viewer(out, res.model, normals=res.normals, albedo=res.albedo, depth=res.depth,
-                 title=cap.name, info=info)
-    print(f"viewer: {out / 'index.html'}")
-    _write_rti_files(args, res)
+    _write_outputs(args, out, res, title=cap.name, info=info)
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
-def _check_arguments(args: argparse.Namespace):
-    """OUT (checked: never an input or a foreign folder), after the other paths' checks."""
+def _check_arguments(args: argparse.Namespace) -> Path:
+    """Check every output target (--out, --ptm, --rti) before any work; return OUT.
+
+    Each is refused with one line naming its option when it is an input or lies in an
+    input folder, is an existing folder where a file is wanted (or a file where a folder
+    is), lies below a file or in a folder that does not exist (--ptm, --rti) or cannot be
+    written, or when two outputs collide: a failure found only after the fit would come
+    after earlier outputs were replaced.
+    """
     from pathlib import Path
 
     from lambertian.core.errors import InputError
     from lambertian.viz.viewer import check_output
 
-    inputs = [args.dir] + ([args.chrome] if args.chrome else [])
-    out = check_output(args.out, inputs)
-    for f in (args.ptm, args.rti):
-        if f and any(Path(i).resolve() in Path(f).resolve().parents or
-                     Path(i).resolve() == Path(f).resolve() for i in inputs):
-            raise InputError(f, "refusing to write into an input folder")
+    inputs = [args.dir] + [i for i in (args.chrome, args.camera) if i]
+    _check_target(args.out, inputs, folder=True, option="--out")
+    out = check_output(args.out, inputs)  # an existing OUT must be a viewer
+    for flag, f in (("--ptm", args.ptm), ("--rti", args.rti)):
+        if not f:
+            continue
+        target = Path(f).resolve()
+        for i in inputs:
+            if Path(i).resolve() == target:
+                raise InputError(f, f"{flag} is the input {i}: refusing to write over an input")
+            if Path(i).resolve() in target.parents:
+                raise InputError(f, f"{flag}: refusing to write into the input folder {i}")
+        if target == out or out in target.parents:
+            raise InputError(f, f"{flag} lies inside the viewer folder --out {args.out}, "
+                                "which is replaced whole; choose another place")
+        parent = Path(f).parent
+        if not parent.is_dir():  # the file outputs' folder is not created for them
+            what = "is a file" if parent.exists() else "does not exist"
+            raise InputError(f, f"{flag}: cannot write the file: the folder {parent} {what}")
+        _check_target(f, inputs, folder=False, option=flag)
     if args.ptm and args.rti and Path(args.ptm).resolve() == Path(args.rti).resolve():
         raise InputError(args.rti, "--ptm and --rti name the same file: one would replace "
                                    "the other")
@@ -112,6 +171,20 @@ def _check_arguments(args: argparse.Namespace):
         raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
                                       "only (give --chrome)")
     return out
+
+
+def _check_target(path: str, inputs: list[str], *, folder: bool, option: str) -> None:
+    """:func:`lambertian.io.output_dir.check_outputs`, its message always naming the
+    option (a user given several outputs must know which one is wrong)."""
+    from lambertian.core.errors import InputError
+    from lambertian.io.output_dir import check_outputs
+
+    try:
+        check_outputs(path, inputs, folder=folder, option=option)
+    except InputError as err:
+        if option in err.problem:
+            raise
+        raise InputError(err.source, f"{option}: {err.problem}") from None
 
 
 def _run_file(args: argparse.Namespace, out, t0: float) -> int:
@@ -150,14 +223,45 @@ def _hsh_kind(model: str) -> str:
     return model if model in ("hsh9", "hsh16") else "hsh9"
 
 
-def _write_rti_files(args: argparse.Namespace, res) -> None:
-    """The RTIViewer files asked for (--ptm, --rti), each written atomically."""
-    from lambertian.relight.files import save_ptm, save_rti
+def _write_outputs(args: argparse.Namespace, out: Path, res: Any, *, title: str,
+                   info: dict[str, Any]) -> None:
+    """The viewer (--out) and the RTIViewer files asked for (--ptm, --rti), all or none.
 
+    Each is written under a temporary name beside its target first; only when all are
+    complete are they renamed into place (:func:`_commit`), so a failure in the last one
+    leaves every earlier output as it was.
+    """
+    from pathlib import Path
+
+    from lambertian.core.errors import InputError
+    from lambertian.io.output_dir import temporary_sibling
+    from lambertian.relight.files import save_ptm, save_rti
+    from lambertian.viz.viewer import write_viewer
+
+    hsh = res.extra[_hsh_kind(args.model)] if args.rti else None
+    files = [(flag, Path(f), write) for flag, f, write in (
+        ("--ptm", args.ptm, lambda p: save_ptm(p, res.extra["ptm"], lrgb=True)),
+        ("--rti", args.rti, lambda p: save_rti(p, hsh))) if f]
+    pairs = []
+    try:
+        for flag, final, write in files:
+            tmp = temporary_sibling(final)
+            pairs.append((tmp, final))
+            try:
+                write(tmp)
+            except OSError as exc:  # a place that cannot be written after all
+                raise InputError(final, f"{flag}: cannot write the file: "
+                                        f"{exc.strerror or exc}") from None
+        view_tmp = temporary_sibling(out)  # write_viewer creates it, whole or not at all
+        pairs.append((view_tmp, out))
+        write_viewer(view_tmp, res.model, normals=res.normals, albedo=res.albedo,
+                     depth=res.depth, title=title, info=info)
+        _commit(pairs)
+    finally:
+        for tmp, _ in pairs:
+            _remove(tmp)
+    print(f"viewer: {out / 'index.html'}")
     if args.ptm:
-        _write_file(args.ptm, lambda p: save_ptm(p, res.extra["ptm"], lrgb=True))
         print(f"PTM (LRGB): {args.ptm}")
-    if args.rti:
-        hsh = res.extra[_hsh_kind(args.model)]
-        _write_file(args.rti, lambda p: save_rti(p, hsh))
+    if hsh is not None:
         print(f"HSH ({hsh.kind}): {args.rti}")

@@ -34,10 +34,13 @@ def fit_circle(mask: np.ndarray, source: str = "mask",
     rows, cols = np.nonzero(m)
     cy, cx = rows.mean(), cols.mean()
     r = float(np.sqrt(rows.size / np.pi))
+    if r < 3:
+        raise InputError(source, f"mask has only {rows.size} pixel(s): too small for a sphere "
+                                 "(a disc of radius 3 or more)")
     yy, xx = np.mgrid[0:m.shape[0], 0:m.shape[1]]
     disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
     overlap = float((disc & m).sum())
-    if overlap < min_fill * disc.sum() or overlap < min_fill * m.sum() or r < 3:
+    if overlap < min_fill * disc.sum() or overlap < min_fill * m.sum():
         raise InputError(source, f"mask is not a disc ({100 * overlap / max(disc.sum(), 1):.0f}%"
                                  " overlap with the best circle)")
     return float(cy), float(cx), r

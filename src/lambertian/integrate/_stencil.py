@@ -290,6 +290,32 @@ def jacobi_pcg(mat: StencilMatrix, b: np.ndarray, x0: np.ndarray, rtol: float,
         raise ImportError("backend='numba' needs numba (pip install 'lambertian[fast]')")
     if kernel is None:
         return _pcg_numpy(mat.to_csr(), b, x0, inv_diag, rtol, maxiter)
-    return kernel(mat.diag, mat.left, mat.right, mat.upc, mat.down, mat.up_pad, mat.dn_pad,
-                  inv_diag, np.ascontiguousarray(b, np.float64),
-                  np.ascontiguousarray(x0, np.float64), float(rtol), int(maxiter))
+    try:
+        return kernel(mat.diag, mat.left, mat.right, mat.upc, mat.down, mat.up_pad,
+                      mat.dn_pad, inv_diag, np.ascontiguousarray(b, np.float64),
+                      np.ascontiguousarray(x0, np.float64), float(rtol), int(maxiter))
+    except SystemError as err:
+        interrupt = _interrupt_of(err)
+        if interrupt is None:
+            raise
+        raise interrupt from None
+
+
+def _interrupt_of(err: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM, which the CLI turns into KeyboardInterrupt) hidden in
+    ``err``, if any.
+
+    A signal that arrives while the compiled kernel runs is handled when the dispatcher
+    calls back into Python to box the result (numba's ``_numba_unpickle``); the handler's
+    KeyboardInterrupt is then set while a result is returned, and CPython reports that
+    as ``SystemError: ... returned a result with an exception set``, caused by the
+    interrupt. Unwrapping it lets the CLI say "interrupted" and exit 130.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None

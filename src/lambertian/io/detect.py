@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lambertian.core.errors import InputError
 from lambertian.io.capture import Capture
 from lambertian.io.checks import check_capture_exposure
@@ -71,9 +73,13 @@ def read_capture(path: str | os.PathLike[str], *, encoding: str | float = "auto"
 STREAMABLE = ("diligent", "folder")
 
 
-def capture_files(path: str | os.PathLike[str]) -> tuple[list[Path], Any, Any, Any]:
+def capture_files(path: str | os.PathLike[str]
+                  ) -> tuple[list[Path], Any, Any, Any, str | None]:
     """Image files, lights (K, 3), intensities (K, C) and mask (H, W) of a capture,
-    decoding only its first image: the input of streaming photometric stereo.
+    decoding only its first image: the input of streaming photometric stereo. A generic
+    folder without a mask file gets the mask the in-memory reader computes
+    (:func:`lambertian.io.mask_from_images.mask_from_images`), from one pass over the
+    images that holds one image at a time; the fifth value is then its note (else None).
 
     Only the DiLiGenT layout and generic folders are supported (the layouts large
     captures come in); others raise InputError.
@@ -82,7 +88,18 @@ def capture_files(path: str | os.PathLike[str]) -> tuple[list[Path], Any, Any, A
     if cap is None:
         raise InputError(path, f"streaming reads DiLiGenT-layout or generic folders, not "
                                f"{layout}; run without --stream")
-    return [Path(cap.root) / f for f in cap.files], cap.lights, cap.intensities, cap.mask
+    files = [Path(cap.root) / f for f in cap.files]
+    mask, note = cap.mask, None
+    if cap.meta.get("mask_from_images"):
+        from lambertian.io.images import read_image
+        from lambertian.io.mask_from_images import mask_from_peak
+
+        peak = None
+        for f in files:  # as the folder reader decodes them: JPEG sRGB, others linear
+            grey = read_image(f, "auto")[0].mean(axis=-1)
+            peak = grey if peak is None else np.maximum(peak, grey)
+        mask, note = mask_from_peak(peak)
+    return files, cap.lights, cap.intensities, mask, note
 
 
 def capture_shape(path: str | os.PathLike[str]) -> tuple[int, int, int, int] | None:

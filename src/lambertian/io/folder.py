@@ -143,8 +143,9 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
         mask = load_mask(mf, (h, w))
     elif load_images:
         mask, meta["mask_note"] = mask_from_images(images)
-    else:  # streaming: the images are not in memory to compute one
+    else:  # streaming: the images are not in memory; the streaming reader computes it
         mask = np.ones((h, w), bool)
+        meta["mask_from_images"] = True
     return Capture(name=folder.resolve().name, root=folder, files=[p.name for p in files],
                    images=images, mask=mask, lights=lights, intensities=intensities,
                    bit_depth=depth, meta=meta)

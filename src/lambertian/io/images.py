@@ -102,7 +102,7 @@ def _tiff_depth(path: Path) -> tuple[int, int] | None:
     return None if bits is None else (bits, fmt)
 
 
-def _pnm_depth(head: bytes) -> int | None:
+def _pnm_maxval(head: bytes) -> int | None:
     # P2/P3/P5/P6: magic, width, height, maxval as whitespace-separated tokens; '#' comments.
     if head[:1] != b"P" or head[1:2] not in b"2356":
         return None
@@ -116,7 +116,23 @@ def _pnm_depth(head: bytes) -> int | None:
         maxval = int(tokens[3])
     except (IndexError, ValueError):
         return None
-    return 16 if maxval > 255 else 8
+    return maxval if 0 < maxval < 65536 else None
+
+
+def _pnm_depth(head: bytes) -> int | None:
+    maxval = _pnm_maxval(head)
+    return None if maxval is None else (16 if maxval > 255 else 8)
+
+
+def _full_scale(path: Path, decoded: int) -> float:
+    """The sample value of full scale: a PGM/PPM declares its own (``maxval``, e.g. 1023
+    for 10-bit data, which OpenCV returns unscaled in 16 bits); every other integer
+    format uses its whole range."""
+    with open(path, "rb") as f:
+        maxval = _pnm_maxval(f.read(512))
+    if maxval is not None and decoded in (8, 16):
+        return float(maxval)
+    return 255.0 if decoded == 8 else 65535.0
 
 
 def declared_bit_depth(path: PathLike) -> int | None:
@@ -274,8 +290,9 @@ def read_image(path: PathLike, encoding: Encoding = "linear") -> tuple[np.ndarra
 
     Returns
     -------
-    image : (H, W, C) float32, C = 1 (grey) or 3 (RGB order); uint8 / 255, uint16 / 65535,
-        float files as stored. An alpha channel is dropped (it is not radiance).
+    image : (H, W, C) float32, C = 1 (grey) or 3 (RGB order); uint8 / 255, uint16 / 65535
+        (a PGM/PPM / its declared maxval), float files as stored. An alpha channel is
+        dropped (it is not radiance).
     bit_depth : 8, 16, or 32 for float files.
 
     Raises
@@ -300,9 +317,9 @@ def read_image(path: PathLike, encoding: Encoding = "linear") -> tuple[np.ndarra
     if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
         raise InputError(p, f"unsupported image layout {arr.shape}")
     if arr.dtype == np.uint8:
-        decoded, scale = 8, 1.0 / 255.0
+        decoded, scale = 8, 1.0 / _full_scale(p, 8)
     elif arr.dtype == np.uint16:
-        decoded, scale = 16, 1.0 / 65535.0
+        decoded, scale = 16, 1.0 / _full_scale(p, 16)
     elif arr.dtype in (np.float32, np.float16, np.float64):
         decoded, scale = 32, 1.0
     else:

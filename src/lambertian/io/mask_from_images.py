@@ -49,7 +49,12 @@ def mask_from_images(images: np.ndarray) -> tuple[np.ndarray, str]:
 
     Returns all pixels (and says so) when no object stands out of a dark background.
     """
-    peak = np.asarray(images, dtype=np.float32).mean(axis=-1).max(axis=0)
+    return mask_from_peak(np.asarray(images, dtype=np.float32).mean(axis=-1).max(axis=0))
+
+
+def mask_from_peak(peak: np.ndarray) -> tuple[np.ndarray, str]:
+    """:func:`mask_from_images` from the (H, W) brightest value of each pixel over the
+    images (of the channel mean), for callers that see one image at a time (streaming)."""
     h, w = peak.shape
     floor = max(float(peak.max()) * 1e-4, 1e-6)
     logv = np.log(np.maximum(peak, floor))

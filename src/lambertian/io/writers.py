@@ -61,8 +61,9 @@ def _quantise(x: np.ndarray, bits: int, source: PathLike) -> np.ndarray:
 def normals_to_png16(normals: np.ndarray, mask: np.ndarray | None = None,
                      source: PathLike = "normals") -> np.ndarray:
     """(H, W, 3) normals -> (H, W, 3) uint16 RGB code ``(n + 1) / 2``, zeros outside the
-    mask (default: the pixels with a non-zero normal). Works on any band of rows, so a
-    large map can be encoded piece by piece."""
+    mask (default: the pixels with a non-zero normal) and at zero vectors inside it (a
+    pixel whose normal is unknown). Works on any band of rows, so a large map can be
+    encoded piece by piece."""
     n = np.asarray(normals, dtype=np.float64)
     if n.ndim != 3 or n.shape[2] != 3:
         raise InputError(source, f"normals must be H x W x 3, got {n.shape}")
@@ -72,11 +73,13 @@ def normals_to_png16(normals: np.ndarray, mask: np.ndarray | None = None,
     m = (norm[..., 0] > 0) if mask is None else np.asarray(mask, bool)
     if m.shape != n.shape[:2]:
         raise InputError(source, f"mask is {m.shape}, normals are {n.shape[:2]}")
-    if (m & (norm[..., 0] == 0)).any():
-        raise InputError(source, "zero-length normal inside the mask")
+    # A zero vector inside the mask is a normal the solver could not find (a pixel black
+    # in every image: a dead pixel, a crevice never lit). It is written as "no normal",
+    # the code outside the mask, rather than failing the whole map: whether such pixels
+    # are acceptable is for the caller to judge (ps.outputs does), not the encoder.
     unit = np.divide(n, norm, out=np.zeros_like(n), where=norm > 0)
     code = _quantise(normal_to_rgb(unit), 16, source)
-    code[~m] = 0
+    code[~m | (norm[..., 0] == 0)] = 0
     return code
 
 
@@ -98,7 +101,8 @@ def write_normal_png(path: PathLike, normals: np.ndarray, mask: np.ndarray | Non
     Parameters
     ----------
     path : the PNG file (parent folders are created).
-    normals : (H, W, 3) normals, project frame (normalised here; zero vectors stay zero).
+    normals : (H, W, 3) normals, project frame (normalised here; zero vectors, unknown
+        normals, are written as 0, "no normal", also inside the mask).
     mask : optional (H, W) bool; defaults to the pixels with a non-zero normal.
     """
     return write_png16(path, normals_to_png16(normals, mask, path))

@@ -36,6 +36,10 @@ MIN_CONTRAST = 4.0
 # ... and above this share of the brightest value seen on the sphere in the whole set
 # (so a dim reflection of the room is not taken for the light).
 MIN_PEAK_SHARE = 0.2
+# Fewest pixels a sphere's mask may have: a disc of radius 3 pixels, the smallest circle
+# fit_circle accepts. Fewer cannot place a highlight on the sphere (and fit_circle would
+# call a one-pixel mask "not a disc (100% overlap ...)", which reads as a contradiction).
+MIN_SPHERE_PIXELS = int(np.ceil(np.pi * 3**2))  # 29
 
 
 def highlight_centre(image: np.ndarray, mask: np.ndarray, *, source: str = "image",
@@ -102,11 +106,48 @@ def perspective_reflection(row: float, col: float, K: np.ndarray, centre_ray: np
     return opencv_to_project(reflect_view(n, -d))
 
 
+def fit_sphere_mask(mask: np.ndarray, *, camera: np.ndarray | None = None,
+                    source: str = "mask"
+                    ) -> tuple[float, float, float] | tuple[np.ndarray, float]:
+    """The sphere of a chrome sphere's mask, every problem named by ``source``.
+
+    Parameters
+    ----------
+    mask : (H, W) bool, the sphere's pixels.
+    camera : optional (3, 3) intrinsics (OpenCV, pixels): the perspective model's cone
+        (:func:`lambertian.core.sphere.fit_sphere_cone`) instead of the orthographic
+        circle (:func:`lambertian.core.sphere.fit_circle`).
+    source : the mask's name for messages: its file when one was given
+        (``calibrate --sphere-mask``), not the folder of images.
+
+    Returns
+    -------
+    (row, column, radius) of the circle, or (centre ray, sin of the half-angle) of the
+    cone with ``camera``.
+
+    Raises
+    ------
+    InputError
+        naming ``source`` when the mask is empty, has fewer than
+        :data:`MIN_SPHERE_PIXELS` pixels, touches the border (orthographic), or is not
+        the image of a sphere.
+    """
+    m = np.asarray(mask).astype(bool)
+    n = int(m.sum())
+    if m.ndim == 2 and 0 < n < MIN_SPHERE_PIXELS:
+        raise InputError(source, f"mask has only {n} pixel{'' if n == 1 else 's'}: too small "
+                                 f"for a sphere (at least {MIN_SPHERE_PIXELS}, a disc of "
+                                 "radius 3)")
+    if camera is not None:
+        return fit_sphere_cone(m, camera, source)
+    return fit_circle(m, source)
+
+
 def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
                          circle: tuple[float, float, float] | None = None,
                          camera: np.ndarray | None = None,
                          names: Sequence[str] | None = None, skip_missing: bool = False,
-                         source: str = "chrome") -> LightSet:
+                         source: str = "chrome", mask_source: str | None = None) -> LightSet:
     """Light directions from images of a mirror sphere (orthographic, or perspective when
     ``camera`` is given).
 
@@ -120,7 +161,9 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
         the sphere's cone fitted to ``mask``'s edge.
     names : K names for error messages (the image files).
     skip_missing : an image with no highlight gets a NaN row instead of an error.
-    source : name of the mask / folder for error messages.
+    source : name of the folder of images for error messages (``names`` are relative to it).
+    mask_source : name of the mask for its error messages (default ``source``: the
+        folder's own mask); the mask file when it was given apart from the images.
 
     Returns
     -------
@@ -135,14 +178,15 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
     if imgs.ndim != 3:
         raise InputError(source, f"images must be K x H x W [x C], got shape {imgs.shape}")
     m = np.asarray(mask, bool)
+    msrc = source if mask_source is None else mask_source
     if m.shape != imgs.shape[1:]:
-        raise InputError(source, f"mask is {m.shape[1]}x{m.shape[0]}, images are "
-                                 f"{imgs.shape[2]}x{imgs.shape[1]}")
+        raise InputError(msrc, f"mask is {m.shape[1]}x{m.shape[0]}, images are "
+                               f"{imgs.shape[2]}x{imgs.shape[1]}")
     if camera is not None:
-        cone = fit_sphere_cone(m, camera, source)
+        cone = fit_sphere_mask(m, camera=camera, source=msrc)
     else:
         cone = None
-        cy, cx, r = fit_circle(m, source) if circle is None else circle
+        cy, cx, r = fit_sphere_mask(m, source=msrc) if circle is None else circle
     given_names = names
     names = list(names) if names is not None else [f"image {k}" for k in range(len(imgs))]
     floor = MIN_PEAK_SHARE * float(np.max(np.where(m, imgs, 0.0)))

@@ -14,6 +14,9 @@ from lambertian.core.grey import GREY_WEIGHTS, to_grey  # noqa: F401  (re-export
 # Smallest singular value of the unit-normalised light matrix, relative to the largest,
 # below which the lights are treated as coplanar (rank < 3).
 COPLANAR_RCOND = 1e-3
+# Largest image value accepted (the bound on mesh coordinates too): the solvers square
+# values in float32, which overflows near 1.8e19.
+MAX_VALUE = 1e15
 
 
 
@@ -45,25 +48,50 @@ def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
         img = img[..., None]
     if img.ndim != 4:
         raise InputError(source, f"images must be K x H x W [x C], got shape {img.shape}")
+    if 0 in img.shape:
+        raise InputError(source, f"images must be K x H x W [x C] with no empty axis, got "
+                                 f"shape {img.shape}")
     img = img.astype(np.float32, copy=False)
     finite = np.isfinite(img)
     if not finite.all():
         k = int(np.flatnonzero(~finite.reshape(img.shape[0], -1).all(axis=1))[0])
         raise InputError(source, f"image {k} holds NaN or infinite values")
-    if img.size and not img.any():
+    if not img.any():
         raise InputError(source, f"every one of the {img.shape[0]} images is black: no shading "
                                  "to solve from")
+    top = float(np.abs(img).max())
+    # Squares of larger values overflow float32 (mesh coordinates have the same bound).
+    if top > MAX_VALUE:
+        raise InputError(source, f"values up to {top:.3g}: beyond what float32 arithmetic "
+                                 "handles; rescale the images")
     return img
+
+
+def check_radiance(img: np.ndarray, source: str = "images") -> None:
+    """InputError for (K, H, W, C) images that cannot be photographs of shading: values
+    that are all non-positive or as negative as the brightest is bright (linear radiance
+    is >= 0; a dark-frame subtraction leaves small negative noise, never that: a negated
+    or offset stack), or (K > 1) every image the same photo."""
+    top, bottom = float(img.max()) + 0.0, float(img.min()) + 0.0  # + 0.0: no "-0"
+    if top <= 0 or bottom < -top:
+        raise InputError(source, f"values from {bottom:.3g} to {top:.3g}: linear images are "
+                                 "not negative (a negated or offset stack?)")
+    if img.shape[0] > 1 and (img == img[:1]).all():
+        raise InputError(source, f"all {img.shape[0]} images are the same photo: no change of "
+                                 "shading to solve from")
 
 
 def check_mask(mask: np.ndarray | None, shape: tuple[int, int], source: str = "mask") -> np.ndarray:
     """(H, W) bool mask (all True when None), or InputError for a wrong size or no pixels."""
     if mask is None:
         return np.ones(shape, dtype=bool)
-    m = np.asarray(mask).astype(bool)
+    m = np.asarray(mask)
+    if m.dtype.kind not in "biuf":  # astype(bool) reads any non-empty string as True
+        raise InputError(source, f"mask must be boolean or numeric, not {m.dtype}")
+    m = m.astype(bool)
     if m.shape != tuple(shape):
-        raise InputError(source, f"mask is {m.shape[1]}x{m.shape[0]}, images are "
-                                 f"{shape[1]}x{shape[0]}")
+        size = f"{m.shape[1]}x{m.shape[0]}" if m.ndim == 2 else f"of shape {m.shape}"
+        raise InputError(source, f"mask is {size}, images are {shape[1]}x{shape[0]}")
     if not m.any():
         raise InputError(source, "mask is empty: no pixel to solve")
     return m
@@ -72,8 +100,11 @@ def check_mask(mask: np.ndarray | None, shape: tuple[int, int], source: str = "m
 def check_inputs(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None,
                  source: str = "images") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The checks every solver starts with, in one order: :func:`check_images`, then
-    :func:`check_lights` against their count, then :func:`check_mask` against their size.
+    :func:`check_lights` against their count, then :func:`check_mask` against their size,
+    then :func:`check_radiance`.
     Returns the (K, H, W, C) float32 images, (K, 3) unit lights and (H, W) bool mask."""
     img = check_images(images, source)
     k, h, w, _ = img.shape
-    return img, check_lights(lights, k, source), check_mask(mask, (h, w), source)
+    L, m = check_lights(lights, k, source), check_mask(mask, (h, w), source)
+    check_radiance(img, source)
+    return img, L, m

@@ -44,6 +44,14 @@ def albedo_from_normals(obs: torch.Tensor, shading: torch.Tensor,
     return num / den
 
 
+def unit_rows(g: torch.Tensor) -> torch.Tensor:
+    """Rows of ``g`` (P, 3) scaled to unit length, zero rows left zero. Unlike
+    ``torch.nn.functional.normalize`` (which divides by at least 1e-12) it holds for any
+    units of the images: a faint pixel's g can be far below 1e-12."""
+    n = g.norm(dim=1, keepdim=True)
+    return g / torch.where(n > 0, n, torch.ones_like(n))
+
+
 def albedo_at_pixels(colour: np.ndarray, pix: np.ndarray, normals: np.ndarray,
                      lights: np.ndarray, weights: np.ndarray, chunk: int) -> np.ndarray:
     """(P, C) float32 per-channel albedo of the pixels ``pix`` (indices into the N pixels
@@ -98,7 +106,7 @@ def least_squares(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | Non
         pix = idx[sl]
         I = torch.from_numpy(np.ascontiguousarray(grey[:, pix].T))  # (P, K)
         g = I @ pinv.T  # (P, 3)
-        n = torch.nn.functional.normalize(g, dim=1)
+        n = unit_rows(g)
         obs = torch.from_numpy(np.ascontiguousarray(colour[:, pix].transpose(1, 0, 2)))
         shading = n @ Lt.T  # (P, K), signed: the linear model has no clamp
         normals[pix] = n.numpy()

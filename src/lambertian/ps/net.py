@@ -60,9 +60,6 @@ INTERFACE_F0 = 0.04
 INTERFACE_STEPS = 2
 # Pixels per forward pass: bounds the attention memory (P x heads x K x K floats).
 CHUNK = 1024
-# Floor of the per-pixel normalisers: keeps a black pixel's tokens finite (and each pixel's
-# tokens independent of the other pixels in its chunk).
-NORM_FLOOR = 1e-12
 
 
 def token_features(obs: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
@@ -75,8 +72,12 @@ def token_features(obs: torch.Tensor, lights: torch.Tensor) -> torch.Tensor:
     if lights.dim() == 2:
         lights = lights.unsqueeze(0).expand(obs.shape[0], -1, -1)
     half = F.normalize(lights + torch.tensor([0.0, 0.0, 1.0], dtype=lights.dtype), dim=-1)
-    mx = obs.amax(1, keepdim=True).clamp_min(NORM_FLOOR)
-    mean = obs.mean(1, keepdim=True).clamp_min(NORM_FLOOR)
+    mx = obs.amax(1, keepdim=True)
+    mean = obs.mean(1, keepdim=True)
+    # a black pixel's normalisers are 1 (its tokens stay finite); any other pixel's are its
+    # own, however small the images' units
+    one = torch.ones_like(mx)
+    mx, mean = torch.where(mx > 0, mx, one), torch.where(mean > 0, mean, one)
     rel = obs / mean
     return torch.cat([lights, half, (obs / mx).unsqueeze(-1), rel.unsqueeze(-1),
                       torch.log(rel + 0.05).unsqueeze(-1)], -1)
@@ -350,6 +351,8 @@ def net(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = None, 
         pix = idx[sl]
         obs = torch.from_numpy(np.ascontiguousarray(grey[:, pix].T))
         n = predict_normals(model, obs, Lk, rotations)
+        # a pixel black in every image has no normal (zero, as least squares leaves it)
+        n[~obs.any(dim=1)] = 0.0
         col = torch.from_numpy(np.ascontiguousarray(colour[:, pix].transpose(1, 0, 2)))
         normals[pix] = n.numpy()
         weights_k = torch.from_numpy(keep).float().expand(len(pix), k)

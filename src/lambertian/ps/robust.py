@@ -3,10 +3,11 @@
 Per pixel, observations that do not follow ``I = albedo * max(0, n . l)`` are rejected and
 the normal is refitted on the rest:
 
-1. Rank trimming: among the lit observations (``I > shadow_level``) the darkest ``low``
-   and brightest ``high`` fractions are dropped (cast shadows, highlights) and the rest
-   is solved by least squares, as in the order-statistics methods surveyed by Ikehata et
-   al., "Robust photometric stereo using sparse regression", CVPR 2012.
+1. Rank trimming: among the lit observations (above ``shadow_level`` times the pixel's
+   brightest one) the darkest ``low`` and brightest ``high`` fractions are dropped (cast
+   shadows, highlights) and the rest is solved by least squares, as in the
+   order-statistics methods surveyed by Ikehata et al., "Robust photometric stereo using
+   sparse regression", CVPR 2012.
 2. Image consistency (global): each image's gain, the median of observed / predicted over
    well-lit pixels, is compared with the other images' gains; images off by more than
    ``image_z`` robust standard deviations (MAD) are dropped for every pixel. This is how
@@ -43,6 +44,7 @@ from lambertian.ps.least_squares import (
     albedo_at_pixels,
     least_squares,
     pixel_chunks,
+    unit_rows,
 )
 from lambertian.ps.result import PSResult
 
@@ -102,12 +104,19 @@ def _trim(I: torch.Tensor, lit: torch.Tensor, low: float, high: float) -> torch.
     return lit & (rank >= lo) & (rank < hi)
 
 
+def _level(I: torch.Tensor, shadow_level: float) -> torch.Tensor:
+    """(P, 1) the shadow level of each pixel: ``shadow_level`` times its brightest
+    observation. Relative, so that the images' units (a float TIFF in small units,
+    intensities in other units) cannot change a normal."""
+    return shadow_level * I.amax(dim=1, keepdim=True)
+
+
 def _initial_fit(I: torch.Tensor, L: torch.Tensor, keep: torch.Tensor, low: float,
                  high: float, shadow_level: float) -> torch.Tensor:
     """Trimmed least squares with the conditioning fallback: trimmed set, else all lit
     observations, else every non-zero one (faint but lit), else every observation of the
     kept images. Returns g (P, 3)."""
-    lit = (I > shadow_level) & keep
+    lit = (I > _level(I, shadow_level)) & keep
     g, ok = _weighted_solve(I, _trim(I, lit, low, high).to(I.dtype), L)
     for wider in (lit, (I > 0) & keep, keep.expand_as(I)):
         if bool(ok.all()):
@@ -134,13 +143,14 @@ def _refine(I: torch.Tensor, L: torch.Tensor, g: torch.Tensor, keep: torch.Tenso
     inl = None
     for _ in range(iters):
         s, pred = _prediction(I, L, g)
-        inl = (keep & (s > min_shading) & (I > shadow_level)
+        inl = (keep & (s > min_shading) & (I > _level(I, shadow_level))
                & ((I - pred).abs() <= tau * pred))
         g2, ok = _weighted_solve(I, inl.to(I.dtype), L)
         ok = ok & (inl.sum(dim=1) >= 3)
         g = torch.where(ok[:, None], g2, g)
     s, pred = _prediction(I, L, g)
-    inl = keep & (s > min_shading) & (I > shadow_level) & ((I - pred).abs() <= tau * pred)
+    inl = (keep & (s > min_shading) & (I > _level(I, shadow_level))
+           & ((I - pred).abs() <= tau * pred))
     return g, inl
 
 
@@ -172,7 +182,7 @@ def consistent_images(I: torch.Tensor, L: torch.Tensor, *, low: float, high: flo
     for _ in range(rounds):
         g = _initial_fit(I, L, keep, low, high, shadow_level)
         s, pred = _prediction(I, L, g)
-        valid = (s > IMAGE_CHECK_SHADING) & (I > shadow_level)
+        valid = (s > IMAGE_CHECK_SHADING) & (I > _level(I, shadow_level))
         ratio = torch.where(valid, I / pred.clamp_min(1e-300), torch.nan)
         log_gain = ratio.nanmedian(dim=0).values.log()
         judged = torch.isfinite(log_gain)
@@ -243,7 +253,7 @@ def _solve_representation(I_all: np.ndarray, idx: np.ndarray, L: torch.Tensor,
         g = _initial_fit(I, L, keep_row, settings["low"], settings["high"], lv)
         g, inl = _refine(I, L, g, keep_row, settings["tau"], settings["min_shading"],
                          settings["iters"], lv)
-        normals[sl] = torch.nn.functional.normalize(g, dim=1).numpy()
+        normals[sl] = unit_rows(g).numpy()
         inliers[sl] = inl.numpy()
         agree[sl] = _agreement(I, L, g, keep_row, settings["select_tol"],
                                settings["min_shading"]).numpy()
@@ -256,7 +266,7 @@ def _bright_share(I: torch.Tensor, L: torch.Tensor, g: torch.Tensor, keep: torch
     """(P,) share of the lit observations (predicted shading > 0, above the shadow level,
     kept images) brighter than the fit's prediction by more than ``tau`` (relative)."""
     s, pred = _prediction(I, L, g)
-    lit = keep & (s > 0) & (I > shadow_level)
+    lit = keep & (s > 0) & (I > _level(I, shadow_level))
     hi = lit & (I > (1 + tau) * pred)
     return hi.sum(dim=1) / lit.sum(dim=1).clamp_min(1)
 
@@ -286,7 +296,8 @@ def robust(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None = Non
     select_tol : relative residual used to score grey against specular-free per pixel.
     min_shading : observations with predicted ``n . l`` at or below this are not used.
     iters : refinement rounds.
-    shadow_level : observations at or below this value are shadow (never used).
+    shadow_level : observations at or below this share of the pixel's brightest
+        observation are shadow (never used); relative, so the images' units do not matter.
     image_check : drop images whose gain disagrees with the others (damaged images).
     image_z, image_min_dev : the image check's threshold, in robust standard deviations
         of the log gains, and its floor in log gain.

@@ -274,14 +274,25 @@ def shadow_aware(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None
     L = torch.from_numpy(L_np)
     idx = np.flatnonzero(m.ravel())
     flat = img.reshape(k, h * w, c)
+    # The solver's floors and tolerances are absolute numbers: work in units of the
+    # capture's brightest observation, so that a change of units (intensities x 1e6,
+    # float images in small units) cannot change a normal. sigma and threshold are
+    # values in the images' units and scale with them; the albedo is scaled back.
+    unit = float(np.max(flat[:, idx])) if idx.size else 1.0
+    unit = unit if np.isfinite(unit) and unit > 0 else 1.0
+    sigma_u = None if sigma is None else sigma / unit
+    threshold_u = None if threshold is None else threshold / unit
     normals = np.zeros((h * w, 3), np.float32)
     albedo = np.zeros((h * w, c), np.float32)
     inliers = np.zeros((h * w, k), bool)
     for sl in pixel_chunks(idx.size, chunk, progress, "shadow-aware"):
         pix = idx[sl]
         obs = torch.from_numpy(np.ascontiguousarray(flat[:, pix].transpose(1, 0, 2))).double()
-        n, a, lit = solve_shadow_aware(obs, L, sigma, threshold, iterations)
-        normals[pix], albedo[pix], inliers[pix] = n.numpy(), a.numpy(), lit.numpy()
+        n, a, lit = solve_shadow_aware(obs / unit, L, sigma_u, threshold_u, iterations)
+        # a pixel black in every image has no normal (zero, as least squares leaves it),
+        # not the solver's guess facing the camera
+        n[~obs.reshape(len(pix), -1).any(dim=1)] = 0.0
+        normals[pix], albedo[pix], inliers[pix] = n.numpy(), (a * unit).numpy(), lit.numpy()
     return PSResult(normals.reshape(h, w, 3), albedo.reshape(h, w, c), m,
                     inliers=inliers.reshape(h, w, k),
                     info={"method": "shadow_aware", "sigma": sigma, "threshold": threshold,

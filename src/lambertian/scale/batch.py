@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -41,9 +43,21 @@ def local_cluster(workers: int = 2) -> Any:
 
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     env.update(WORKER_MALLOC_ENV)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            host="127.0.0.1", dashboard_address=None)
+    # Dask's own warnings (a task cancelled by Ctrl-C, ...) are not the user's business;
+    # errors still print
+    env["DASK_LOGGING__DISTRIBUTED"] = "error"
+    # The workers start with Ctrl-C ignored (a process inherits an ignored SIGINT): a
+    # terminal sends it to the whole process group, and only the main process should
+    # answer it (by shutting the cluster down); each worker would print its traceback.
+    ignored = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignored else None
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                host="127.0.0.1", dashboard_address=None)
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, previous)
 
 
 def find_captures(root: str | os.PathLike[str],
