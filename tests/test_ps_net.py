@@ -17,6 +17,7 @@ from lambertian.ps.net import PixelSetNet, load_ps_net, net, save_ps_net, token_
 from lambertian.synth.pixel_observations import (
     FAMILIES,
     _miscalibrated,
+    groove_mirror,
     groove_shading,
     observation_batch,
 )
@@ -158,6 +159,42 @@ def test_groove_shadow_and_interreflection_follow_the_geometry():
         return float((b.obs / b.obs.amax(1, keepdim=True).clamp_min(1e-6))[att].quantile(0.9))
 
     assert shadowed(with_grooves) > 2 * shadowed(plain)
+
+
+def test_glossy_groove_mirrors_each_light_in_the_far_wall():
+    """The far wall as a mirror: each light's image in the wall's plane, seen from the
+    point where that direction meets the wall below the rim (the geometry of the test
+    above: a right-angled groove, the far wall's normal -x)."""
+    n, t = torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[1.0, 0.0, 0.0]])
+    right = torch.tensor([[np.pi / 2]])
+    a = np.radians(120.0)  # a light beyond the far wall's side (x < 0), 30 deg off the normal
+    l = torch.tensor([[[np.cos(a), 0.0, np.sin(a)]]], dtype=torch.float32)
+    virtual, sees, cos_far = groove_mirror(n, t, right, torch.zeros(1, 1), l)
+    # mirrored about the plane x = const: x flips, z stays; it arrives 60 deg above the
+    # wall on the groove's side, below the far rim's 90 deg at the bottom of the groove
+    np.testing.assert_allclose(virtual[0, 0].numpy(), [-np.cos(a), 0.0, np.sin(a)], atol=1e-6)
+    np.testing.assert_allclose(cos_far[0, 0].item(), -np.cos(a), atol=1e-6)
+    assert sees[0, 0]
+    # at the rim the far rim is at 45 deg: the image (60 deg up) passes above the wall
+    assert not groove_mirror(n, t, right, torch.ones(1, 1), l)[1][0, 0]
+    # a light on the point's own side lights the far wall's back: no mirror image
+    assert not groove_mirror(n, t, right, torch.zeros(1, 1), virtual)[1][0, 0]
+
+
+def test_glossy_grooves_add_light_only_where_a_lobe_reflects():
+    """A bare diffuse surface has no specular lobe: the same batch with and without the
+    mirror term; a metal groove is brighter with it. No random number is drawn for it."""
+    L = torch.nn.functional.normalize(torch.tensor(
+        [[np.cos(a) * 0.7, np.sin(a) * 0.7, 1.0] for a in np.linspace(0, 6, 24)]).float(), dim=-1)
+
+    def batch(family, glossy):
+        return observation_batch(500, 24, torch.Generator().manual_seed(5), lights=L,
+                                 family=family, grooves=1.0, glossy_grooves=glossy)
+
+    assert torch.equal(batch("diffuse", False).obs, batch("diffuse", True).obs)
+    plain, glossy = batch("metal", False), batch("metal", True)
+    assert torch.equal(plain.normals, glossy.normals)
+    assert float(glossy.obs.sum()) > 1.1 * float(plain.obs.sum())
 
 
 def test_shipped_weights_record_the_recipe_that_reproduces_them():

@@ -32,6 +32,14 @@ What a sample draws (each choice from the torch.Generator it is given):
   This is light-dependent interreflection, brightest under the lights that leave the
   point itself in attached shadow (folds, as in DiLiGenT reading), which a constant
   ambient term does not imitate.
+- glossy grooves (``glossy_grooves``; off by default, measured and not adopted:
+  docs/learned-ps.md): the groove's far wall, of the point's own material, also reflects
+  each light as a mirror does. Its mirror image ``l - 2 (n' . l) n'`` is a virtual light
+  in front of the point, seen where that direction meets the far wall, of strength the
+  Schlick Fresnel reflectance of the material's specular lobes at ``n' . l`` (none for a
+  bare diffuse surface; the lobe's roughness only spreads that energy about the mirror
+  direction), and it shades the point with the point's own reflectance, highlight
+  included.
 - diffuse under an interface (``fresnel_diffuse``; off by default): the light a
   dielectric or a clear-coated paint scatters below its surface entered through that
   surface, so its diffuse term carries the Fresnel transmittance of the incoming light,
@@ -63,6 +71,7 @@ import torch
 from lambertian.synth.materials import (  # noqa: F401 (FAMILIES: the generator's families)
     FAMILIES,
     MATERIAL_PROBS,
+    Materials,
     log_uniform,
     material_radiance,
     random_materials,
@@ -141,11 +150,28 @@ def random_lights(b: int, k: int, g: torch.Generator) -> torch.Tensor:
 
 def _material(n: torch.Tensor, l: torch.Tensor, g: torch.Generator,
               family: str | None = None, fresnel_diffuse: bool = False
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+              ) -> tuple[torch.Tensor, torch.Tensor, Materials]:
     """(B, K) radiance of one random material per sample
-    (:func:`lambertian.synth.materials.random_materials`) and its (B, 1) diffuse albedo."""
-    return material_radiance(n.unsqueeze(1), l, random_materials(n.shape[0], g, family),
-                             fresnel_diffuse)
+    (:func:`lambertian.synth.materials.random_materials`), its (B, 1) diffuse albedo, and
+    the materials (to shade the same point under other lights)."""
+    m = random_materials(n.shape[0], g, family)
+    return (*material_radiance(n.unsqueeze(1), l, m, fresnel_diffuse), m)
+
+
+def mirror_reflectance(m: Materials, cos_far: torch.Tensor) -> torch.Tensor:
+    """(B, K) share of a light that the materials ``m``'s specular lobes reflect about the
+    mirror direction at incidence cosine ``cos_far`` (B, K): Schlick's Fresnel of each
+    lobe's F0 (dielectric, metal, or the paint's two lobes; none for a bare diffuse one).
+    The lobe's roughness only spreads that energy around the mirror direction, which a
+    virtual light in that direction stands for."""
+    def schlick(f0: torch.Tensor) -> torch.Tensor:
+        return f0 + (1.0 - f0) * (1.0 - cos_far.clamp(0.0, 1.0)) ** 5
+
+    zero = torch.zeros_like(cos_far)
+    choices = torch.stack(torch.broadcast_tensors(
+        zero, schlick(m.f0_dielectric), schlick(m.f0_metal),
+        schlick(m.f0_broad) + schlick(m.f0_sharp)), 0)
+    return choices[m.kind, torch.arange(m.kind.shape[0])]
 
 
 def _tangent_frame(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -204,12 +230,34 @@ def groove_shading(n: torch.Tensor, t: torch.Tensor, opening: torch.Tensor,
     return blocked, bounce
 
 
+def groove_mirror(n: torch.Tensor, t: torch.Tensor, opening: torch.Tensor,
+                  height: torch.Tensor, l: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The far wall of the groove of :func:`groove_shading` as a mirror: the virtual light
+    it makes of each light ``l`` (B, K, 3), ``l - 2 (n_far . l) n_far`` (the light's mirror
+    image in the far wall's plane), whether the point sees that image (the direction meets
+    the far wall below the rim, and the far wall faces the light), and the incidence cosine
+    ``n_far . l`` at the far wall. Returns (B, K, 3), (B, K) bool and (B, K)."""
+    sa, ca = torch.sin(opening / 2), torch.cos(opening / 2)
+    dx, dy = sa * (1 + height), ca * (1 - height)
+    beta = torch.acos(((sa * dx - ca * dy) / torch.sqrt(dx * dx + dy * dy)).clamp(-1.0, 1.0))
+    far = (-torch.cos(opening) * n - torch.sin(opening) * t).unsqueeze(1)
+    cos_far = (l * far).sum(-1)
+    virtual = l - 2.0 * cos_far.unsqueeze(-1) * far
+    up = (virtual * n.unsqueeze(1)).sum(-1)
+    sees = ((torch.atan2(up, (virtual * t.unsqueeze(1)).sum(-1)) < beta) & (up > 0)
+            & (cos_far > 0))
+    return virtual, sees, cos_far
+
+
 def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator
-            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                       tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """A random V-groove per sample (:func:`groove_shading`): its axis at a random azimuth in
     the tangent plane, opening :data:`GROOVE_OPENING_DEG`, the point at a uniform height,
     the far wall's albedo 0.05-1. A groove that would hide the point from the camera is
-    turned the other way, or left out. Returns blocked, bounce and (B,) bool: present."""
+    turned the other way, or left out. Returns blocked, bounce, (B,) bool: present, and
+    the far wall as a mirror (:func:`groove_mirror`)."""
     b = n.shape[0]
     t1, t2 = _tangent_frame(n)
     az = uniform((b, 1), -math.pi, math.pi, g)
@@ -221,14 +269,15 @@ def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator
     t = torch.where(groove_shading(n, t, opening, height, rho_far, view)[0], -t, t)
     present = ~groove_shading(n, t, opening, height, rho_far, view)[0][:, 0]
     blocked, bounce = groove_shading(n, t, opening, height, rho_far, l)
-    return blocked, bounce, present
+    return blocked, bounce, present, groove_mirror(n, t, opening, height, l)
 
 
 def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
                       lights: torch.Tensor | None = None, family: str | None = None,
                       blend: bool = True, grooves: float = 0.0,
                       light_error_deg: float = 0.0,
-                      fresnel_diffuse: bool = False) -> PixelBatch:
+                      fresnel_diffuse: bool = False,
+                      glossy_grooves: bool = False) -> PixelBatch:
     """``batch`` samples of ``num_lights`` observations each (module docstring).
 
     lights : optional (K, 3) unit directions shared by every sample (a fixed rig) instead
@@ -241,6 +290,10 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
     fresnel_diffuse : the diffuse term of dielectrics and paints carries the Fresnel
     transmittance of the incoming light (Wolff 1994; module docstring). It draws no
     random number: a batch with it differs from one without only in those values.
+    glossy_grooves : the grooves' far wall also reflects the light specularly, as its
+    material's lobes do (the same material as the point's: one object), a virtual light
+    that shades the point with its own reflectance (module docstring). It draws no random
+    number either.
     """
     b, k = batch, num_lights
     n = random_normals(b, g)
@@ -251,8 +304,8 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
     calibrated = l
     if light_error_deg > 0:  # drawn only when asked: other batches keep their random stream
         l = _miscalibrated(l, light_error_deg, g)
-    rad, albedo = _material(n, l, g, family, fresnel_diffuse)
-    second, albedo_second = _material(n, l, g, family, fresnel_diffuse)
+    rad, albedo, mat = _material(n, l, g, family, fresnel_diffuse)
+    second, albedo_second, mat_second = _material(n, l, g, family, fresnel_diffuse)
     p_blend = MATERIAL_PROBS[4] if blend and family is None else 0.0
     w = torch.where(torch.rand(b, 1, generator=g) < p_blend,
                     torch.rand(b, 1, generator=g), torch.zeros(b, 1))
@@ -260,12 +313,18 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
     shadow = _horizon_shadow(n, l, g)
     bounce = None
     if grooves > 0:  # drawn only when asked: other batches keep their random stream
-        blocked, bounce, present = _groove(n, l, g)
+        blocked, bounce, present, (virtual, sees, cos_far) = _groove(n, l, g)
         present &= torch.rand(b, generator=g) < grooves
         shadow = torch.where(present[:, None], blocked, shadow)
     rad = torch.where(shadow, torch.zeros_like(rad), rad)
     if bounce is not None:
         rad = rad + present[:, None] * ((1 - w) * albedo + w * albedo_second) * bounce
+        if glossy_grooves:
+            mirrored = sum(
+                share * mirror_reflectance(mm, cos_far)
+                * material_radiance(n.unsqueeze(1), virtual, mm, fresnel_diffuse)[0]
+                for share, mm in ((1 - w, mat), (w, mat_second)))
+            rad = rad + (present[:, None] & sees) * mirrored
     amb = torch.where(torch.rand(b, 1, generator=g) < AMBIENT_PROB,
                       uniform((b, 1), 0.0, AMBIENT_MAX, g), torch.zeros(b, 1))
     rad = rad + amb * rad.mean(1, keepdim=True)
