@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from lambertian.core.errors import InputError
+from lambertian.core.errors import InputError, InputWarning
 from lambertian.io import read_image
 from lambertian.io.checks import (
     check_exposure,
@@ -170,6 +171,7 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
         del sample
         solver = get_solver(method)
         rows = band_rows(len(files), w, c, band_bytes)
+        unknown = 0
         bands = range(0, h, rows)
         with NpyBandWriter(out / "normals.npy", (h, w, 3)) as nw, \
                 NpyBandWriter(out / "albedo.npy", (h, w, c)) as aw:
@@ -183,14 +185,20 @@ def stream_ps(files: Sequence[str | os.PathLike[str]], lights: np.ndarray,
                 res = solver(band, L, m, source=source, **kwargs)
                 nw.write(r0, res.normals)
                 aw.write(r0, res.albedo)
+                # pixels black in every image: no normal (as ps.outputs says in memory)
+                unknown += int((m & ~res.normals.any(axis=-1) & ~band.any(axis=(0, 3))).sum())
                 del band, res
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     scale = _write_pngs(out, mask, h, rows)
+    if unknown:
+        warnings.warn(InputWarning(source, f"{unknown} mask pixel(s) black in every image: "
+                                           "their normals are unknown (zero in normals.npy, "
+                                           "none in normal.png)"), stacklevel=2)
     return {"size": [w, h], "channels": c, "bit_depth": depth, "images": len(files),
             "bands": len(bands), "rows_per_band": rows, "method": method,
             "solver": solved_by,
-            "pixels": int(mask.sum()), "albedo_png_scale": scale,
+            "pixels": int(mask.sum()), "albedo_png_scale": scale, "unknown_pixels": unknown,
             "seconds": time.perf_counter() - t0}
 
 
