@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambertian.cli.main import main
-from lambertian.cli.relight import _commit
+from lambertian.io.output_dir import replace_together
 from lambertian.synth.capture import make_capture, write_capture
 
 
@@ -78,12 +78,13 @@ def test_relight_failure_in_the_last_output_leaves_earlier_outputs(capture_dir, 
     assert _snapshot(earlier) == before
 
 
-def test_commit_undoes_the_renames_done_when_one_fails(tmp_path):
+def test_replace_together_undoes_the_renames_done_when_one_fails(tmp_path):
     (tmp_path / "a").write_text("old a")
     (tmp_path / ".a.tmp").write_text("new a")
     (tmp_path / "b").write_text("old b")
     with pytest.raises(FileNotFoundError):  # b's temporary is missing: the second rename fails
-        _commit([(tmp_path / ".a.tmp", tmp_path / "a"), (tmp_path / ".b.tmp", tmp_path / "b")])
+        replace_together([(tmp_path / ".a.tmp", tmp_path / "a"),
+                          (tmp_path / ".b.tmp", tmp_path / "b")])
     assert (tmp_path / "a").read_text() == "old a" and (tmp_path / "b").read_text() == "old b"
     assert (tmp_path / ".a.tmp").read_text() == "new a"  # back for the caller to remove
     assert sorted(p.name for p in tmp_path.iterdir()) == [".a.tmp", "a", "b"]

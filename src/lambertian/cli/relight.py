@@ -48,58 +48,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _commit(pairs: list[tuple[Path, Path]]) -> None:
-    """Rename each finished temporary (file or folder) onto its final path, all or none.
-
-    An existing final path is moved aside first and deleted only once every rename has
-    succeeded; if one rename fails, the ones done are undone (the new outputs go back to
-    their temporary names, the old ones back in place), so a failed run leaves every
-    earlier output as it was.
-    """
-    import os
-    import shutil
-
-    from lambertian.io.output_dir import temporary_sibling
-
-    done: list[tuple[Path, Path, Path | None]] = []  # in the order renamed
-    try:
-        for tmp, final in pairs:
-            old = None
-            if final.exists() or final.is_symlink():
-                old = temporary_sibling(final, "old")
-                os.replace(final, old)
-            try:
-                os.replace(tmp, final)
-            except BaseException:
-                if old is not None:
-                    os.replace(old, final)
-                raise
-            done.append((tmp, final, old))
-    except BaseException:
-        for tmp, final, old in reversed(done):
-            os.replace(final, tmp)  # the caller removes the temporaries
-            if old is not None:
-                os.replace(old, final)
-        raise
-    for _, _, old in done:
-        if old is None:
-            continue
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink(missing_ok=True)
-
-
-def _remove(path: Path) -> None:
-    """Remove a temporary file or folder, if it is there."""
-    import shutil
-
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
@@ -228,13 +176,14 @@ def _write_outputs(args: argparse.Namespace, out: Path, res: Any, *, title: str,
     """The viewer (--out) and the RTIViewer files asked for (--ptm, --rti), all or none.
 
     Each is written under a temporary name beside its target first; only when all are
-    complete are they renamed into place (:func:`_commit`), so a failure in the last one
+    complete are they renamed into place
+    (:func:`lambertian.io.output_dir.replace_together`), so a failure in the last one
     leaves every earlier output as it was.
     """
     from pathlib import Path
 
     from lambertian.core.errors import InputError
-    from lambertian.io.output_dir import temporary_sibling
+    from lambertian.io.output_dir import remove_path, replace_together, temporary_sibling
     from lambertian.relight.files import save_ptm, save_rti
     from lambertian.viz.viewer import write_viewer
 
@@ -256,10 +205,10 @@ def _write_outputs(args: argparse.Namespace, out: Path, res: Any, *, title: str,
         pairs.append((view_tmp, out))
         write_viewer(view_tmp, res.model, normals=res.normals, albedo=res.albedo,
                      depth=res.depth, title=title, info=info)
-        _commit(pairs)
+        replace_together(pairs)
     finally:
         for tmp, _ in pairs:
-            _remove(tmp)
+            remove_path(tmp)
     print(f"viewer: {out / 'index.html'}")
     if args.ptm:
         print(f"PTM (LRGB): {args.ptm}")

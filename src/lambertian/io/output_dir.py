@@ -225,3 +225,44 @@ def output_file(out: PathLike, inputs: Iterable[PathLike | None] = (), *,
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def replace_together(pairs: list[tuple[Path, Path]]) -> None:
+    """Rename each finished temporary (file or folder) onto its final path, all or none.
+
+    An existing final path is moved aside first and deleted only once every rename has
+    succeeded; if one rename fails, the ones done are undone (the new outputs go back to
+    their temporary names, the old ones back in place), so a failed run leaves every
+    earlier output as it was.
+    """
+    done: list[tuple[Path, Path, Path | None]] = []  # in the order renamed
+    try:
+        for tmp, final in pairs:
+            old = None
+            if final.exists() or final.is_symlink():
+                old = temporary_sibling(final, "old")
+                os.replace(final, old)
+            try:
+                os.replace(tmp, final)
+            except BaseException:
+                if old is not None:
+                    os.replace(old, final)
+                raise
+            done.append((tmp, final, old))
+    except BaseException:
+        for tmp, final, old in reversed(done):
+            os.replace(final, tmp)  # the caller removes the temporaries
+            if old is not None:
+                os.replace(old, final)
+        raise
+    for _, _, old in done:
+        if old is not None:
+            remove_path(old)
+
+
+def remove_path(path: Path) -> None:
+    """Remove a temporary file or folder, if it is there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
