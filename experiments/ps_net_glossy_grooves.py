@@ -16,8 +16,8 @@ on generated pixels (the 96 lights of DiLiGenT ball, seed 7; "glossy grooves": e
 pixel in a groove with the mirror term) and on UW psm gray and DiLiGenT ball / bear /
 reading (whole masks, as ``lambertian ps --method net`` runs).
 
-    python experiments/ps_net_glossy_grooves.py [--out DIR]
-    python experiments/ps_net_glossy_grooves.py --by-angle
+    python experiments/ps_net_glossy_grooves.py [--out DIR] [--start FILE]
+    python experiments/ps_net_glossy_grooves.py --by-angle [--start FILE]
 
 ``--by-angle`` prints, for the shipped network only, the error and the tilt bias (the
 normal's angle from the view minus the truth's) of its regressed and least-squares normals
@@ -58,9 +58,11 @@ GENERATED = (("every family", None, 0.0, False), ("30% in grooves", None, 0.3, F
              ("paint", "paint", 0.0, False), ("glossy grooves", None, 1.0, True))
 
 
-def variant(path: Path, steps: int, lr: float, grooves: float) -> None:
-    """Fine-tune the shipped network with glossy grooves, then its interface weight."""
-    start = load_ps_net()
+def variant(path: Path, steps: int, lr: float, grooves: float, start_file: str | None
+            ) -> None:
+    """Fine-tune a network (the shipped one when None) with glossy grooves, then its
+    interface weight."""
+    start = load_ps_net(start_file)
     net = train_ps_net(steps=steps, batch=RECIPE["batch"], seed=RECIPE["seed"] + 3, lr=lr,
                        grooves=grooves, glossy_grooves=True, lsq_head=True, interface=True,
                        train_only=TRAINED, init=start,
@@ -88,13 +90,13 @@ def _angle(n: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(n[:, 2], -1.0, 1.0)))
 
 
-def by_angle(root: Path) -> None:
+def by_angle(root: Path, start: str | None) -> None:
     """The diagnostic tables of ``--by-angle`` (module docstring)."""
     from lambertian.ps.inputs import to_grey
     from lambertian.ps.net import net_image_check, token_features
     from lambertian.ps.robust import image_check_sample
 
-    model = load_ps_net()
+    model = load_ps_net(start)
     L = np.loadtxt(root / "diligent" / "ball" / "light_directions.txt")
     L = torch.from_numpy(L / np.linalg.norm(L, axis=1, keepdims=True)).float()
     rows = {}
@@ -141,19 +143,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=".cache/ps_net_glossy")
     ap.add_argument("--by-angle", action="store_true")
+    ap.add_argument("--start", default=None,
+                    help="the network to fine-tune (default: the shipped weights)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     root = selection_root()
     if args.by_angle:
-        by_angle(root)
+        by_angle(root, args.start)
         return 0
     out = Path(args.out)
     files = {}
     for name, (steps, lr, grooves) in VARIANTS.items():
-        files[name] = out / f"glossy_{steps}_{grooves:g}.pt"
+        origin = f"_from_{Path(args.start).stem}" if args.start else ""
+        files[name] = out / f"glossy_{steps}_{grooves:g}{origin}.pt"
         if not files[name].is_file():
-            variant(files[name], steps, lr, grooves)
-    cols = {"shipped": None, **{k: str(v) for k, v in files.items()}}
+            variant(files[name], steps, lr, grooves, args.start)
+    cols = {args.start or "shipped": args.start, **{k: str(v) for k, v in files.items()}}
     print("| data | " + " | ".join(cols) + " |")
     print("|---|" + "---|" * len(cols))
     for name, img, L, m, gt in sets(root):
