@@ -1,14 +1,16 @@
-"""Specular interreflection in the grooves: a fine-tuning of the learned solver on
+"""Specular interreflection in the grooves: fine-tunings of the learned solver on
 generated pixels whose V-groove's far wall also reflects the light as a mirror
-(``observation_batch(glossy_grooves=True)``), measured and not adopted.
+(``observation_batch(glossy_grooves=True)``), measured before the mirror term went into
+the whole recipe (``RECIPE["glossy_grooves"]``; the fine-tunings were not adopted).
 
 DiLiGenT reading's folds pull the network's normals toward the camera: at normals 60-75
 degrees from the view its regressed normal is 18 degrees too steep toward the viewer on
 average, its least-squares one 14, where the diffuse grooves it was trained on leave 2.
 The glossy far wall of a fold mirrors each light into a virtual light in front of the
 point (``lambertian.synth.pixel_observations.groove_mirror``); on generated pixels that
-have it the shipped network shows the same pull (every pixel in a groove: 5.3 -> 11.4
-degrees, metals 5.1 -> 21.6). Each variant below starts from the shipped weights,
+have it the network shipped before them showed the same pull (every pixel in a groove: 5.3 -> 11.4
+degrees, metals 5.1 -> 21.6). Each variant below starts from the shipped weights (or
+``--start``; the docs' table started from the weights before glossy grooves),
 trains every parameter but the interface weight on batches with glossy grooves (seed
 RECIPE + 3), then retrains the interface weight as the recipe's third stage does (its
 input, the pooled summary, moved). Printed: mean angular error (degrees) of each network
@@ -19,11 +21,11 @@ reading (whole masks, as ``lambertian ps --method net`` runs).
     python experiments/ps_net_glossy_grooves.py [--out DIR] [--start FILE]
     python experiments/ps_net_glossy_grooves.py --by-angle [--start FILE]
 
-``--by-angle`` prints, for the shipped network only, the error and the tilt bias (the
-normal's angle from the view minus the truth's) of its regressed and least-squares normals
-by the true normal's angle from the view, on reading (8000 pixels), on generated pixels in
-diffuse grooves, and the regressed error on generated pixels of each family with and
-without the mirror term.
+``--by-angle`` prints, for one network (the shipped one, or ``--start``), the error and
+the tilt bias (the normal's angle from the view minus the truth's) of its regressed and
+least-squares normals by the true normal's angle from the view, on reading (8000 pixels),
+on generated pixels in diffuse grooves, and the regressed error on generated pixels of
+each family with and without the mirror term.
 
 One thread; trained variants are kept in DIR (default .cache/ps_net_glossy) and reused.
 Measured (2026-12-05): docs/learned-ps.md, "Specular interreflection (not adopted)".

@@ -336,7 +336,8 @@ def test_every_stage_trains_at_another_size_and_records_it():
     from lambertian.learn.ps_net_recipe import RECIPE
     from lambertian.learn.ps_net_training import train_interface_stage
 
-    third = train_interface_stage(two, 2, 16, 2, RECIPE["grooves"], log=None)  # seed 0 + 2
+    third = train_interface_stage(two, 2, 16, 2, RECIPE["grooves"], log=None,  # seed 0 + 2
+                                  glossy_grooves=RECIPE["glossy_grooves"])
     assert all(torch.equal(third.state_dict()[k], v) for k, v in net.state_dict().items())
 
 

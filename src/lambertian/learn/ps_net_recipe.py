@@ -12,9 +12,11 @@ dielectrics and paints carry the Fresnel transmittance of the incoming light
 """
 
 # grooves: the share of generated pixels in a V-groove (light-dependent interreflection and
-# the groove's own shadow; ``lambertian.synth.pixel_observations``), set a priori.
+# the groove's own shadow; ``lambertian.synth.pixel_observations``), set a priori;
+# glossy_grooves: their far wall also mirrors the light (specular interreflection), in
+# every stage (docs/learned-ps.md, "Specular interreflection in the folds").
 RECIPE = {"steps": 25000, "batch": 512, "seed": 0, "lr": 1e-3, "width": 32, "blocks": 2,
-          "grooves": 0.3}
+          "grooves": 0.3, "glossy_grooves": True}
 LSQ_STAGE = {"steps": 4000, "lr": 3e-4}
 # a single linear layer on a frozen network: a short run at a high learning rate
 # (1500 steps at 1e-2 and 3000 at 3e-3 measured level: docs/learned-ps.md)

@@ -32,8 +32,8 @@ What a sample draws (each choice from the torch.Generator it is given):
   This is light-dependent interreflection, brightest under the lights that leave the
   point itself in attached shadow (folds, as in DiLiGenT reading), which a constant
   ambient term does not imitate.
-- glossy grooves (``glossy_grooves``; off by default, measured and not adopted:
-  docs/learned-ps.md): the groove's far wall, of the point's own material, also reflects
+- glossy grooves (``glossy_grooves``; off by default, on in the shipped recipe:
+  docs/learned-ps.md, "Specular interreflection in the folds"): the groove's far wall, of the point's own material, also reflects
   each light as a mirror does. Its mirror image ``l - 2 (n' . l) n'`` is a virtual light
   in front of the point, seen where that direction meets the far wall, of strength the
   Schlick Fresnel reflectance of the material's specular lobes at ``n' . l`` (none for a
