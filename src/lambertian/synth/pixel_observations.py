@@ -33,13 +33,13 @@ What a sample draws (each choice from the torch.Generator it is given):
   point itself in attached shadow (folds, as in DiLiGenT reading), which a constant
   ambient term does not imitate.
 - glossy grooves (``glossy_grooves``; off by default, on in the shipped recipe:
-  docs/learned-ps.md, "Specular interreflection in the folds"): the groove's far wall, of the point's own material, also reflects
-  each light as a mirror does. Its mirror image ``l - 2 (n' . l) n'`` is a virtual light
-  in front of the point, seen where that direction meets the far wall, of strength the
-  Schlick Fresnel reflectance of the material's specular lobes at ``n' . l`` (none for a
-  bare diffuse surface; the lobe's roughness only spreads that energy about the mirror
-  direction), and it shades the point with the point's own reflectance, highlight
-  included.
+  docs/learned-ps.md, "Specular interreflection in the folds"): the groove's far wall, of
+  the point's own material, also reflects each light as a mirror does. Its mirror image
+  ``l - 2 (n' . l) n'`` is a virtual light in front of the point, seen where that
+  direction meets the far wall, of strength the Schlick Fresnel reflectance of the
+  material's specular lobes at ``n' . l`` (none for a bare diffuse surface; the lobe's
+  roughness only spreads that energy about the mirror direction), and it shades the point
+  with the point's own reflectance, highlight included.
 - diffuse under an interface (``fresnel_diffuse``; off by default): the light a
   dielectric or a clear-coated paint scatters below its surface entered through that
   surface, so its diffuse term carries the Fresnel transmittance of the incoming light,
