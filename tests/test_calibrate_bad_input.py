@@ -12,8 +12,9 @@ import pytest
 
 from lambertian.cli.main import main
 from lambertian.core.errors import InputError
+from lambertian.core.sphere import MIN_SPHERE_PIXELS
 from lambertian.io.output_dir import MARKER
-from lambertian.lights.chrome_sphere import MIN_SPHERE_PIXELS, fit_sphere_mask
+from lambertian.lights.chrome_sphere import fit_sphere_mask
 from lambertian.synth.capture import make_capture, write_capture
 
 SIZE = 32

@@ -10,6 +10,24 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 
+# Fewest pixels a sphere's mask may have: a disc of radius 3 pixels. Fewer cannot place a
+# highlight or a shading gradient on the sphere.
+MIN_SPHERE_PIXELS = int(np.ceil(np.pi * 3**2))  # 29
+
+
+def _sphere_mask(mask: np.ndarray, source: str) -> np.ndarray:
+    """(H, W) bool ``mask``, or InputError naming ``source`` when it is empty or too small
+    for a sphere (the checks of both fits)."""
+    m = np.asarray(mask).astype(bool)
+    if m.ndim != 2 or not m.any():
+        raise InputError(source, "mask is empty: no sphere to fit")
+    n = int(m.sum())
+    if n < MIN_SPHERE_PIXELS:
+        raise InputError(source, f"mask has only {n} pixel{'' if n == 1 else 's'}: too small "
+                                 f"for a sphere (at least {MIN_SPHERE_PIXELS}, a disc of "
+                                 "radius 3)")
+    return m
+
 
 def fit_circle(mask: np.ndarray, source: str = "mask",
                min_fill: float = 0.9) -> tuple[float, float, float]:
@@ -21,11 +39,9 @@ def fit_circle(mask: np.ndarray, source: str = "mask",
 
     Raises
     ------
-    InputError : the mask is empty or not a disc.
+    InputError : the mask is empty, too small or not a disc.
     """
-    m = np.asarray(mask).astype(bool)
-    if m.ndim != 2 or not m.any():
-        raise InputError(source, "mask is empty: no sphere to fit")
+    m = _sphere_mask(mask, source)
     if m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any():
         # The centroid and area of a cut disc are not its centre and radius.
         raise InputError(source, "mask touches the image border: the sphere is cut by the "
@@ -34,9 +50,6 @@ def fit_circle(mask: np.ndarray, source: str = "mask",
     rows, cols = np.nonzero(m)
     cy, cx = rows.mean(), cols.mean()
     r = float(np.sqrt(rows.size / np.pi))
-    if r < 3:
-        raise InputError(source, f"mask has only {rows.size} pixel(s): too small for a sphere "
-                                 "(a disc of radius 3 or more)")
     yy, xx = np.mgrid[0:m.shape[0], 0:m.shape[1]]
     disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
     overlap = float((disc & m).sum())
@@ -108,9 +121,7 @@ def fit_sphere_cone(mask: np.ndarray, K: np.ndarray, source: str = "mask",
     sin_alpha : sine of the cone's half-angle: the sphere's radius when its centre is
         placed at distance 1 (the scale a single view cannot recover).
     """
-    m = np.asarray(mask).astype(bool)
-    if m.ndim != 2 or not m.any():
-        raise InputError(source, "mask is empty: no sphere to fit")
+    m = _sphere_mask(mask, source)
     # Pad with "inside" so that where the frame cuts the sphere there is no edge.
     pad = np.pad(m, 1, constant_values=True)
     pts = []

@@ -36,10 +36,6 @@ MIN_CONTRAST = 4.0
 # ... and above this share of the brightest value seen on the sphere in the whole set
 # (so a dim reflection of the room is not taken for the light).
 MIN_PEAK_SHARE = 0.2
-# Fewest pixels a sphere's mask may have: a disc of radius 3 pixels, the smallest circle
-# fit_circle accepts. Fewer cannot place a highlight on the sphere (and fit_circle would
-# call a one-pixel mask "not a disc (100% overlap ...)", which reads as a contradiction).
-MIN_SPHERE_PIXELS = int(np.ceil(np.pi * 3**2))  # 29
 
 
 def highlight_centre(image: np.ndarray, mask: np.ndarray, *, source: str = "image",
@@ -129,15 +125,10 @@ def fit_sphere_mask(mask: np.ndarray, *, camera: np.ndarray | None = None,
     ------
     InputError
         naming ``source`` when the mask is empty, has fewer than
-        :data:`MIN_SPHERE_PIXELS` pixels, touches the border (orthographic), or is not
-        the image of a sphere.
+        :data:`lambertian.core.sphere.MIN_SPHERE_PIXELS` pixels, touches the border
+        (orthographic), or is not the image of a sphere.
     """
     m = np.asarray(mask).astype(bool)
-    n = int(m.sum())
-    if m.ndim == 2 and 0 < n < MIN_SPHERE_PIXELS:
-        raise InputError(source, f"mask has only {n} pixel{'' if n == 1 else 's'}: too small "
-                                 f"for a sphere (at least {MIN_SPHERE_PIXELS}, a disc of "
-                                 "radius 3)")
     if camera is not None:
         return fit_sphere_cone(m, camera, source)
     return fit_circle(m, source)
