@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from lambertian.cli.main import main
 from lambertian.fit.inputs import mesh_files
@@ -51,22 +52,16 @@ def _refused(tmp_path: Path, capsys, argv: list[str], name: str) -> None:
     assert _snapshot(tmp_path) == before
 
 
-def test_fit_scene_mesh_inside_out_is_refused_and_kept(tmp_path, capsys):
+@pytest.mark.parametrize("mesh, mask, name", [("out/mesh.obj", "mask.png", "mesh.obj"),
+                                              ("mesh.obj", "out/mask.png", "mask.png")])
+def test_fit_scene_file_inside_out_is_refused_and_kept(tmp_path, capsys, mesh, mask, name):
+    """A mesh or a mask the scene names, kept inside OUT."""
     _setup(tmp_path)
-    scene = {"objects": [{"mesh": "out/mesh.obj", "pose": POSE.tolist(), "mask": "mask.png"}]}
+    scene = {"objects": [{"mesh": mesh, "pose": POSE.tolist(), "mask": mask}]}
     (tmp_path / "scene.json").write_text(json.dumps(scene))
     _refused(tmp_path, capsys, ["fit", str(tmp_path / "scene.json"), str(tmp_path / "photo.png"),
                                 "--camera", str(tmp_path / "K.txt"),
-                                "--out", str(tmp_path / "out")], "mesh.obj")
-
-
-def test_fit_scene_mask_inside_out_is_refused_and_kept(tmp_path, capsys):
-    _setup(tmp_path)
-    scene = {"objects": [{"mesh": "mesh.obj", "pose": POSE.tolist(), "mask": "out/mask.png"}]}
-    (tmp_path / "scene.json").write_text(json.dumps(scene))
-    _refused(tmp_path, capsys, ["fit", str(tmp_path / "scene.json"), str(tmp_path / "photo.png"),
-                                "--camera", str(tmp_path / "K.txt"),
-                                "--out", str(tmp_path / "out")], "mask.png")
+                                "--out", str(tmp_path / "out")], name)
 
 
 def test_fit_mesh_texture_inside_out_is_refused_and_kept(tmp_path, capsys):
