@@ -217,17 +217,32 @@ def groove_shading(n: torch.Tensor, t: torch.Tensor, opening: torch.Tensor,
 
     Returns (B, K) bool blocked and (B, K) that irradiance.
     """
+    cos_beta, far = _far_wall(n, t, opening, height)
+    blocked = _meets_far_wall(l, n, t, cos_beta)
+    bounce = 0.5 * (1 - cos_beta) * rho_far * (l * far.unsqueeze(1)).sum(-1).clamp_min(0.0)
+    return blocked, bounce
+
+
+def _far_wall(n: torch.Tensor, t: torch.Tensor, opening: torch.Tensor, height: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The groove's far wall seen from the point (:func:`groove_shading`'s arguments):
+    ``cos beta`` (B, 1) of the angle at which its rim rises above the near wall, and its
+    normal (B, 3)."""
     sa, ca = torch.sin(opening / 2), torch.cos(opening / 2)
     # the far rim from the point, in cross-section coordinates where t is (sa, -ca) and
     # the near wall's normal (ca, sa)
     dx, dy = sa * (1 + height), ca * (1 - height)
     cos_beta = (sa * dx - ca * dy) / torch.sqrt(dx * dx + dy * dy)
+    return cos_beta, -torch.cos(opening) * n - torch.sin(opening) * t
+
+
+def _meets_far_wall(d: torch.Tensor, n: torch.Tensor, t: torch.Tensor,
+                    cos_beta: torch.Tensor) -> torch.Tensor:
+    """(B, K) bool: the directions ``d`` (B, K, 3) from the point, above its own wall,
+    meet the far wall (below the rim's angle ``beta`` on the groove's side)."""
     beta = torch.acos(cos_beta.clamp(-1.0, 1.0))
-    up = (l * n.unsqueeze(1)).sum(-1)
-    blocked = (torch.atan2(up, (l * t.unsqueeze(1)).sum(-1)) < beta) & (up > 0)
-    far = -torch.cos(opening) * n - torch.sin(opening) * t
-    bounce = 0.5 * (1 - cos_beta) * rho_far * (l * far.unsqueeze(1)).sum(-1).clamp_min(0.0)
-    return blocked, bounce
+    up = (d * n.unsqueeze(1)).sum(-1)
+    return (torch.atan2(up, (d * t.unsqueeze(1)).sum(-1)) < beta) & (up > 0)
 
 
 def groove_mirror(n: torch.Tensor, t: torch.Tensor, opening: torch.Tensor,
@@ -238,26 +253,21 @@ def groove_mirror(n: torch.Tensor, t: torch.Tensor, opening: torch.Tensor,
     image in the far wall's plane), whether the point sees that image (the direction meets
     the far wall below the rim, and the far wall faces the light), and the incidence cosine
     ``n_far . l`` at the far wall. Returns (B, K, 3), (B, K) bool and (B, K)."""
-    sa, ca = torch.sin(opening / 2), torch.cos(opening / 2)
-    dx, dy = sa * (1 + height), ca * (1 - height)
-    beta = torch.acos(((sa * dx - ca * dy) / torch.sqrt(dx * dx + dy * dy)).clamp(-1.0, 1.0))
-    far = (-torch.cos(opening) * n - torch.sin(opening) * t).unsqueeze(1)
+    cos_beta, far = _far_wall(n, t, opening, height)
+    far = far.unsqueeze(1)
     cos_far = (l * far).sum(-1)
     virtual = l - 2.0 * cos_far.unsqueeze(-1) * far
-    up = (virtual * n.unsqueeze(1)).sum(-1)
-    sees = ((torch.atan2(up, (virtual * t.unsqueeze(1)).sum(-1)) < beta) & (up > 0)
-            & (cos_far > 0))
-    return virtual, sees, cos_far
+    return virtual, _meets_far_wall(virtual, n, t, cos_beta) & (cos_far > 0), cos_far
 
 
-def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator
+def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator, mirror: bool = False
             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
-                       tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+                       tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None]:
     """A random V-groove per sample (:func:`groove_shading`): its axis at a random azimuth in
     the tangent plane, opening :data:`GROOVE_OPENING_DEG`, the point at a uniform height,
     the far wall's albedo 0.05-1. A groove that would hide the point from the camera is
     turned the other way, or left out. Returns blocked, bounce, (B,) bool: present, and
-    the far wall as a mirror (:func:`groove_mirror`)."""
+    with ``mirror`` the far wall as a mirror (:func:`groove_mirror`; else None)."""
     b = n.shape[0]
     t1, t2 = _tangent_frame(n)
     az = uniform((b, 1), -math.pi, math.pi, g)
@@ -269,7 +279,8 @@ def _groove(n: torch.Tensor, l: torch.Tensor, g: torch.Generator
     t = torch.where(groove_shading(n, t, opening, height, rho_far, view)[0], -t, t)
     present = ~groove_shading(n, t, opening, height, rho_far, view)[0][:, 0]
     blocked, bounce = groove_shading(n, t, opening, height, rho_far, l)
-    return blocked, bounce, present, groove_mirror(n, t, opening, height, l)
+    return (blocked, bounce, present,
+            groove_mirror(n, t, opening, height, l) if mirror else None)
 
 
 def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
@@ -313,13 +324,14 @@ def observation_batch(batch: int, num_lights: int, g: torch.Generator, *,
     shadow = _horizon_shadow(n, l, g)
     bounce = None
     if grooves > 0:  # drawn only when asked: other batches keep their random stream
-        blocked, bounce, present, (virtual, sees, cos_far) = _groove(n, l, g)
+        blocked, bounce, present, mirror = _groove(n, l, g, glossy_grooves)
         present &= torch.rand(b, generator=g) < grooves
         shadow = torch.where(present[:, None], blocked, shadow)
     rad = torch.where(shadow, torch.zeros_like(rad), rad)
     if bounce is not None:
         rad = rad + present[:, None] * ((1 - w) * albedo + w * albedo_second) * bounce
-        if glossy_grooves:
+        if mirror is not None:
+            virtual, sees, cos_far = mirror
             mirrored = sum(
                 share * mirror_reflectance(mm, cos_far)
                 * material_radiance(n.unsqueeze(1), virtual, mm, fresnel_diffuse)[0]
