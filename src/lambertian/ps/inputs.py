@@ -59,7 +59,7 @@ def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
     if not img.any():
         raise InputError(source, f"every one of the {img.shape[0]} images is black: no shading "
                                  "to solve from")
-    top = float(np.abs(img).max())
+    top = max(float(img.max()), -float(img.min()))  # no |img| copy of a large stack
     # Squares of larger values overflow float32 (mesh coordinates have the same bound).
     if top > MAX_VALUE:
         raise InputError(source, f"values up to {top:.3g}: beyond what float32 arithmetic "
@@ -76,7 +76,8 @@ def check_radiance(img: np.ndarray, source: str = "images") -> None:
     if top <= 0 or bottom < -top:
         raise InputError(source, f"values from {bottom:.3g} to {top:.3g}: linear images are "
                                  "not negative (a negated or offset stack?)")
-    if img.shape[0] > 1 and (img == img[:1]).all():
+    # image by image: stops at the first that differs (the second, in a real capture)
+    if img.shape[0] > 1 and all(np.array_equal(im, img[0]) for im in img[1:]):
         raise InputError(source, f"all {img.shape[0]} images are the same photo: no change of "
                                  "shading to solve from")
 

@@ -278,8 +278,8 @@ def shadow_aware(images: np.ndarray, lights: np.ndarray, mask: np.ndarray | None
     # capture's brightest observation, so that a change of units (intensities x 1e6,
     # float images in small units) cannot change a normal. sigma and threshold are
     # values in the images' units and scale with them; the albedo is scaled back.
-    unit = float(np.max(flat[:, idx])) if idx.size else 1.0
-    unit = unit if np.isfinite(unit) and unit > 0 else 1.0
+    unit = float(np.max(flat[:, idx]))  # finite, and the mask not empty: check_inputs
+    unit = unit if unit > 0 else 1.0
     sigma_u = None if sigma is None else sigma / unit
     threshold_u = None if threshold is None else threshold / unit
     normals = np.zeros((h * w, 3), np.float32)
