@@ -124,23 +124,29 @@ def _pnm_depth(head: bytes) -> int | None:
     return None if maxval is None else (16 if maxval > 255 else 8)
 
 
-def _full_scale(path: Path, decoded: int) -> float:
-    """The sample value of full scale: a PGM/PPM declares its own (``maxval``, e.g. 1023
-    for 10-bit data, which OpenCV returns unscaled in 16 bits); every other integer
-    format uses its whole range."""
-    with open(path, "rb") as f:
-        maxval = _pnm_maxval(f.read(512))
-    if maxval is not None and decoded in (8, 16):
+def _full_scale(head: bytes, decoded: int) -> float:
+    """The sample value of full scale of an 8- or 16-bit file whose first bytes are
+    ``head``: a PGM/PPM declares its own (``maxval``, e.g. 1023 for 10-bit data, which
+    OpenCV returns unscaled in 16 bits); every other integer format uses its whole range."""
+    maxval = _pnm_maxval(head)
+    if maxval is not None:
         return float(maxval)
     return 255.0 if decoded == 8 else 65535.0
 
 
-def declared_bit_depth(path: PathLike) -> int | None:
+def _head(path: Path) -> bytes:
+    """The first bytes of a file, where every format this reader knows keeps its header."""
+    with open(path, "rb") as f:
+        return f.read(512)
+
+
+def declared_bit_depth(path: PathLike, head: bytes | None = None) -> int | None:
     """Bits per sample that the file's header declares (PNG, TIFF, PGM/PPM, TGA, JPEG,
-    EXR), or None when the header is not recognised. Float files report 32."""
+    EXR), or None when the header is not recognised. Float files report 32. ``head``:
+    the file's first 512 bytes, when the caller has read them already."""
     p = Path(path)
-    with open(p, "rb") as f:
-        head = f.read(512)
+    if head is None:
+        head = _head(p)
     if head[:8] == b"\x89PNG\r\n\x1a\n":
         return _png_depth(head)
     if head[:2] in (b"II", b"MM"):
@@ -306,7 +312,8 @@ def read_image(path: PathLike, encoding: Encoding = "linear") -> tuple[np.ndarra
     if p.suffix.lower() in RAW_SUFFIXES:
         return read_raw(p), 16
     try:
-        declared = declared_bit_depth(p)
+        head = _head(p)
+        declared = declared_bit_depth(p, head)
         arr, rgb = _decode(p)
     except InputError:
         raise
@@ -317,9 +324,9 @@ def read_image(path: PathLike, encoding: Encoding = "linear") -> tuple[np.ndarra
     if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
         raise InputError(p, f"unsupported image layout {arr.shape}")
     if arr.dtype == np.uint8:
-        decoded, scale = 8, 1.0 / _full_scale(p, 8)
+        decoded, scale = 8, 1.0 / _full_scale(head, 8)
     elif arr.dtype == np.uint16:
-        decoded, scale = 16, 1.0 / _full_scale(p, 16)
+        decoded, scale = 16, 1.0 / _full_scale(head, 16)
     elif arr.dtype in (np.float32, np.float16, np.float64):
         decoded, scale = 32, 1.0
     else:
