@@ -51,6 +51,26 @@ def test_factorisation_and_integrability_leave_exactly_a_gbr():
     assert abs(X[2, 2]) > 0.05  # a proper (invertible) GBR
 
 
+def test_light_prior_cost_is_least_at_the_gbr_that_gives_the_prior_lights():
+    """The learned-prior cue: zero at the GBR member whose lights are the prior's, the
+    same for the convex/concave flip of them, and blind to images without a light."""
+    from lambertian.lights.light_prior import light_prior_cost
+
+    rng = np.random.default_rng(0)
+    truth = unit(rng.normal(size=(12, 3)) * [0.5, 0.5, 1.0] + [0.0, 0.0, 1.5])
+    p_true = np.array([0.3, -0.2, np.log(1.4)])
+    G = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.3, -0.2, 1.4]])
+    s0 = truth @ np.linalg.inv(G).T * rng.uniform(0.5, 2.0, size=(12, 1))  # any scale
+    s0[3] = 0.0  # a black image: no light in the factorisation
+    prior = truth.copy()
+    prior[5] = np.nan  # and one the network gave none for
+    cost = light_prior_cost(s0, prior, 0.3)
+    assert cost(p_true) < 1e-7
+    assert cost(p_true + [0.2, 0.0, 0.0]) > 0.01
+    flipped = light_prior_cost(s0, prior * [-1.0, -1.0, 1.0], 0.3)
+    assert flipped(p_true) < 1e-7
+
+
 def test_integrability_does_not_depend_on_the_factorisation_gauge():
     """The factorisation's basis is arbitrary (E A^T for any invertible A is as good):
     the integrable basis found from a badly skewed gauge is the same field."""

@@ -14,9 +14,11 @@ images alone.
    reflectance maxima (Papadhimitri & Favaro 2013)
    (:mod:`lambertian.lights.diffuse_maxima`) and, in colour captures, with weight
    ``CHROMA_WEIGHT``, the spread of log albedo within groups of one chromaticity (one
-   paint; :mod:`lambertian.lights.albedo_chromaticity`), checked by the specular
-   highlights: at each highlight peak the normal should bisect the light and the viewer
-   (Drbohlav & Chantler 2005) (:mod:`lambertian.lights.specular_cues`).
+   paint; :mod:`lambertian.lights.albedo_chromaticity`) and, in ``method="auto"``, with
+   weight ``PRIOR_WEIGHT``, the angle between the lights and those of a learned LCNet-like
+   prior (Chen et al., CVPR 2019; :mod:`lambertian.lights.light_prior`), checked by the
+   specular highlights: at each highlight peak the normal should bisect the light and the
+   viewer (Drbohlav & Chantler 2005) (:mod:`lambertian.lights.specular_cues`).
 4. The convex/concave flip, which no shading or specular cue resolves, from the
    occluding boundary: there the normals point out of the silhouette.
 
@@ -51,6 +53,7 @@ from lambertian.lights.factorisation import rank3_factorise
 from lambertian.lights.gbr import apply_gbr, flip_convex_concave, unit
 from lambertian.lights.integrability import integrable_basis
 from lambertian.lights.light_net import load_light_net, network_guided_lights, predict_lights
+from lambertian.lights.light_prior import light_prior_cost
 from lambertian.lights.specular_cues import bisector_error_deg, highlight_peaks
 from lambertian.ps.inputs import check_images, check_mask, to_grey
 
@@ -81,6 +84,16 @@ MAXIMA_WEIGHT = 0.1
 # 0.03-0.3 deg worse (ball 0.96, bear 5.55, reading 8.75, buddha 7.62, pot2 19.18).
 CHROMA_WEIGHT = 0.25
 CHROMA_GROUPS = 4
+# Weight of the learned light prior (mean angle in radians between the GBR member's
+# lights and the LCNet-like network's, :mod:`lambertian.lights.light_prior`) added to the
+# GBR cost in ``method="auto"``. Chosen on the selection data as CHROMA_WEIGHT
+# (experiments/uncalibrated_light_prior.py; mean light error of UW psm / generated /
+# glossy 32 / glossy 12 8-bit): 5.41 deg without it (6.63 / 1.88 / 7.01 / 6.11); weights
+# 0.15 / 0.3 / 0.5 / 1 / 3: 5.38 / 5.35 / 5.36 / 5.40 / 5.49 (0.3: 6.58 / 1.82 / 6.85 /
+# 6.15), flat from 0.15 to 0.5, its middle taken. DiLiGenT (reported, never chosen on):
+# 8.59 -> 8.26 deg, no object worse (ball 0.96, bear 5.55, reading 8.75 -> 8.25, buddha
+# 7.62 -> 7.47, pot2 20.05 -> 19.05).
+PRIOR_WEIGHT = 0.3
 # Pixels used by the GBR search (``resolve_gbr_entropy``'s sample; the chromaticity cue is
 # computed on the same ones).
 GBR_SAMPLE = 20000
@@ -184,8 +197,10 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
     mask : (H, W) bool object pixels (all when None).
     method : ``"entropy"`` (integrability + albedo-entropy GBR, checked by highlights),
         ``"network"`` (the factorisation's full 3x3 ambiguity chosen by the learned light
-        prior, :mod:`lambertian.lights.light_net`), or ``"auto"``: the entropy result
-        unless the network's lights contradict it (mean angle above ``AGREE_DEG``: the
+        prior, :mod:`lambertian.lights.light_net`), or ``"auto"``: the entropy result,
+        its GBR criterion with the network's lights as a weak prior term
+        (``PRIOR_WEIGHT``), unless the network's lights contradict it (mean angle above
+        ``AGREE_DEG``: the
         physical path failed) or the integrability step cannot be solved, then the
         network-guided one (flagged unresolved).
     weights : light-network weights file (the shipped ones when None).
@@ -266,6 +281,8 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
                               seed=seed)[usable][pick]
         costs.append(group_spread_cost(b_use[pick], labels, CHROMA_WEIGHT))
         chroma_groups = int(len(np.unique(labels)))
+    if net_lights is not None:  # "auto": the learned prior picks along flat directions
+        costs.append(light_prior_cost(s0, net_lights[0], PRIOR_WEIGHT))
     extra = None
     if costs:
         def extra(p: np.ndarray) -> float:
@@ -276,15 +293,20 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
     have = peak >= 0
     info: dict[str, Any] = {"method": "uncalibrated (factorisation + integrability + "
                                       "albedo-entropy GBR with diffuse maxima and, in "
-                                      "colour, chromaticity groups, checked by specular "
-                                      "highlights)",
+                                      "colour, chromaticity groups" + (
+                                          ", weakly, the learned light prior"
+                                          if net_lights is not None else "") +
+                                      ", checked by specular highlights)",
                             "highlights": int(have.sum()), "albedo_entropy": entropy,
                             "diffuse_maxima": (int(len(maxima_img))
                                                if len(maxima_img) >= MIN_MAXIMA else 0),
-                            "chromaticity_groups": chroma_groups}
+                            "chromaticity_groups": chroma_groups,
+                            "light_prior_weight": PRIOR_WEIGHT if net_lights is not None
+                            else 0.0}
     cues = ("albedo entropy (Alldrin et al. 2007)" + (
         ", diffuse maxima (Papadhimitri & Favaro 2013)" if info["diffuse_maxima"] else "") + (
-        ", chromaticity groups (Klinker et al. 1990)" if chroma_groups else ""))
+        ", chromaticity groups (Klinker et al. 1990)" if chroma_groups else "") + (
+        ", the learned light prior (Chen et al. 2019)" if net_lights is not None else ""))
     if not np.isfinite(entropy):
         params, resolved = np.array([0.0, 0.0, 1.0]), False
         ambiguity = ("GBR NOT resolved: no generalised bas-relief transformation keeps "
