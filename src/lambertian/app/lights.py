@@ -18,7 +18,7 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.core.light import LightSet
-from lambertian.io.capture import Capture
+from lambertian.io.capture import Capture, require_capture
 
 
 def calibrate_lights(sphere: Capture, *, camera: np.ndarray | None = None,
@@ -43,6 +43,7 @@ def calibrate_lights(sphere: Capture, *, camera: np.ndarray | None = None,
     """
     from lambertian.lights.chrome_sphere import chrome_sphere_lights
 
+    require_capture(sphere, "sphere")
     return chrome_sphere_lights(sphere.images, sphere.mask if mask is None else mask,
                                 names=sphere.files, camera=camera, skip_missing=skip_missing,
                                 source=str(sphere.root), mask_source=mask_source)
@@ -88,7 +89,9 @@ def capture_lights(capture: Capture, *, chrome: Capture | None = None,
     >>> lights.method, bool(angular_error_deg(lights.directions, L).max() < 1.0)
     ('matte sphere', True)
     """
+    require_capture(capture)
     if chrome is not None:
+        require_capture(chrome, "chrome")
         if chrome.num_images != capture.num_images:
             raise InputError(chrome.root, f"{chrome.num_images} chrome images for "
                                           f"{capture.num_images} capture images")

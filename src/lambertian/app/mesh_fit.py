@@ -76,7 +76,8 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
                    smooth: bool = False, shadows: bool = True, steps: int = 150,
                    progress: Progress | None = None, mask_source: str = "mask",
                    supersample: int = 4, visibility: str = "rays",
-                   drop_back_facing: bool = True, photo_source: str = "photo") -> MeshFit:
+                   drop_back_facing: bool = True, photo_source: str = "photo",
+                   pose_source: str = "pose") -> MeshFit:
     """Fit ``I = l_a + l_d max(0, n_d . n)`` (albedo 1) of ``mesh`` to a masked photo.
 
     Parameters
@@ -92,8 +93,8 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     shadows : model the mesh's cast shadows and sky occlusion (``visibility``).
     steps : pose iterations.
     progress : called as ``progress(stage, step, loss)`` while fitting.
-    mask_source, photo_source : the mask's and the photo's names for error messages
-        (their files).
+    mask_source, photo_source, pose_source : the mask's, the photo's and the pose's names
+        for error messages (their files).
     supersample, visibility, drop_back_facing : the model of the photo's pixels, as in
         :func:`fit_scene_light` (pixel areas, exact rays, backs of faces left out).
 
@@ -112,12 +113,21 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
     from lambertian.fit.light import LightParams, pool_samples
     from lambertian.fit.pose import fit_pose as _fit_pose
     from lambertian.render.camera import Camera
-    from lambertian.render.mesh import load_mesh
+    from lambertian.render.mesh import check_faces, load_mesh
     from lambertian.render.rasterize import rasterize
     from lambertian.render.shade import pixel_normals, project_light_to_world
 
     if isinstance(mesh, (str, os.PathLike)):
         mesh = load_mesh(mesh)
+    else:  # a Mesh built in Python: the checks load_mesh makes on a file's faces
+        check_faces(mesh.faces.cpu().numpy(), int(mesh.vertices.shape[0]), "mesh")
+    # a pose that puts the whole mesh behind the camera is the pose's fault: without this
+    # the empty render is reported as "covers fewer than 10 mask pixels", naming the mask
+    z = (mesh.vertices.detach().double().numpy() @ np.asarray(R, np.float64)[2]
+         + float(np.asarray(t, np.float64).ravel()[2]))
+    if z.max() <= 0:
+        raise InputError(pose_source, f"the mesh is behind the camera at this pose (its "
+                                      f"nearest point has z = {z.max():.3g})")
     report = progress or (lambda stage, step, loss: None)
     H, W = photo.shape
     x0, y0, w, h = _crop_window(crop, W, H)
@@ -402,7 +412,8 @@ def load_scene(path: str | os.PathLike[str], shape: tuple[int, int], *,
     from lambertian.render.mesh import load_mesh
 
     return [SceneObject(load_mesh(e.mesh), e.R, e.t,
-                        None if e.mask is None else read_mask(e.mask, shape), e.name)
+                        None if e.mask is None else read_mask(e.mask, shape), e.name,
+                        source=f"{os.fspath(path)}: {e.name}")
             for e in (read_scene(path) if entries is None else entries)]
 
 
@@ -482,7 +493,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
     H, W = photo.shape
     for o in objects:
         if o.mask is not None and o.mask.shape != (H, W):
-            raise InputError(o.name, f"mask is {o.mask.shape[1]}x{o.mask.shape[0]} but the "
+            raise InputError(o.who, f"mask is {o.mask.shape[1]}x{o.mask.shape[0]} but the "
                                      f"photo is {W}x{H}")
     if mask is not None and mask.shape != (H, W):
         raise InputError("mask", f"mask is {mask.shape[1]}x{mask.shape[0]} but the photo is "
@@ -517,7 +528,7 @@ def fit_scene_light(objects: list[Any], photo: np.ndarray, K: np.ndarray, *,
             if min_grey > 0:
                 u = u & (img_t >= min_grey)
             if int(u.sum()) < 10:
-                raise InputError(o.name, "the object at its pose covers fewer than 10 (mask) "
+                raise InputError(o.who, "the object at its pose covers fewer than 10 (mask) "
                                          "pixels of the window")
             use.append(_thin(u, MAX_FIT_PIXELS))
         fit_px = torch.stack(use).any(0)

@@ -68,6 +68,12 @@ def photometric_stereo(images: Capture | np.ndarray, lights: np.ndarray | LightS
             raise InputError(source, "the lights of these images are unknown (no lights.txt): "
                                      "calibrate them (lambertian calibrate, then ps --lights) "
                                      "or estimate them (lambertian lights DIR --ps)")
+        if lights is None and "lights_file" in capture.meta:
+            # lights that cannot give normals (coplanar, all behind): the light file is at
+            # fault, so it is the file named (the solver would name the capture)
+            from lambertian.ps.inputs import check_lights
+
+            check_lights(capture.lights, capture.num_images, capture.meta["lights_file"])
         lights = capture.lights if lights is None else lights
         mask = capture.mask if mask is None else mask
     else:
@@ -77,6 +83,14 @@ def photometric_stereo(images: Capture | np.ndarray, lights: np.ndarray | LightS
         raise InputError(source, "no lights: give them, or estimate them first "
                                  "(lambertian.capture_lights)")
     if isinstance(lights, LightSet):
+        if len(lights.known) != len(imgs):  # else a boolean-index error, naming nothing
+            raise InputError(source, f"{len(lights.known)} lights for {len(imgs)} images")
+        from lambertian.io.intensity import check_intensity_range
+
+        e = lights.intensities[lights.known]
+        if not (np.isfinite(e).all() and (e > 0).all()):
+            raise InputError(source, "light intensities must be finite and positive")
+        check_intensity_range(e, source)  # the images are divided by them
         keep = lights.known
         if keep.sum() < 3:
             raise InputError(source, f"only {int(keep.sum())} known lights; 3 are needed")

@@ -17,7 +17,7 @@ import numpy as np
 
 from lambertian.core.errors import InputError
 from lambertian.core.light import LightSet
-from lambertian.io.capture import Capture
+from lambertian.io.capture import Capture, require_capture
 
 MODELS = ("ours", "ptm", "hsh9", "hsh16")
 
@@ -67,7 +67,7 @@ def relight_capture(capture: Capture, lights: LightSet | None = None, *, model: 
     if model not in MODELS:
         raise InputError("--model", f"unknown relighting model {model!r}; choose from {MODELS}")
     say = log or (lambda s: None)
-    src = str(capture.root)
+    src = str(require_capture(capture).root)
     if lights is None:
         dirs, inten = capture.lights, capture.intensities
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lambertian.io.json_file import write_json
 
-__all__ = ["add_encoding_options", "encoding_of", "set_threads", "write_json"]
+__all__ = ["add_encoding_options", "check_seed", "encoding_of", "set_threads", "write_json"]
 
 # Most threads --threads takes: far above any machine's cores, far below what crashes.
 MAX_THREADS = 1024
@@ -24,6 +24,22 @@ def set_threads(n: int | None) -> None:
         import torch
 
         torch.set_num_threads(int(n))
+
+
+# Largest --seed: NumPy's legacy generator takes 32-bit seeds, torch's at most 64 bits, and
+# train-ps-net derives each batch's seed as seed * 1_000_003 + i, which must stay below
+# 2**64; 32 bits are far more seeds than anyone runs.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int, option: str = "--seed") -> int:
+    """``seed`` when it is in [0, :data:`MAX_SEED`], else InputError naming ``option``
+    (NumPy refuses a negative seed with a traceback, torch one of 64 bits or more)."""
+    if not 0 <= seed <= MAX_SEED:
+        from lambertian.core.errors import InputError
+
+        raise InputError(option, f"must be between 0 and {MAX_SEED}, got {seed}")
+    return seed
 
 
 def add_encoding_options(p) -> None:

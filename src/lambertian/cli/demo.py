@@ -68,13 +68,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_options(args: argparse.Namespace) -> None:
     """The options' ranges, each refused in one line naming it."""
+    from lambertian.cli.common import check_seed
     from lambertian.core.errors import InputError
 
     if args.size < 16 or args.lights < 3:
         raise InputError("demo", "need --size >= 16 and --lights >= 3")
     if args.size > MAX_SIZE:  # 32 images of 4096 x 4096 are already 6 GB in float32
         raise InputError("--size", f"at most {MAX_SIZE}, got {args.size}")
-    if args.seed < 0:  # NumPy's generators take no negative seed
-        raise InputError("--seed", f"must be >= 0, got {args.seed}")
+    check_seed(args.seed)
     if not args.noise >= 0 or args.noise == float("inf"):  # also refuses NaN
         raise InputError("--noise", f"must be a finite number >= 0, got {args.noise}")

@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     res = fit_mesh_light(args.mesh, photo, mask, read_camera(args.camera), R, t,
                          crop=args.crop, fit_pose=args.fit_pose, smooth=args.smooth,
                          shadows=not args.no_shadows, steps=args.steps, progress=progress,
-                         mask_source=args.mask, photo_source=str(args.image))
+                         mask_source=args.mask, photo_source=str(args.image),
+                         pose_source=str(args.pose))
     with output_folder(final, inputs) as out:  # the three files appear together
         write_json(out / "fit.json", _summary(res))
         save_overlay(out / "overlay.png", res.photo, res.frames[-1], res.render_mask)

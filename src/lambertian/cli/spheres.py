@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int | None = None):
-    from lambertian.cli.common import set_threads
+    from lambertian.cli.common import check_seed, set_threads
     from lambertian.core.errors import InputError
     from lambertian.learn.dln_spheres import TrainConfig
     from lambertian.synth.spheres import make_spheres
@@ -80,9 +80,7 @@ def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int |
     if args.n_test_spheres < 1:
         raise InputError("--n-test-spheres", f"must be at least 1, got {args.n_test_spheres}")
     for name in ("seed", "test_seed"):  # NumPy's generators take no negative seed
-        if getattr(args, name) < 0:
-            raise InputError(f"--{name.replace('_', '-')}", f"must be >= 0, got "
-                                                           f"{getattr(args, name)}")
+        check_seed(getattr(args, name), f"--{name.replace('_', '-')}")
     for name in ("n_spheres", "hidden", "batch_size", "resolution"):
         v = getattr(args, name)
         if v is not None and v < 1:

@@ -34,10 +34,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lambertian.app.train_light import train_light_model
-    from lambertian.cli.common import write_json
+    from lambertian.cli.common import check_seed, write_json
     from lambertian.io.output_dir import check_outputs, output_file
     from lambertian.learn.train_light import save_model
 
+    check_seed(args.seed)  # before hours of training, not inside them
     out = Path(args.out or f"{args.model}.pt")
     inputs = [args.data, args.backbone]
     check_outputs(out, inputs, folder=False)  # before hours of training, not after

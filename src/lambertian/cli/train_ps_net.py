@@ -41,8 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+# Largest --batch: 64 times the recipe's. Every generated pixel carries up to 96 lights
+# through the set network, so memory grows with the batch; a typo of 10**9 pixels would
+# allocate until the machine ran out of memory instead of failing.
+MAX_BATCH = 1 << 15
+
+
 def run(args: argparse.Namespace) -> int:
-    from lambertian.cli.common import set_threads
+    from lambertian.cli.common import check_seed, set_threads
     from lambertian.core.errors import InputError
     from lambertian.io.output_dir import check_outputs, output_file
     from lambertian.learn.ps_net_training import train_shipped_ps_net, validate
@@ -52,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         least = 0 if name.endswith("_steps") else 1
         if getattr(args, name) < least:
             raise InputError(f"--{name.replace('_', '-')}", f"must be at least {least}")
+    if args.batch > MAX_BATCH:
+        raise InputError("--batch", f"must be at most {MAX_BATCH}, got {args.batch}")
+    check_seed(args.seed)
     if args.interface_steps > 0 and args.lsq_steps == 0:
         raise InputError("--interface-steps", "the third stage refines the second's "
                          "least-squares head: give --lsq-steps > 0 or --interface-steps 0")

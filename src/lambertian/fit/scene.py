@@ -31,6 +31,12 @@ class SceneObject:
     t: np.ndarray
     mask: np.ndarray | None = None
     name: str = "object"
+    # what errors name: the SCENE.json and the object (its name alone names no file)
+    source: str | None = None
+
+    @property
+    def who(self) -> str:
+        return self.source or self.name
 
 
 def check_in_front(obj: SceneObject) -> None:
@@ -39,10 +45,10 @@ def check_in_front(obj: SceneObject) -> None:
     v = obj.mesh.vertices.detach().double().numpy()
     z = v @ np.asarray(obj.R, np.float64)[2] + float(np.asarray(obj.t, np.float64)[2])
     if z.max() <= 0:
-        raise InputError(obj.name, f"the object is behind the camera (its nearest point has "
+        raise InputError(obj.who, f"the object is behind the camera (its nearest point has "
                                    f"z = {z.max():.3g})")
     if z.min() <= 0:
-        raise InputError(obj.name, f"the object crosses the camera's plane (z from "
+        raise InputError(obj.who, f"the object crosses the camera's plane (z from "
                                    f"{z.min():.3g} to {z.max():.3g}): move it in front")
 
 

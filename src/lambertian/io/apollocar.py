@@ -42,12 +42,18 @@ def read_car_mesh(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]
             data = json.load(f)
         v = np.asarray(data["vertices"], dtype=np.float64)
         faces = np.asarray(data["faces"])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise InputError(p, f"cannot read the JSON mesh ({type(err).__name__})") from None
     except (KeyError, TypeError):
         raise InputError(p, "a JSON mesh needs 'vertices' (N x 3) and 'faces' (F x 3)") from None
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an integer beyond float's range
         raise InputError(p, "'vertices' or 'faces' is not a rectangular array of numbers") from None
+    # integers beyond int64 arrive as an object array (Python ints), and floats may hold
+    # NaN: neither can index a vertex
+    if faces.dtype.kind not in "iuf":
+        raise InputError(p, "'faces' holds values that are not vertex indices")
+    if faces.dtype.kind == "f" and not np.isfinite(faces).all():
+        raise InputError(p, "'faces' holds non-finite indices")
     if v.ndim != 2 or v.shape[1] != 3 or len(v) == 0:
         raise InputError(p, f"'vertices' must be N x 3, got shape {v.shape}")
     if faces.ndim != 2 or faces.shape[1] != 3 or len(faces) == 0:

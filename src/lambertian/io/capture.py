@@ -70,3 +70,14 @@ class Capture:
         return Capture(self.name, self.root, [self.files[i] for i in idx], self.images[idx],
                        self.mask, self.lights[idx], self.intensities[idx], self.bit_depth,
                        self.normals, self.depth, self.K, dict(self.meta))
+
+
+def require_capture(value: Any, name: str = "capture") -> Capture:
+    """``value`` when it is a :class:`Capture`, else InputError naming ``name``: an array
+    passed where a capture is wanted would fail later with an AttributeError of no use."""
+    if not isinstance(value, Capture):
+        from lambertian.core.errors import InputError
+
+        raise InputError(name, f"expected a Capture (lambertian.io.read_capture(FOLDER)), got "
+                               f"{type(value).__name__}")
+    return value

@@ -23,6 +23,7 @@ from lambertian.core.errors import InputError, InputWarning
 from lambertian.core.light import vector_length
 from lambertian.io.camera_files import Encoding, check_one_kind
 from lambertian.io.images import declared_bit_depth, read_image, read_mask, sniff_format
+from lambertian.io.intensity import check_intensity_range
 from lambertian.io.matrix import check_camera, read_camera  # noqa: F401  (the one K.txt reader)
 
 PathLike = str | os.PathLike[str]
@@ -157,8 +158,9 @@ def read_file_list(listing: PathLike) -> list[str]:
     InputError naming the listing: unreadable, empty, a name listed twice, or a name
     that leaves the folder."""
     p = Path(listing)
-    try:
-        names = [ln.strip() for ln in p.read_text(errors="strict").splitlines() if ln.strip()]
+    try:  # utf-8-sig: a byte-order mark (Windows Notepad) is not part of the first name
+        names = [ln.strip() for ln in p.read_text(encoding="utf-8-sig").splitlines()
+                 if ln.strip()]
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(p, f"cannot read the list of images: {exc}") from None
     if not names:
@@ -185,9 +187,9 @@ def read_table(path: PathLike, columns: int | None = None, *, count_line: bool |
     p = Path(path)
     if not p.is_file():
         raise InputError(p, f"{what} file not found")
-    try:
+    try:  # utf-8-sig: a byte-order mark (Windows Notepad) is not part of the first number
         lines = [ln.split("#", 1)[0].replace(",", " ").split()
-                 for ln in p.read_text(errors="strict").splitlines()]
+                 for ln in p.read_text(encoding="utf-8-sig").splitlines()]
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(p, f"cannot read the {what} file: {exc}") from exc
     rows = [ln for ln in lines if ln]
@@ -205,6 +207,11 @@ def read_table(path: PathLike, columns: int | None = None, *, count_line: bool |
         r = next(i for i, n in enumerate(lengths) if n != lengths[0])
         raise InputError(p, f"{what} file has rows of different lengths (row {r + 1} has "
                             f"{lengths[r]} values, row 1 has {lengths[0]})")
+    # float() reads "1_0" as 10 (Python's digit grouping): no table tool writes that, so
+    # it is a typo, not a number
+    odd = next((v for r in rows for v in r if "_" in v), None)
+    if odd is not None:
+        raise InputError(p, f"{what} file holds a non-numeric value ({odd!r})")
     try:
         table = np.asarray([[float(v) for v in r] for r in rows], dtype=np.float64)
     except ValueError as exc:
@@ -273,6 +280,7 @@ def check_intensities(intensities: np.ndarray, num_images: int, channels: int,
                                  f"{channels}, got shape {e.shape}")
     if not np.isfinite(e).all() or (e <= 0).any():
         raise InputError(source, "intensities must be finite and positive")
+    check_intensity_range(e, source)
     return np.ascontiguousarray(np.broadcast_to(e, (num_images, channels)), dtype=np.float64)
 
 

@@ -38,6 +38,10 @@ def detect_layout(path: str | os.PathLike[str]) -> str:
     p = Path(path)
     if not p.exists():
         raise InputError(p, "no such file or folder")
+    lights = p / "lights.txt"
+    if p.is_dir() and (lights.is_symlink() or lights.exists()) and not lights.is_file():
+        # else the folder passes for one of images with unknown lights, or for none
+        raise InputError(lights, "a link to nothing" if not lights.exists() else "not a file")
     for name, test, _ in LAYOUTS:
         if test(p):
             return name

@@ -116,7 +116,7 @@ def read_diligent(path: str | os.PathLike[str], load_images: bool = True) -> Cap
 
     mask_file = folder / "mask.png"
     mask = load_mask(mask_file, (h, w)) if mask_file.is_file() else np.ones((h, w), bool)
-    meta: dict = {"layout": "diligent"}
+    meta: dict = {"layout": "diligent", "lights_file": str(lights_file)}
     normals = None
     if (folder / "Normal_gt.mat").is_file():
         normals = read_normals_mat(folder / "Normal_gt.mat", (h, w))

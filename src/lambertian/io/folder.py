@@ -138,6 +138,8 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
         intensities = intensities * norms[:, None]
     meta = {"layout": "folder", "light_norms": norms, "encoding": encoding,
             "lights_known": lf.is_file()}
+    if lf.is_file():
+        meta["lights_file"] = str(lf)
     mf = _mask_file(folder)
     if mf is not None:
         mask = load_mask(mf, (h, w))

@@ -16,6 +16,7 @@ from typing import Any
 
 from lambertian.core.errors import InputError
 from lambertian.core.light import DirectionalLight, LightSet
+from lambertian.io.intensity import check_intensity_range
 from lambertian.io.json_file import write_json
 
 
@@ -56,7 +57,7 @@ def read_light_json(path: str | Path) -> DirectionalLight | LightSet:
     :class:`LightSet`. Bad files raise :class:`InputError` naming the file."""
     path = Path(path)
     try:
-        obj = json.loads(path.read_text())
+        obj = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is no error
     except OSError as err:
         raise InputError(path, f"cannot read ({err.strerror or err})") from None
     except ValueError as err:
@@ -70,6 +71,9 @@ def read_light_json(path: str | Path) -> DirectionalLight | LightSet:
         if isinstance(obj, list) and all(isinstance(r, dict) for r in obj):
             for i, row in enumerate(obj):
                 _check_row(path, row, i)
+            # the images are divided by these: the range every intensity file keeps
+            check_intensity_range([r.get("intensity", 1.0) for r in obj
+                                   if r.get("direction") is not None], path)
             return LightSet.from_rows(obj)
     except InputError:
         raise
@@ -79,7 +83,12 @@ def read_light_json(path: str | Path) -> DirectionalLight | LightSet:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:  # JSON integers have no size limit: one beyond float range is not a number here
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def _check_row(path: Path, row: dict[str, Any], i: int | None) -> None:

@@ -52,6 +52,8 @@ def is_scene_file(path: str | os.PathLike[str]) -> bool:
         return False  # the mesh reader names the file and the reason
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(p, f"not valid JSON ({exc})") from None
+    except RecursionError:  # the decoder recurses once per level of nesting
+        raise InputError(p, "not a scene or mesh JSON (nested too deeply)") from None
     if isinstance(data, dict) and "objects" in data:
         return True
     if isinstance(data, dict) and "vertices" in data:
@@ -79,6 +81,8 @@ def read_scene(path: str | os.PathLike[str]) -> list[SceneEntry]:
         data = json.loads(p.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(p, f"not a JSON file ({type(err).__name__})") from None
+    except RecursionError:
+        raise InputError(p, "not a scene JSON (nested too deeply)") from None
     objs = data.get("objects") if isinstance(data, dict) else None
     if not isinstance(objs, list) or not objs:
         raise InputError(p, "'objects' must be a non-empty list of "
@@ -93,7 +97,7 @@ def read_scene(path: str | os.PathLike[str]) -> list[SceneEntry]:
                 raise InputError(src, f"missing field '{key}'")
         try:
             pose = np.asarray(o["pose"], dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float
             raise InputError(src, "'pose' must be a 3x4 array of numbers") from None
         if pose.shape != (3, 4):
             raise InputError(src, f"'pose' must be a 3x4 [R|t], got shape {pose.shape}")

@@ -596,7 +596,11 @@ def load_model(path: str | os.PathLike[str]) -> tuple[nn.Module, tuple[int, int]
 
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(blob, dict) or not isinstance(blob.get("state_dict"), dict):
+            # a bare tensor or list: indexing it by key warns inside torch, a second line
+            raise ValueError("not a dict of fields")
         model = build_model(blob["kind"], **blob.get("config", {}))
+        _check_weights(blob["state_dict"], model)
         model.load_state_dict(blob["state_dict"])
         # the file's other fields, read and checked here too: a hand-edited file must not
         # fail later, inside the model, without its name
@@ -617,6 +621,18 @@ def load_model(path: str | os.PathLike[str]) -> tuple[nn.Module, tuple[int, int]
     model.norm = (q, cap if cap > 0 else None)
     model.calibration = cal or None
     return model, size
+
+
+def _check_weights(state: dict[str, Any], model: nn.Module) -> None:
+    """ValueError unless every floating-point parameter of ``model`` comes as a finite
+    floating-point tensor: ``load_state_dict`` would copy integers in silently (truncated)
+    and NaN would only show as a light of no direction, without the file's name."""
+    own = model.state_dict()
+    for key, value in state.items():
+        if key in own and own[key].is_floating_point() and not (
+                isinstance(value, torch.Tensor) and value.is_floating_point()
+                and bool(torch.isfinite(value).all())):
+            raise ValueError(f"{key} is not a finite floating-point tensor")
 
 
 def shipped_weights(name: str) -> Path:

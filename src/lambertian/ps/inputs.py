@@ -51,6 +51,8 @@ def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
     if 0 in img.shape:
         raise InputError(source, f"images must be K x H x W [x C] with no empty axis, got "
                                  f"shape {img.shape}")
+    if img.dtype.kind not in "biuf":  # astype would drop an imaginary part with a warning
+        raise InputError(source, f"images must hold real numbers, not {img.dtype}")
     img = img.astype(np.float32, copy=False)
     finite = np.isfinite(img)
     if not finite.all():
@@ -89,6 +91,8 @@ def check_mask(mask: np.ndarray | None, shape: tuple[int, int], source: str = "m
     m = np.asarray(mask)
     if m.dtype.kind not in "biuf":  # astype(bool) reads any non-empty string as True
         raise InputError(source, f"mask must be boolean or numeric, not {m.dtype}")
+    if m.dtype.kind == "f" and not np.isfinite(m).all():  # and NaN as True
+        raise InputError(source, "mask holds NaN or infinite values")
     m = m.astype(bool)
     if m.shape != tuple(shape):
         size = f"{m.shape[1]}x{m.shape[0]}" if m.ndim == 2 else f"of shape {m.shape}"

@@ -98,7 +98,25 @@ def load_mesh(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) 
         raise InputError(p, f"mesh has a vertex coordinate of {np.abs(v).max():.3g}, beyond "
                             f"{MAX_COORDINATE:g}: the renderer's float32 arithmetic would "
                             "overflow (wrong units?)")
-    return Mesh.create(v, np.asarray(loaded.faces), dtype=dtype)
+    f = np.asarray(loaded.faces, dtype=np.int64)
+    check_faces(f, len(v), p)
+    # faces of zero area (repeated or collinear corners) render nothing: a mesh of only
+    # those would be reported later as "covers no mask pixels", naming the mask
+    area2 = np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1)
+    if not (area2 > 0).any():
+        raise InputError(p, f"every one of the {len(f)} triangles has zero area (repeated or "
+                            "collinear corners)")
+    return Mesh.create(v, f, dtype=dtype)
+
+
+def check_faces(faces: np.ndarray, num_vertices: int, source: str | os.PathLike[str]) -> None:
+    """InputError naming ``source`` unless every index of the (F, 3) ``faces`` lies in
+    ``[0, num_vertices)``: a PLY's index past the end would fail inside the renderer
+    without the file's name, and a negative one would silently wrap to the last vertices
+    (torch indexing)."""
+    if faces.size and (faces.min() < 0 or faces.max() >= num_vertices):
+        raise InputError(source, f"faces index vertices {int(faces.min())}..{int(faces.max())} "
+                                 f"but the mesh has {num_vertices} (0..{num_vertices - 1})")
 
 
 def save_mesh(mesh: Mesh, path: str | os.PathLike[str]) -> None:

@@ -60,6 +60,22 @@ def local_cluster(workers: int = 2) -> Any:
             signal.signal(signal.SIGINT, previous)
 
 
+# Each local worker is a process that imports torch and holds one capture: more than a
+# few per core only adds memory (a --workers typo of 100000 would start processes until
+# the machine ran out of memory).
+WORKERS_PER_CORE = 4
+
+
+def max_local_workers() -> int:
+    """Most worker processes a local cluster may start: :data:`WORKERS_PER_CORE` per
+    core this process may run on."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return WORKERS_PER_CORE * max(1, cores)
+
+
 def find_captures(root: str | os.PathLike[str],
                   skipped: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Capture folders under ``root`` (any layout the readers know), sorted; a capture
@@ -121,8 +137,10 @@ _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9a-fA-F:]+\]|[A-Za-z0
 def check_address(address: str) -> None:
     """InputError naming ``address`` unless it reads ``[tcp://]HOST:PORT``."""
     if not _ADDRESS.match(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
-        raise InputError(address, "not a scheduler address: expected tcp://HOST:PORT (or "
-                                  "'local' for a cluster on this machine)")
+        # an empty address would leave the line without a name: say the option's
+        raise InputError(address or "--scheduler", "not a scheduler address: expected "
+                                                   "tcp://HOST:PORT (or 'local' for a cluster "
+                                                   "on this machine)")
 
 
 def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
@@ -204,8 +222,9 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     from tqdm import tqdm
 
     root, out = Path(root), Path(out)
-    if client is None and scheduler == "local" and workers < 1:
-        raise InputError("--workers", f"must be at least 1, got {workers}")
+    if client is None and scheduler == "local" and not 1 <= workers <= max_local_workers():
+        raise InputError("--workers", f"must be between 1 and {max_local_workers()} "
+                                      f"({WORKERS_PER_CORE} per core here), got {workers}")
     if client is None and scheduler != "local":
         check_address(scheduler)  # a typo is reported before the search, not after
     skipped: list[tuple[Path, str]] = []
@@ -231,8 +250,8 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
             todo.append((cap, dest))
     own_cluster = own_client = None
     if client is None:
-        if scheduler == "local":
-            own_cluster = local_cluster(workers)
+        if scheduler == "local":  # no idle processes: at most one per capture to run
+            own_cluster = local_cluster(max(1, min(workers, len(todo))))
             own_client = client = Client(own_cluster)
         else:
             own_client = client = connect(scheduler, connect_timeout)
