@@ -197,6 +197,30 @@ def test_glossy_grooves_add_light_only_where_a_lobe_reflects():
     assert float(glossy.obs.sum()) > 1.1 * float(plain.obs.sum())
 
 
+def test_neighbour_ambient_lights_steep_points_from_their_surroundings():
+    """The neighbour ambient draws no random number, hardly changes points facing the
+    camera (their own radiance is the neighbour's) and lifts steep ones, most under the
+    lights behind them."""
+    L = torch.nn.functional.normalize(torch.tensor(
+        [[np.cos(a) * 0.7, np.sin(a) * 0.7, 1.0] for a in np.linspace(0, 6, 24)]).float(), dim=-1)
+
+    def batch(ambient):
+        return observation_batch(3000, 24, torch.Generator().manual_seed(9), lights=L,
+                                 family="diffuse", neighbour_ambient=ambient)
+
+    plain, neighbour = batch(False), batch(True)
+    assert torch.equal(plain.normals, neighbour.normals)
+    tilt = torch.rad2deg(torch.acos(plain.normals[:, 2]))
+
+    def gain(sel):  # total observed light with the neighbour ambient over without
+        return float(neighbour.obs[sel].sum() / plain.obs[sel].sum())
+
+    assert abs(gain(tilt < 30) - 1) < 0.02
+    assert gain(tilt > 60) > 1.05
+    behind = (plain.normals @ L.T < -0.1) & (tilt > 60)[:, None]
+    assert gain(behind) > gain(tilt > 60)
+
+
 def test_shipped_weights_record_the_recipe_that_reproduces_them():
     # `lambertian train-ps-net` with no options trains RECIPE, LSQ_STAGE, INTERFACE_STAGE;
     # the shipped file's training record must be that recipe (grooves included), not an

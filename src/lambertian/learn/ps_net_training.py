@@ -73,6 +73,7 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
                  interface: bool = False, train_only: str | tuple[str, ...] | None = None,
                  grooves: float = 0.0, light_error_deg: float = 0.0,
                  fresnel_diffuse: bool = False, glossy_grooves: bool = False,
+                 neighbour_ambient: bool = False,
                  init: PixelSetNet | str | Path | None = None,
                  out: str | Path | None = None,
                  log: Callable[[str], None] | None = print, every: int = 100,
@@ -87,7 +88,8 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
     stay as ``init`` left them). ``grooves``: the
     share of generated pixels in a V-groove, ``light_error_deg`` the spread of the
     light directions' calibration errors, ``fresnel_diffuse`` Wolff's diffuse under an
-    interface and ``glossy_grooves`` the grooves' specular interreflection
+    interface, ``glossy_grooves`` the grooves' specular interreflection and
+    ``neighbour_ambient`` the ambient light of the point's surroundings
     (``observation_batch``'s). ``width``,
     ``blocks``, ``hidden``: the network's size (:class:`PixelSetNet`)."""
     torch.manual_seed(seed)
@@ -126,6 +128,8 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
         info["fresnel_diffuse"] = True
     if glossy_grooves:
         info["glossy_grooves"] = True
+    if neighbour_ambient:
+        info["neighbour_ambient"] = True
     if interface:
         info["interface"] = True
     if train_only is not None:
@@ -135,7 +139,8 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
         b = observation_batch(batch, _num_lights(g), g, grooves=grooves,
                               light_error_deg=light_error_deg,
                               fresnel_diffuse=fresnel_diffuse,
-                              glossy_grooves=glossy_grooves)
+                              glossy_grooves=glossy_grooves,
+                              neighbour_ambient=neighbour_ambient)
         loss = _loss(net, token_features(b.obs, b.lights), b.normals)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"step {i}: the loss is not finite")
@@ -165,7 +170,8 @@ def train_ps_net(steps: int = 20000, batch: int = 256, lr: float = 1e-3, seed: i
 def train_interface_stage(init: PixelSetNet | str | Path, steps: int, batch: int, seed: int,
                           grooves: float, light_error_deg: float = 0.0,
                           log: Callable[[str], None] | None = print,
-                          glossy_grooves: bool = False) -> PixelSetNet:
+                          glossy_grooves: bool = False,
+                          neighbour_ambient: bool = False) -> PixelSetNet:
     """The recipe's third stage (:data:`lambertian.learn.ps_net_recipe.INTERFACE_STAGE`'s
     learning rate) on a network with the least-squares head: adds Wolff's interface model
     and trains only its per-pixel weight, on batches with the Fresnel-transmitted diffuse.
@@ -176,7 +182,7 @@ def train_interface_stage(init: PixelSetNet | str | Path, steps: int, batch: int
     return train_ps_net(steps=steps, batch=batch, seed=seed, lr=INTERFACE_STAGE["lr"],
                         grooves=grooves, light_error_deg=light_error_deg,
                         fresnel_diffuse=True, glossy_grooves=glossy_grooves,
-                        lsq_head=True, interface=True,
+                        neighbour_ambient=neighbour_ambient, lsq_head=True, interface=True,
                         train_only="interface.", init=start,
                         **{k: start.config[k] for k in ("width", "blocks", "hidden")},
                         log=log, every=500)
@@ -207,6 +213,7 @@ def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
                            light_error_deg=kw.get("light_error_deg", 0.0),
                            fresnel_diffuse=kw.get("fresnel_diffuse", False),
                            glossy_grooves=kw.get("glossy_grooves", False),
+                           neighbour_ambient=kw.get("neighbour_ambient", False),
                            **{k: kw[k] for k in ("width", "blocks", "hidden") if k in kw},
                            log=log, every=500)
         info["lsq_lr"] = LSQ_STAGE["lr"]
@@ -218,7 +225,8 @@ def train_shipped_ps_net(steps: int, lsq_steps: int, batch: int, seed: int,
                 log("third stage: the interface weight of the least-squares head")
             net = train_interface_stage(net, interface_steps, batch, seed + 2, kw["grooves"],
                                         kw.get("light_error_deg", 0.0), log,
-                                        glossy_grooves=kw.get("glossy_grooves", False))
+                                        glossy_grooves=kw.get("glossy_grooves", False),
+                                        neighbour_ambient=kw.get("neighbour_ambient", False))
             info["interface_lr"] = INTERFACE_STAGE["lr"]
     info["seconds"] = round(time.perf_counter() - t0, 1)
     return net, info
