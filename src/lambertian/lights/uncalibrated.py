@@ -200,9 +200,8 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
         prior, :mod:`lambertian.lights.light_net`), or ``"auto"``: the entropy result,
         its GBR criterion with the network's lights as a weak prior term
         (``PRIOR_WEIGHT``), unless the network's lights contradict it (mean angle above
-        ``AGREE_DEG``: the
-        physical path failed) or the integrability step cannot be solved, then the
-        network-guided one (flagged unresolved).
+        ``AGREE_DEG``: the physical path failed) or the integrability step cannot be
+        solved, then the network-guided one (flagged unresolved).
     weights : light-network weights file (the shipped ones when None).
     sample : pixels used to fit the lights in the factorisation (seeded sample).
     seed : seed of every random choice.
@@ -294,7 +293,7 @@ def uncalibrated_lights(images: np.ndarray, mask: np.ndarray | None = None, *,
     info: dict[str, Any] = {"method": "uncalibrated (factorisation + integrability + "
                                       "albedo-entropy GBR with diffuse maxima and, in "
                                       "colour, chromaticity groups" + (
-                                          ", weakly, the learned light prior"
+                                          ", and weakly the learned light prior"
                                           if net_lights is not None else "") +
                                       ", checked by specular highlights)",
                             "highlights": int(have.sum()), "albedo_entropy": entropy,
