@@ -40,10 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(args.data or "data", "real data not found: pass --data or set "
                                               "$LAMBERTIAN_DATA")
 
-    def log(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
-
-    rows = _rows(args.suite, Path(root), log)
+    rows = _collect(args.suite, Path(root))
     table = markdown_table(rows)
     # Each file is written under a temporary name and renamed into place when complete.
     with output_file(out) as tmp:
@@ -52,8 +49,35 @@ def run(args: argparse.Namespace) -> int:
     with output_file(out.with_suffix(".json")) as tmp:
         write_json(tmp, rows)
     print(table, end="")
-    log(f"wrote {out} and {out.with_suffix('.json')}")
+    print(f"wrote {out} and {out.with_suffix('.json')}", file=sys.stderr, flush=True)
     return 0
+
+
+def _collect(suite: str, root: Path) -> list[dict]:
+    """The rows of one suite, its progress on stderr; InputError naming ``root`` when it
+    holds none of the suite's captures (an empty table is no benchmark)."""
+    import sys
+
+    from lambertian.core.errors import InputError
+
+    # "skipping <set>" notes wait for the first result: when nothing is found, the one
+    # error line says it all (no list of every set that was not there)
+    skipped: list[str] = []
+
+    def log(msg: str) -> None:
+        if msg.startswith("skipping "):
+            skipped.append(msg)
+            return
+        for m in [*skipped, msg]:
+            print(m, file=sys.stderr, flush=True)
+        skipped.clear()
+
+    rows = _rows(suite, root, log)
+    if not rows:
+        raise InputError(root, f"no captures found for the {suite} suite")
+    for m in skipped:
+        print(m, file=sys.stderr, flush=True)
+    return rows
 
 
 def _rows(suite: str, root: Path, log) -> list[dict]:

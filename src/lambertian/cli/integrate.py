@@ -72,6 +72,11 @@ def _read_inputs(args: argparse.Namespace):
         if albedo.ndim not in (2, 3) or albedo.shape[:2] != normals.shape[:2]:
             raise InputError(args.albedo, f"albedo has shape {albedo.shape}, normals are "
                                           f"{normals.shape[1]}x{normals.shape[0]}")
+        if albedo.ndim == 3 and albedo.shape[2] not in (1, 3):
+            # grey or RGB (read_image drops an image's alpha); else the mesh colours fail
+            # or take three arbitrary channels
+            raise InputError(args.albedo, f"albedo has {albedo.shape[2]} channels: 1 (grey) "
+                                          "or 3 (RGB) are read")
         if not np.isfinite(albedo).all():
             raise InputError(args.albedo, "albedo holds NaN or infinite values")
     if mask is not None:

@@ -13,7 +13,8 @@ identifiable from images). ``uncertainty_deg`` is an expected angular error when
 estimator has one (the learned models); ``notes`` holds what the estimator wants a user
 to know (inlier shares, the sphere's circle, the ambiguity left), JSON-ready.
 
-This module imports NumPy only, so ``import lambertian.core`` stays light.
+This module imports NumPy (and :mod:`lambertian.core.errors`) only, so
+``import lambertian.core`` stays light.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from lambertian.core.errors import InputError
 
 # Keys of the light JSON that are fields, not notes.
 LIGHT_KEYS = ("direction", "intensity", "ambient", "uncertainty_deg")
@@ -142,7 +145,7 @@ class LightSet:
     def __post_init__(self) -> None:
         d = np.asarray(self.directions, dtype=np.float64)
         if d.ndim != 2 or d.shape[1] != 3:
-            raise ValueError(f"light directions must be K x 3, got {d.shape}")
+            raise InputError("directions", f"must be K x 3, got {d.shape}")
         with np.errstate(invalid="ignore", divide="ignore"):
             norm = vector_length(d)
             unit = np.where(np.abs(norm - 1.0) < 1e-12, d, d / norm)  # see _unit
@@ -154,7 +157,7 @@ class LightSet:
             if a.size == 1 and k != 1:
                 a = np.full(k, float(a[0]))
             if a.shape != (k,):
-                raise ValueError(f"{name} must have {k} values, got {a.shape}")
+                raise InputError(name, f"must have {k} values, got {a.shape}")
             return a
 
         self.intensities = per_light(self.intensities, 1.0, "intensities")
@@ -164,7 +167,7 @@ class LightSet:
         if self.names is not None:
             self.names = [str(n) for n in self.names]
             if len(self.names) != k:
-                raise ValueError(f"{len(self.names)} names for {k} lights")
+                raise InputError("names", f"{len(self.names)} for {k} lights")
 
     def __len__(self) -> int:
         return len(self.directions)

@@ -71,7 +71,39 @@ def load_stack(paths: Sequence[PathLike], decode: bool = True,
         img, d = read_image(p, encoding)
         check_same_kind(p, img, d, paths[0], first.shape, depth)
         stack[i] = img
+    if depth == 32:  # only float files can hold negative values
+        flat = stack.reshape(len(paths), -1)
+        check_not_negated(flat.min(axis=1), flat.max(axis=1), paths)
     return stack, depth
+
+
+def check_not_negated(minima: Sequence[float], maxima: Sequence[float],
+                      files: Sequence[PathLike]) -> None:
+    """InputError naming the first float image that is negated: no value above zero and
+    some below, or values further below zero than the brightest image of the stack goes
+    above it (the bound of :func:`lambertian.ps.inputs.check_radiance`, which sees the
+    whole stack and can only name the capture; it still does for a stack with nothing
+    above zero).
+
+    ``minima`` / ``maxima`` are per image, over every pixel and channel. Linear radiance
+    is >= 0; a dark-frame subtraction leaves small negative noise beside positive noise,
+    never an image that is all negative. Non-finite values are left to
+    :func:`check_images_finite`.
+    """
+    top = max((float(v) for v in maxima if np.isfinite(v)), default=0.0)
+    if top <= 0:  # the whole stack negated: the solvers' check names the capture
+        return
+    for k, (lo, hi) in enumerate(zip(minima, maxima, strict=True)):
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= 0:
+            continue
+        if hi <= 0:
+            raise InputError(files[k], f"every value is zero or negative (down to "
+                                       f"{float(lo):.3g}): linear images are not negative "
+                                       "(a negated image?)")
+        if lo < -top:
+            raise InputError(files[k], f"values down to {float(lo):.3g} while the brightest "
+                                       f"image reaches {top:.3g}: linear images are not "
+                                       "negative (a negated image?)")
 
 
 def check_stack_headers(paths: Sequence[PathLike]) -> None:

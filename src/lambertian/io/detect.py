@@ -86,12 +86,20 @@ def capture_files(path: str | os.PathLike[str]
     images that holds one image at a time; the fifth value is then its note (else None).
 
     Only the DiLiGenT layout and generic folders are supported (the layouts large
-    captures come in); others raise InputError.
+    captures come in); others raise InputError, and so do lights from a light file that
+    cannot give normals (naming that file).
     """
     layout, cap = _listed(path)
     if cap is None:
         raise InputError(path, f"streaming reads DiLiGenT-layout or generic folders, not "
                                f"{layout}; run without --stream")
+    if "lights_file" in cap.meta:
+        # lights that cannot give normals (coplanar, all behind): the light file is at
+        # fault and is named, as the in-memory path does (stream_ps's check names the
+        # capture)
+        from lambertian.ps.inputs import check_lights
+
+        check_lights(cap.lights, cap.num_images, cap.meta["lights_file"])
     files = [Path(cap.root) / f for f in cap.files]
     mask, note = cap.mask, None
     if cap.meta.get("mask_from_images"):

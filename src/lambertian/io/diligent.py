@@ -28,6 +28,7 @@ from lambertian.io.checks import (
     read_file_list,
     read_table,
 )
+from lambertian.io.folder import mask_file
 
 LIGHTS_FILE = "light_directions.txt"
 INTENSITIES_FILE = "light_intensities.txt"
@@ -114,8 +115,10 @@ def read_diligent(path: str | os.PathLike[str], load_images: bool = True) -> Cap
     else:
         intensities = np.ones((k, c))
 
-    mask_file = folder / "mask.png"
-    mask = load_mask(mask_file, (h, w)) if mask_file.is_file() else np.ones((h, w), bool)
+    # mask.png is the layout's; a second mask image beside it is refused, not ignored
+    mask_file(folder)
+    mf = folder / "mask.png"
+    mask = load_mask(mf, (h, w)) if mf.is_file() else np.ones((h, w), bool)
     meta: dict = {"layout": "diligent", "lights_file": str(lights_file)}
     normals = None
     if (folder / "Normal_gt.mat").is_file():

@@ -75,14 +75,20 @@ def _image_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def _mask_file(folder: Path) -> Path | None:
-    """``mask.*``, else the one image named ``<object>.mask`` / ``_mask`` / ``-mask``."""
-    cands = sorted(p for p in folder.glob("mask.*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if cands:
-        return cands[0]
-    named = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-             and p.stem.lower().endswith(MASK_SUFFIXES)]
-    return named[0] if len(named) == 1 else None
+def mask_file(folder: Path) -> Path | None:
+    """The folder's mask: the one image named ``mask.*``, ``<object>.mask.*``,
+    ``*_mask.*`` or ``*-mask.*`` (None without one).
+
+    Raises InputError naming the folder and two of them when there are more: taking the
+    first by name would silently drop the other (a mask.png and a mask.jpg that differ).
+    """
+    cands = sorted(p for p in folder.iterdir() if p.is_file()
+                   and p.suffix.lower() in IMAGE_SUFFIXES
+                   and (p.stem.lower() == "mask" or p.stem.lower().endswith(MASK_SUFFIXES)))
+    if len(cands) > 1:
+        raise InputError(folder, f"two mask files: {cands[0].name} and {cands[1].name}; "
+                                 "keep one")
+    return cands[0] if cands else None
 
 
 def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = False,
@@ -140,7 +146,7 @@ def read_folder(path: str | os.PathLike[str], light_norm_is_intensity: bool = Fa
             "lights_known": lf.is_file()}
     if lf.is_file():
         meta["lights_file"] = str(lf)
-    mf = _mask_file(folder)
+    mf = mask_file(folder)
     if mf is not None:
         mask = load_mask(mf, (h, w))
     elif load_images:

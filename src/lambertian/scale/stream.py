@@ -28,6 +28,7 @@ from lambertian.io.checks import (
     check_exposure,
     check_images_finite,
     check_no_duplicates,
+    check_not_negated,
     check_same_kind,
     check_stack_headers,
     exposure_stats,
@@ -66,6 +67,8 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
     minima: list[float] = []
     maxima: list[float] = []
     digests: list[bytes] = []
+    lows: list[float] = []  # over every pixel: the reader's check of negated float images
+    highs: list[float] = []
     with open(staging, "wb") as f:
         for k, path in enumerate(tqdm(files, desc="staging images", unit="img",
                                       disable=not progress, leave=False)):
@@ -89,6 +92,9 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
             else:  # the in-memory reader's checks: one size, one bit depth
                 check_same_kind(path, img, d, files[0], first_shape, depth)
             check_images_finite(img[None], [path])
+            if d == 32:
+                lows.append(float(img.min()))
+                highs.append(float(img.max()))
             lo, hi = exposure_stats(img, mask)
             minima.append(lo)
             maxima.append(hi)
@@ -99,6 +105,8 @@ def _stage(files: Sequence[Path], intensities: np.ndarray, staging: Path, progre
                 sample[k] = img.reshape(-1, img.shape[2])[pix]
             f.write(img.data)
             del img
+    if depth == 32:
+        check_not_negated(lows, highs, files)
     check_exposure(minima, maxima, files, depth, source, digests)
     h, w, c = first_shape
     return h, w, c, depth, mask, sample
