@@ -62,13 +62,20 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
     if (normals is None) == (model is None):
         raise InputError(source, "give exactly one of normals or a learned model")
     img = np.asarray(image)
+    # both paths: None, a scalar or a string is named here, not an IndexError below
+    if img.ndim not in (2, 3) or img.dtype.kind not in "biuf":
+        raise InputError(source, f"an image is H x W [x C] of numbers, got shape {img.shape}"
+                                 f" of {img.dtype}")
+    if img.dtype.kind == "u":  # 8/16-bit values: full scale is 1, as read_image gives
+        img = img.astype(np.float32) / np.iinfo(img.dtype).max
     if model is not None:
         from lambertian.learn.train_light import estimate_light_learned
 
+        if not isinstance(model, (str, os.PathLike)):
+            raise InputError("model", f"'faces', 'objects' or a weights file expected, got "
+                                      f"{type(model).__name__}")
         if str(model) not in SHIPPED_MODELS and not os.path.isfile(model):
             raise InputError(model, "unknown model: use 'faces', 'objects' or a weights file")
-        if img.ndim not in (2, 3):
-            raise InputError(source, f"an image is H x W [x C], got shape {img.shape}")
         if mask is not None:
             mask = check_mask(mask, img.shape[:2], mask_source)
         check_shading(img, mask, source=source)  # too small or dark: unidentifiable
@@ -91,8 +98,12 @@ def light_of_image(image: np.ndarray, *, normals: np.ndarray | None = None,
                                         mask_source=mask_source)
     check_shading(img, used, source=source)
     # The colour image, when there is one: its chromaticity groups pixels by albedo.
+    # Values at full scale are clipped highlights; an HDR image (values above 1) has no
+    # clipping level, and cutting at 0.99 would drop its lit pixels as "saturated".
+    finite = img[np.isfinite(img)]
+    saturation = 0.99 if finite.size == 0 or float(finite.max()) <= 1.0 else None
     light = estimate_light(img if img.ndim == 3 and img.shape[2] == 3 else grey, normals,
-                           mask, ambient=ambient, source=source)
+                           mask, ambient=ambient, saturation=saturation, source=source)
     if sh:
         light.notes["sh9"] = fit_sh9(grey, normals, mask, source=source).tolist()
     return light

@@ -64,21 +64,19 @@ def photometric_stereo(images: Capture | np.ndarray, lights: np.ndarray | LightS
         source = source or str(capture.root)
         imgs = capture.normalized_images() if not isinstance(lights, LightSet) \
             else np.asarray(capture.images)
-        if lights is None and not np.isfinite(capture.lights).all():
-            raise InputError(source, "the lights of these images are unknown (no lights.txt): "
-                                     "calibrate them (lambertian calibrate, then ps --lights) "
-                                     "or estimate them (lambertian lights DIR --ps)")
-        if lights is None and "lights_file" in capture.meta:
-            # lights that cannot give normals (coplanar, all behind): the light file is at
-            # fault, so it is the file named (the solver would name the capture)
-            from lambertian.ps.inputs import check_lights
+        if lights is None:
+            from lambertian.ps.inputs import check_capture_lights
 
-            check_lights(capture.lights, capture.num_images, capture.meta["lights_file"])
+            check_capture_lights(capture.lights, capture.num_images,
+                                 capture.meta.get("lights_file"), source)
         lights = capture.lights if lights is None else lights
         mask = capture.mask if mask is None else mask
     else:
         imgs = np.asarray(images)
     source = source or "images"
+    if imgs.ndim < 3:  # None, a scalar, a path string: named here, not len()'s TypeError
+        raise InputError(source, f"images must be K x H x W [x C] (or a Capture), got "
+                                 f"{type(images).__name__} of shape {imgs.shape}")
     if lights is None:
         raise InputError(source, "no lights: give them, or estimate them first "
                                  "(lambertian.capture_lights)")

@@ -107,7 +107,8 @@ def _train_faces(seed: int, epochs: int | None, data: Any, backbone: Any, worker
         subject_normals,
     )
 
-    root = Path(data) if data else (data_root() / "yaleb" if data_root() else None)
+    found = None if data else data_root(strict=True)  # a bad $LAMBERTIAN_DATA is named
+    root = Path(data) if data else (found / "yaleb" if found else None)
     if root is None or not root.is_dir():
         raise InputError(data or "yaleb", "Yale B folder not found (give --data)")
     t0 = time.perf_counter()

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path(f"bench_{args.suite}.md")
     for o in (out, out.with_suffix(".json")):  # refuse a bad --out before the long run
         check_outputs(o, [args.data], folder=False)
-    root = args.data or data_root()
+    root = args.data or data_root(strict=True)
     if root is None or not Path(root).is_dir():
         raise InputError(args.data or "data", "real data not found: pass --data or set "
                                               "$LAMBERTIAN_DATA")

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                               camera=read_camera(args.camera) if args.camera else None,
                               mask_source=args.sphere_mask)
     for name in lights.notes["missing"]:
-        print(f"warning: {name}: no highlight, light left null")
+        print(f"warning: {name}: no single highlight (none, or several), light left null")
     with output_folder(final, inputs) as out:  # appears whole when complete
         write_light_json(out / "lights.json", lights)
     print(f"{lights.method}: {int(lights.known.sum())} of {len(lights)} lights -> "

@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("demo_out"),
                    help="output folder (default: ./demo_out)")
     p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
-    p.add_argument("--lights", type=int, default=32, help="number of images (default 32)")
+    p.add_argument("--lights", type=int, default=32,
+                   help="number of images, at least 6 (default 32)")
     p.add_argument("--noise", type=float, default=0.002,
                    help="Gaussian noise sigma on [0, 1] images (default 0.002)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -70,9 +71,14 @@ def _check_options(args: argparse.Namespace) -> None:
     """The options' ranges, each refused in one line naming it."""
     from lambertian.cli.common import check_seed
     from lambertian.core.errors import InputError
+    from lambertian.ps.net import MIN_LIGHTS
 
-    if args.size < 16 or args.lights < 3:
-        raise InputError("demo", "need --size >= 16 and --lights >= 3")
+    if args.size < 16:
+        raise InputError("--size", f"must be at least 16, got {args.size}")
+    # every method runs, the network too: fewer lights failed after the first methods
+    if args.lights < MIN_LIGHTS:
+        raise InputError("--lights", f"must be at least {MIN_LIGHTS} (the learned solver's "
+                                     f"minimum), got {args.lights}")
     if args.size > MAX_SIZE:  # 32 images of 4096 x 4096 are already 6 GB in float32
         raise InputError("--size", f"at most {MAX_SIZE}, got {args.size}")
     check_seed(args.seed)

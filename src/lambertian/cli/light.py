@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "relative to the albedo) from one linear image whose normals "
                                    "are known; shadows and highlights are treated as outliers.")
     p.add_argument("image", help="the image (PNG/TIFF/EXR/...; 16-bit stays 16-bit)")
-    p.add_argument("--normals", help="(H, W, 3) .npy normals, project frame")
+    p.add_argument("--normals", help="(H, W, 3) .npy normals, project frame, or a 16-bit "
+                                     "normal PNG as `ps` writes ((n + 1) / 2)")
     p.add_argument("--model", help="no normals: a learned single-image model, 'faces' or "
                                    "'objects' (shipped) or a weights file; the JSON adds its "
                                    "vMF concentration 'kappa' and 'uncertainty_deg'")
@@ -32,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from lambertian.app.light_of_image import light_of_image
+    from lambertian.cli.integrate import read_normals
     from lambertian.core.errors import InputError
     from lambertian.io import read_image, read_mask
-    from lambertian.io.checks import load_npy
     from lambertian.io.light_json import write_light_json
     from lambertian.io.output_dir import check_outputs, output_file
 
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
               args.model if args.model and Path(args.model).exists() else None]
     check_outputs(args.out, inputs, folder=False)
     img = read_image(args.image)[0]
-    normals = load_npy(args.normals, "normal map") if args.normals is not None else None
+    # the loader of `integrate`: the two take the same normal maps (ps's normal.png too)
+    normals = read_normals(Path(args.normals)) if args.normals is not None else None
     if normals is not None and normals.shape != img.shape[:2] + (3,):
         raise InputError(args.normals, f"normals are {normals.shape}, the image is "
                                        f"{img.shape[:2]}")

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a chrome image with no highlight is skipped (null) instead of an error")
     p.add_argument("--ps", action="store_true",
                    help="then run photometric stereo with these lights")
-    p.add_argument("--method", choices=METHODS, default=ESTIMATED_LIGHTS_METHOD,
+    p.add_argument("--method", choices=METHODS, default=None,
                    help=f"the solver of --ps (default: {ESTIMATED_LIGHTS_METHOD}, the most "
                         "accurate with estimated lights)")
     add_encoding_options(p)
@@ -39,17 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lambertian.app.lights import capture_lights, is_matte_sphere
     from lambertian.cli.common import encoding_of, write_json
-    from lambertian.core.errors import InputError
     from lambertian.io import read_capture
     from lambertian.io.light_json import write_light_json
     from lambertian.io.matrix import read_camera
     from lambertian.io.output_dir import check_outputs, output_folder
+    from lambertian.ps import ESTIMATED_LIGHTS_METHOD
 
     inputs = [args.dir, args.chrome, args.camera]
     final = check_outputs(args.out, inputs)
-    if args.camera and not args.chrome:
-        raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
-                                      "only (give --chrome)")
+    _check_options(args)
     # The capture's own lights are never read here (they are what is estimated): a plain
     # folder of images without a light file is a capture with unknown lights.
     cap = read_capture(args.dir, encoding=encoding_of(args))
@@ -61,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     lights = capture_lights(cap, chrome=chrome, skip_missing=args.skip_missing,
                             camera=read_camera(args.camera) if args.camera else None)
     for name in lights.notes.get("missing", []):
-        print(f"warning: {name}: no highlight, light left null")
+        print(f"warning: {name}: no single highlight (none, or several), light left null")
     # Every output appears at once in OUT when complete (or not at all).
     with output_folder(final, inputs) as out:
         if lights.method == "uncalibrated":
@@ -71,8 +69,20 @@ def run(args: argparse.Namespace) -> int:
         write_light_json(out / "lights.json", lights)
         print(f"{lights.method}: {len(lights)} lights -> {final / 'lights.json'}")
         if args.ps:
-            _ps_with_lights(cap, lights, out, args.dir, args.method)
+            _ps_with_lights(cap, lights, out, args.dir,
+                            args.method or ESTIMATED_LIGHTS_METHOD)
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Options that would go unused without the one they serve are refused."""
+    from lambertian.core.errors import InputError
+
+    if args.camera and not args.chrome:
+        raise InputError(args.camera, "--camera is used by the chrome-sphere calibration "
+                                      "only (give --chrome)")
+    if args.method is not None and not args.ps:
+        raise InputError("--method", "is the solver of --ps: give --ps too")
 
 
 def _ps_with_lights(cap, lights, out, source: str, method: str) -> None:

@@ -52,9 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = ssub.add_parser("gif", help="train with snapshots, write the training GIF")
     _add_common(g)
     g.add_argument("--out", required=True, help="GIF path")
-    g.add_argument("--snapshot-every", type=int, default=4)
-    g.add_argument("--fps", type=int, default=10)
-    g.add_argument("--dpi", type=int, default=75)
+    g.add_argument("--snapshot-every", type=int, default=4,
+                   help="epochs between frames (default 4; 0: the final frame only)")
+    g.add_argument("--fps", type=int, default=10, help="frames per second, 1-100 (default 10)")
+    g.add_argument("--dpi", type=int, default=75, help="resolution, 10-1200 (default 75)")
     g.set_defaults(func=_gif)
     w = ssub.add_parser("sweep", help="n_lights x noise sweep: table (Markdown, JSON), plot")
     _add_common(w)
@@ -91,6 +92,7 @@ def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int |
         raise InputError("--momentum", f"must be in [0, 1), got {args.momentum}")
     noise = args.noise if noise is None else noise
     k = args.n_lights_per_sphere if n_lights is None else n_lights
+    _check_memory(args.n_spheres + args.n_test_spheres, k, args.resolution)
     # float32 training images: float16 storage (half the memory) raised the error on
     # noisy images (sigma 0.1: 3.6 -> 5.2 degrees; docs/results.md)
     train = make_spheres(args.n_spheres, k, args.resolution, args.seed, noise)
@@ -99,6 +101,30 @@ def _setup(args: argparse.Namespace, noise: float | None = None, n_lights: int |
                       hidden=args.hidden, batch_size=args.batch_size, lr=args.lr,
                       momentum=args.momentum, init=args.init, seed=args.seed)
     return cfg, train, test
+
+
+# Bytes per pixel of the sphere geometry (float64 normals, the int64 pixel grid and its
+# float64 copies), allocated once whatever the number of spheres.
+GEOMETRY_BYTES_PER_PIXEL = 64
+
+
+def _check_memory(n_spheres: int, n_lights: int, resolution: int) -> None:
+    """InputError naming the options when the float32 sphere images alone would not fit
+    in the memory available (a typo such as --resolution 100000 otherwise ends in an
+    unexpected MemoryError, or in the machine's out-of-memory killer)."""
+    from lambertian.cli.ps import available_memory
+    from lambertian.core.errors import InputError
+
+    avail = available_memory()
+    if avail is None:
+        return
+    pixels = resolution * resolution
+    need = 4 * 3 * n_lights * pixels * n_spheres + GEOMETRY_BYTES_PER_PIXEL * pixels
+    if need > avail:
+        raise InputError("--n-spheres/--resolution",
+                         f"{n_spheres} spheres (train and test) of {resolution}x{resolution} "
+                         f"pixels under {n_lights} lights need about {need / 2**30:.1f} GB, "
+                         f"{avail / 2**30:.1f} GB are available")
 
 
 def _public(res: dict, args: argparse.Namespace, baselines: dict) -> dict:
@@ -158,10 +184,35 @@ def _viz(args: argparse.Namespace) -> int:
     return 0
 
 
+# GIF frame rates: a GIF stores each frame's delay in hundredths of a second, so above
+# 100 frames per second the delay rounds to 0 (players then pick their own rate).
+MAX_FPS = 100
+# Figure resolutions: below 10 dpi the figure has no pixels left; 1200 dpi (print) makes
+# 5760 x 2400 frames already, and far larger ones fail inside matplotlib.
+MIN_DPI, MAX_DPI = 10, 1200
+
+
+def _check_gif_options(args: argparse.Namespace) -> None:
+    """The GIF's options and --out, refused before the training rather than after it
+    (where --fps 0 was a ZeroDivisionError and --dpi 0 an IndexError)."""
+    from lambertian.core.errors import InputError
+    from lambertian.io.output_dir import check_outputs
+
+    if not 1 <= args.fps <= MAX_FPS:
+        raise InputError("--fps", f"must be between 1 and {MAX_FPS}, got {args.fps}")
+    if not MIN_DPI <= args.dpi <= MAX_DPI:
+        raise InputError("--dpi", f"must be between {MIN_DPI} and {MAX_DPI}, got {args.dpi}")
+    if args.snapshot_every < 0:
+        raise InputError("--snapshot-every", f"must be 0 (the final frame only) or more, got "
+                                             f"{args.snapshot_every}")
+    check_outputs(args.out, folder=False)
+
+
 def _gif(args: argparse.Namespace) -> int:
     from lambertian.learn.dln_spheres import run_spheres
     from lambertian.viz.spheres import TrainingAnimation
 
+    _check_gif_options(args)
     cfg, train, test = _setup(args)
     cfg.snapshot_every = args.snapshot_every
     anim = TrainingAnimation(test)

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from lambertian.learn.train_light import save_model
 
     check_seed(args.seed)  # before hours of training, not inside them
+    _check_faces_options(args)
     out = Path(args.out or f"{args.model}.pt")
     inputs = [args.data, args.backbone]
     check_outputs(out, inputs, folder=False)  # before hours of training, not after
@@ -64,3 +65,18 @@ def run(args: argparse.Namespace) -> int:
                                                   "seconds")})
     print(f"faces model -> {out} ({res.info['seconds']:.0f} s, all steps)")
     return 0
+
+
+def _check_faces_options(args: argparse.Namespace) -> None:
+    """The faces recipe's inputs: refused with --model objects (else silently unused),
+    and a --cache that is a file (else found only when written)."""
+    from pathlib import Path
+
+    from lambertian.core.errors import InputError
+
+    if args.model == "objects":
+        for option in ("data", "backbone", "cache"):
+            if getattr(args, option) is not None:
+                raise InputError(f"--{option}", "applies to --model faces only")
+    if args.cache is not None and Path(args.cache).exists() and not Path(args.cache).is_dir():
+        raise InputError(args.cache, "--cache names a file; a folder is wanted")

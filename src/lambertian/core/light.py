@@ -38,13 +38,38 @@ def vector_length(d: np.ndarray) -> np.ndarray:
     return big * np.linalg.norm(d / np.where(big > 0, big, 1.0), axis=-1, keepdims=True)
 
 
+def _numbers(value: Any, name: str) -> np.ndarray:
+    """``value`` as float64, or InputError naming ``name`` (strings, None, complex numbers
+    are not light values; InputError is a ValueError, as NumPy's was)."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        raise InputError(name, f"must be real numbers, got {a.dtype} "
+                               f"({type(value).__name__})")
+    return a.astype(np.float64)
+
+
 def _unit(d: Any) -> np.ndarray:
-    v = np.asarray(d, dtype=np.float64).reshape(3)
+    v = _numbers(d, "direction")
+    if v.size != 3:
+        raise InputError("direction", f"must be 3 numbers (x, y, z), got shape {v.shape}")
+    v = v.reshape(3)
     norm = float(vector_length(v)[0])
     if not np.isfinite(norm) or norm == 0:
-        raise ValueError(f"light direction {v.tolist()} has no direction")
+        raise InputError("direction", f"light direction {v.tolist()} has no direction")
     # a unit vector read back from a file stays bit for bit what was written
     return v if abs(norm - 1.0) < 1e-12 else v / norm
+
+
+def _scalar(value: Any, name: str) -> float:
+    """One finite number, or InputError naming ``name`` (a NaN or infinite intensity
+    would be written to the light JSON as a silent wrong answer)."""
+    a = _numbers(value, name)
+    if a.size != 1:
+        raise InputError(name, f"must be one number, got shape {a.shape}")
+    v = float(a.reshape(()))
+    if not np.isfinite(v):
+        raise InputError(name, f"must be a finite number, got {v}")
+    return v
 
 
 # eq=False: fields are arrays, whose == is elementwise (compare .direction explicitly)
@@ -80,10 +105,10 @@ class DirectionalLight:
         if isinstance(self.uncertainty_deg, dict):
             raise TypeError("DirectionalLight: pass notes by keyword (notes=...)")
         self.direction = _unit(self.direction)
-        self.intensity = float(self.intensity)
-        self.ambient = float(self.ambient)
+        self.intensity = _scalar(self.intensity, "intensity")
+        self.ambient = _scalar(self.ambient, "ambient")
         if self.uncertainty_deg is not None:
-            self.uncertainty_deg = float(self.uncertainty_deg)
+            self.uncertainty_deg = _scalar(self.uncertainty_deg, "uncertainty_deg")
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -143,7 +168,7 @@ class LightSet:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        d = np.asarray(self.directions, dtype=np.float64)
+        d = _numbers(self.directions, "directions")
         if d.ndim != 2 or d.shape[1] != 3:
             raise InputError("directions", f"must be K x 3, got {d.shape}")
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -153,7 +178,7 @@ class LightSet:
         k = len(d)
 
         def per_light(v: Any, fill: float, name: str) -> np.ndarray:
-            a = np.full(k, fill) if v is None else np.asarray(v, dtype=np.float64).reshape(-1)
+            a = np.full(k, fill) if v is None else _numbers(v, name).reshape(-1)
             if a.size == 1 and k != 1:
                 a = np.full(k, float(a[0]))
             if a.shape != (k,):

@@ -85,7 +85,12 @@ def check_outputs(out: PathLike, inputs: Iterable[PathLike | None] = (), *,
         folder where a file is wanted), or its parent cannot be created or written.
     """
     out_p = Path(out)
+    if not folder and os.fspath(out).endswith(("/", os.sep)):
+        # Path() drops the slash: "--out new/" would become a file named "new"
+        raise InputError(out, f"{option} ends with a slash, which names a folder; an output "
+                              "file is wanted")
     target = _resolved(out_p)
+    _check_name_lengths(out_p, target, option)  # before any stat (that raises for them)
     for given in inputs:
         if given is None:
             continue
@@ -113,6 +118,31 @@ def check_outputs(out: PathLike, inputs: Iterable[PathLike | None] = (), *,
     if not os.access(anc, os.W_OK | os.X_OK):
         raise InputError(out_p, f"cannot write the output: no write permission in {anc}")
     return out_p
+
+
+# What temporary_sibling adds to OUT's name: "." + ".old-" + 8 hex digits (+ the suffix,
+# counted with the name itself).
+_SIBLING_EXTRA = len("..old-") + 8
+
+
+def _check_name_lengths(out_p: Path, target: Path, option: str) -> None:
+    """InputError when a folder to create, or OUT's temporary sibling, has a name longer
+    than the file system takes (else an OSError "File name too long" mid-run)."""
+    anc = target.parent
+    while not os.path.isdir(anc) and anc != anc.parent:  # os.path: False, not OSError
+        anc = anc.parent
+    try:
+        limit = os.pathconf(anc, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # not POSIX, or no limit known
+        return
+    parts = target.relative_to(anc).parts
+    for k, part in enumerate(parts):
+        extra = _SIBLING_EXTRA + len(os.fsencode(Path(part).suffix)) \
+            if k == len(parts) - 1 else 0
+        if len(os.fsencode(part)) + extra > limit:
+            raise InputError(out_p, f"{option}: the name {part[:40]}... is too long for the "
+                                    f"file system ({len(os.fsencode(part))} bytes; at most "
+                                    f"{limit - extra} here)")
 
 
 def _make_parent(out: Path) -> None:

@@ -98,12 +98,19 @@ def read_psm(path: str | os.PathLike[str], lights_file: str | os.PathLike[str] |
     images, depth = load_stack(files)
     k, h, w, c = images.shape
     lf = Path(lights_file) if lights_file is not None else folder.parent / "lights.txt"
-    lights, _ = check_lights(read_table(lf, 3, what="light", count_line=True), k, lf)
+    if lights_file is None and not lf.is_file():
+        # an object folder copied without the set's lights.txt: its lights are unknown
+        # (NaN, as a generic folder's), for `calibrate` / `lights` to find; `ps` says so
+        lights = np.full((k, 3), np.nan)
+    else:
+        lights, _ = check_lights(read_table(lf, 3, what="light", count_line=True), k, lf)
     mask = load_mask(mask_file, (h, w)) if mask_file.is_file() else None
     if mask is None:
         raise InputError(mask_file, "mask file not found")
-    meta: dict = {"layout": "psm", "lights_file": str(lf),
+    meta: dict = {"layout": "psm",
                   "lights_frame": "as stored (verified to be the project frame on gray)"}
+    if np.isfinite(lights).all():
+        meta["lights_file"] = str(lf)
     normals = None
     if name in MATTE_SPHERES:
         cy, cx, r = fit_circle(mask, str(mask_file))

@@ -36,6 +36,10 @@ MIN_CONTRAST = 4.0
 # ... and above this share of the brightest value seen on the sphere in the whole set
 # (so a dim reflection of the room is not taken for the light).
 MIN_PEAK_SHARE = 0.2
+# A second separate blob whose own peak reaches this share of the highlight's is a rival
+# (a second lamp, a window): which one is the light cannot be told, so the image is
+# refused rather than the first found taken. Every psm chrome image has one blob only.
+RIVAL_PEAK_SHARE = 0.8
 
 
 def highlight_centre(image: np.ndarray, mask: np.ndarray, *, source: str = "image",
@@ -55,7 +59,8 @@ def highlight_centre(image: np.ndarray, mask: np.ndarray, *, source: str = "imag
 
     Raises
     ------
-    InputError : no highlight stands out of the sphere in this image.
+    InputError : no highlight stands out of the sphere in this image, or several do
+        (see :data:`RIVAL_PEAK_SHARE`).
     """
     g = np.asarray(image, dtype=np.float64)
     if g.ndim == 3:
@@ -69,9 +74,21 @@ def highlight_centre(image: np.ndarray, mask: np.ndarray, *, source: str = "imag
         raise InputError(source, f"no detectable highlight on the chrome sphere (peak {peak:.3g},"
                                  f" sphere median {median:.3g})")
     thr = BLOB_FRACTION * peak
-    _, labels = cv2.connectedComponents((on >= thr).astype(np.uint8), connectivity=8)
+    count, labels = cv2.connectedComponents((on >= thr).astype(np.uint8), connectivity=8)
     pr, pc = np.unravel_index(int(on.argmax()), on.shape)
     blob = labels == labels[pr, pc]
+    if count > 2:  # background + the highlight + others: are any as bright?
+        peaks = np.zeros(count)
+        np.maximum.at(peaks, labels.ravel(), on.ravel())
+        rivals = [j for j in range(1, count)
+                  if j != labels[pr, pc] and peaks[j] >= RIVAL_PEAK_SHARE * peak]
+        if rivals:
+            where = [np.argwhere(labels == j).mean(axis=0).round().astype(int).tolist()
+                     for j in (labels[pr, pc], *rivals)]
+            raise InputError(source, f"{len(where)} separate highlights of similar brightness "
+                                     f"on the chrome sphere (rows, columns {where}): a second "
+                                     "light or a bright reflection; which is the light "
+                                     "cannot be told")
     w = np.where(blob, on - thr, 0.0)
     if w.sum() <= 0:  # a flat saturated blob: every pixel counts the same
         w = blob.astype(np.float64)
@@ -151,7 +168,8 @@ def chrome_sphere_lights(images: np.ndarray, mask: np.ndarray, *,
     camera : optional (3, 3) intrinsics (OpenCV convention, pixels): perspective model,
         the sphere's cone fitted to ``mask``'s edge.
     names : K names for error messages (the image files).
-    skip_missing : an image with no highlight gets a NaN row instead of an error.
+    skip_missing : an image with no highlight (or several rival ones) gets a NaN row
+        instead of an error.
     source : name of the folder of images for error messages (``names`` are relative to it).
     mask_source : name of the mask for its error messages (default ``source``: the
         folder's own mask); the mask file when it was given apart from the images.

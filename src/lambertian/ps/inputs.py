@@ -19,6 +19,20 @@ COPLANAR_RCOND = 1e-3
 MAX_VALUE = 1e15
 
 
+def check_capture_lights(lights: np.ndarray, num_images: int, lights_file: str | None,
+                         source: str) -> None:
+    """InputError for a capture's own lights that cannot be solved with: unknown (NaN
+    rows: a folder without a light file), naming the capture ``source``; or, read from
+    ``lights_file``, unable to give normals (coplanar, all behind), naming that file
+    (the solver would name the capture). Every path that solves a capture with its own
+    lights (``ps``, ``batch ps``, Python) makes these checks."""
+    if not np.isfinite(np.asarray(lights, dtype=np.float64)).all():
+        raise InputError(source, "the lights of these images are unknown (no lights.txt): "
+                                 "calibrate them (lambertian calibrate, then ps --lights) "
+                                 "or estimate them (lambertian lights DIR --ps)")
+    if lights_file is not None:
+        check_lights(lights, num_images, lights_file)
+
 
 def check_lights(lights: np.ndarray, num_images: int, source: str = "lights",
                  normalise: bool = True) -> np.ndarray:

@@ -32,7 +32,11 @@ def solve_capture(cap: Capture, method: str, out: str | Path, source: str | None
 
     Returns the result and the summary written to OUT/ps.json.
     """
+    from lambertian.ps.inputs import check_capture_lights
+
     source = source or str(cap.root)
+    # the checks of `ps` (batch solves here): unknown lights said as such, not "non-finite"
+    check_capture_lights(cap.lights, cap.num_images, cap.meta.get("lights_file"), source)
     res = get_solver(method)(cap.normalized_images(), cap.lights, cap.mask, source=source,
                              progress=progress)
     return res, write_ps_outputs(cap, res, method, out, source)
