@@ -77,6 +77,9 @@ def photometric_stereo(images: Capture | np.ndarray, lights: np.ndarray | LightS
     if imgs.ndim < 3:  # None, a scalar, a path string: named here, not len()'s TypeError
         raise InputError(source, f"images must be K x H x W [x C] (or a Capture), got "
                                  f"{type(images).__name__} of shape {imgs.shape}")
+    from lambertian.ps.inputs import check_image_dtype
+
+    check_image_dtype(imgs, source)  # here: dividing by a LightSet's intensities hides it
     if lights is None:
         raise InputError(source, "no lights: give them, or estimate them first "
                                  "(lambertian.capture_lights)")

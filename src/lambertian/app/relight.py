@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lambertian.core.errors import InputError
+from lambertian.core.errors import InputError, as_path
 from lambertian.core.light import LightSet
 from lambertian.io.capture import Capture, require_capture
 
@@ -144,7 +144,7 @@ def relight_file(path: str | os.PathLike[str], *, method: str = "ls", depth: boo
     from lambertian.relight.files import load_ptm, load_rti
     from lambertian.relight.render import relight
 
-    p = os.fspath(path)
+    p = os.fspath(as_path(path, "path"))
     say = log or (lambda s: None)
     suffix = Path(p).suffix.lower()
     if suffix not in (".ptm", ".rti"):

@@ -8,6 +8,7 @@ command line prints exactly that line and exits with status 2.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 class InputError(ValueError):
@@ -25,6 +26,14 @@ class InputWarning(UserWarning):
 
     def __init__(self, source: str | os.PathLike[str] | None, problem: str) -> None:
         super().__init__(_line(source, problem))
+
+
+def as_path(value: object, name: str) -> Path:
+    """``value`` as a Path, or InputError naming the argument ``name`` when it is not a
+    path (None, a number, bytes): else ``Path()``'s TypeError escapes from deep inside."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise InputError(name, f"a file or folder path is wanted, got {type(value).__name__}")
+    return Path(value)
 
 
 def _line(source: str | os.PathLike[str] | None, problem: str) -> str:

@@ -19,7 +19,7 @@ This module imports NumPy (and :mod:`lambertian.core.errors`) only, so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,6 +190,10 @@ class LightSet:
         if self.uncertainty_deg is not None:
             self.uncertainty_deg = per_light(self.uncertainty_deg, np.nan, "uncertainty_deg")
         if self.names is not None:
+            # a string is iterable too: "abc" would become the names "a", "b", "c"
+            if isinstance(self.names, (str, bytes)) or not isinstance(self.names, Iterable):
+                raise InputError("names", f"must be a list of {k} names, got "
+                                          f"{type(self.names).__name__}")
             self.names = [str(n) for n in self.names]
             if len(self.names) != k:
                 raise InputError("names", f"{len(self.names)} for {k} lights")

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lambertian.core.errors import InputError
+from lambertian.core.errors import InputError, as_path
 from lambertian.io.capture import Capture
 from lambertian.io.checks import check_capture_exposure
 from lambertian.io.cmu_face import is_cmu_face, read_cmu_face
@@ -35,7 +35,7 @@ EXPECTED = ("a DiLiGenT folder (light_directions.txt), a UW psm object folder or
 
 def detect_layout(path: str | os.PathLike[str]) -> str:
     """Name of the layout of ``path`` (one of :data:`LAYOUTS`), or InputError."""
-    p = Path(path)
+    p = as_path(path, "path")
     if not p.exists():
         raise InputError(p, "no such file or folder")
     lights = p / "lights.txt"

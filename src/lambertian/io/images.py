@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lambertian.core.errors import InputError
+from lambertian.core.errors import InputError, as_path
 from lambertian.io.camera_files import (
     RAW_SUFFIXES,
     Encoding,
@@ -306,7 +306,7 @@ def read_image(path: PathLike, encoding: Encoding = "linear") -> tuple[np.ndarra
     InputError : missing or undecodable file, a 16-bit file decoded as 8-bit (refused
         rather than downcast), an unsupported sample type, or NaN/inf in a float file.
     """
-    p = Path(path)
+    p = as_path(path, "path")
     if not p.is_file():
         raise InputError(p, "image file not found" if not p.exists() else "not a file")
     if p.suffix.lower() in RAW_SUFFIXES:
@@ -361,8 +361,15 @@ def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarra
 
     Raises
     ------
-    InputError : unreadable file, a size that differs from ``shape``, or no pixel set.
+    InputError : unreadable file, a size that differs from ``shape``, a ``shape`` that is
+        not (H, W), or no pixel set.
     """
+    if shape is not None:
+        # not (H, W): the size message below would index past it (IndexError)
+        dims = np.asarray(shape if isinstance(shape, (tuple, list)) else None)
+        if dims.shape != (2,) or dims.dtype.kind not in "iu":
+            raise InputError("shape", f"must be (H, W), two integers; got {shape!r}")
+        shape = (int(dims[0]), int(dims[1]))
     img, depth = read_image(path)
     top = img.max(axis=2)
     one = 1.0 / ((1 << depth) - 1) if depth in (8, 16) else 1.0

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from lambertian.core.errors import InputError
+from lambertian.core.errors import InputError, as_path
 from lambertian.core.light import DirectionalLight, LightSet
 from lambertian.io.intensity import check_intensity_range
 from lambertian.io.json_file import write_json
@@ -26,7 +26,8 @@ def light_to_json(light: DirectionalLight | LightSet) -> Any:
         return light.to_rows()
     if isinstance(light, DirectionalLight):
         return light.to_dict()
-    raise TypeError(f"not a light type: {type(light).__name__}")
+    raise InputError("light", f"a DirectionalLight or a LightSet is wanted, got "
+                              f"{type(light).__name__}")
 
 
 def write_light_json(path: str | Path, light: DirectionalLight | LightSet,
@@ -44,10 +45,13 @@ def write_light_json(path: str | Path, light: DirectionalLight | LightSet,
     >>> read_light_json(path).intensity
     0.5
     """
+    path = as_path(path, "path")
+    if path.is_dir():  # else an IsADirectoryError from open(), after the work is done
+        raise InputError(path, "is a folder; a light file (.json) is wanted")
     obj = light_to_json(light)
     if extra:
         if not isinstance(obj, dict):
-            raise TypeError("extra keys go with a single light only")
+            raise InputError("extra", "extra keys go with a single light only")
         obj.update(extra)
     return write_json(path, obj)
 

@@ -55,8 +55,17 @@ def check_lights(lights: np.ndarray, num_images: int, source: str = "lights",
     return unit if normalise else np.asarray(lights, dtype=np.float64)
 
 
+def check_image_dtype(img: np.ndarray, source: str = "images") -> None:
+    """InputError unless ``img`` holds real numbers: a boolean stack (a mask passed as
+    images) would solve as 0/1 radiance, a complex one lose its imaginary part."""
+    if img.dtype.kind not in "iuf":
+        what = "booleans (a mask?), not radiance" if img.dtype.kind == "b" else str(img.dtype)
+        raise InputError(source, f"images must hold real numbers, not {what}")
+
+
 def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
-    """(K, H, W, C) float32 images (a (K, H, W) stack gains C = 1), or InputError."""
+    """(K, H, W, C) float32 images, C = 1 (grey) or 3 (RGB); a (K, H, W) stack gains
+    C = 1. Anything else is an InputError naming ``source``."""
     img = np.asarray(images)
     if img.ndim == 3:
         img = img[..., None]
@@ -65,8 +74,11 @@ def check_images(images: np.ndarray, source: str = "images") -> np.ndarray:
     if 0 in img.shape:
         raise InputError(source, f"images must be K x H x W [x C] with no empty axis, got "
                                  f"shape {img.shape}")
-    if img.dtype.kind not in "biuf":  # astype would drop an imaginary part with a warning
-        raise InputError(source, f"images must hold real numbers, not {img.dtype}")
+    if img.shape[3] not in (1, 3):
+        # the solvers would treat 2 or 4 channels as colours (an alpha as radiance)
+        raise InputError(source, f"images must have 1 (grey) or 3 (RGB) channels, got "
+                                 f"{img.shape[3]} (shape {img.shape})")
+    check_image_dtype(img, source)
     img = img.astype(np.float32, copy=False)
     finite = np.isfinite(img)
     if not finite.all():

@@ -157,6 +157,18 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
                                   f"({type(exc).__name__})") from None
 
 
+def check_out_root(out: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:
+    """InputError naming ``out`` when it is ``root`` or lies inside it: the outputs would
+    be written into the input captures (OUT inside a capture folder), a capture folder
+    already at OUT/<capture> would pass for a finished one and be skipped, and each rerun
+    would search the outputs for captures."""
+    real_out, real_root = Path(out).resolve(), Path(root).resolve()
+    if real_out == real_root or real_out.is_relative_to(real_root):
+        raise InputError(out, f"--out is inside the batch root {root}, where the outputs "
+                              "would be written among the input captures and searched as "
+                              "captures on a rerun; choose an --out outside it")
+
+
 def output_folder(out_root: Path, root: Path, capture: Path) -> Path:
     rel = capture.relative_to(root)
     return out_root / (rel if str(rel) != "." else capture.name)
@@ -227,8 +239,14 @@ def run_batch(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
                                       f"({WORKERS_PER_CORE} per core here), got {workers}")
     if client is None and scheduler != "local":
         check_address(scheduler)  # a typo is reported before the search, not after
+    check_out_root(out, root)
     skipped: list[tuple[Path, str]] = []
     captures = find_captures(root, skipped)
+    if captures == [root] and output_folder(out, root, root).resolve() == root.resolve():
+        # ROOT is one capture and OUT its parent: its output folder is the capture itself,
+        # which exists, so it would be reported "skipped" with no output written
+        raise InputError(out, f"--out: the output of the capture {root} would be the "
+                              "capture itself; choose another --out")
     if progress:
         for path, why in skipped:
             print(f"warning: {path}: not searched: {why}", file=sys.stderr)
