@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real data is, and a skip when it is absent."""
+"""Shared fixtures: where the real data is, and a skip when it is absent; the bad-input
+rounds' check that a command fails in one line."""
 
 from __future__ import annotations
 
@@ -28,3 +29,17 @@ def need_data(*parts: str) -> Path:
 @pytest.fixture
 def data_dir():
     return need_data
+
+
+def one_error_line(capsys, argv: list, culprit: Path | str) -> str:
+    """Run ``lambertian ARGV`` in-process: exit 2 and exactly one stderr line naming
+    ``culprit`` (progress bars, which a terminal redraws in place, aside). Returns it."""
+    from lambertian.cli.main import main
+
+    capsys.readouterr()
+    rc = main([str(a) for a in argv])
+    lines = [ln for ln in capsys.readouterr().err.replace("\r", "\n").splitlines()
+             if ln.strip() and "%|" not in ln]
+    assert rc == 2 and len(lines) == 1 and str(culprit) in lines[0], (rc, lines)
+    assert "unexpected" not in lines[0] and "Traceback" not in lines[0]
+    return lines[0]

@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from lambertian.cli.main import main
 from lambertian.core.errors import InputError
 from lambertian.io import read_capture
 from lambertian.synth.capture import make_capture, write_camera_folder, write_capture
+from tests.conftest import one_error_line
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +42,6 @@ def _copy(src: Path, tmp_path: Path) -> Path:
     return cap
 
 
-def _one_line(capsys, argv: list[str], culprit: Path | str) -> str:
-    """Run ``lambertian ARGV``: exit 2 and exactly one stderr line, naming ``culprit``
-    (progress bars, which a terminal redraws in place, aside)."""
-    capsys.readouterr()
-    rc = main([str(a) for a in argv])
-    lines = [ln for ln in capsys.readouterr().err.replace("\r", "\n").splitlines()
-             if ln.strip() and "%|" not in ln]
-    assert rc == 2 and len(lines) == 1 and str(culprit) in lines[0], (rc, lines)
-    assert "unexpected" not in lines[0] and "Traceback" not in lines[0]
-    return lines[0]
 
 
 # ------------------------------------------------------------------- two mask files
@@ -62,7 +52,7 @@ def test_two_mask_files_are_refused_naming_both(folder, tmp_path, capsys, second
     # before: the first by name was used and the other silently ignored
     cap = _copy(folder, tmp_path)
     shutil.copy(cap / "mask.png", cap / second)
-    line = _one_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out",
+    line = one_error_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out",
                               *(["--stream"] if stream else [])], cap)
     assert "two mask files" in line and "mask.png" in line and second in line
     assert not (tmp_path / "out").exists()
@@ -87,7 +77,7 @@ def test_one_mask_file_of_any_accepted_name_is_still_read(folder, tmp_path):
 def test_a_diligent_folder_with_a_second_mask_is_refused(diligent, tmp_path, capsys):
     cap = _copy(diligent, tmp_path)
     shutil.copy(cap / "mask.png", cap / "mask.jpg")
-    line = _one_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out"], cap)
+    line = one_error_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out"], cap)
     assert "mask.jpg" in line and "mask.png" in line
 
 
@@ -107,7 +97,7 @@ def _float_tiffs(folder: Path, tmp_path: Path, change) -> Path:
 def test_one_negated_float_image_is_named(folder, tmp_path, capsys, stream):
     # before: "<capture>: values from -0.88 to 0.87: ..." (the folder, not the image)
     cap = _float_tiffs(folder, tmp_path, lambda k, a: -a if k == 2 else a)
-    line = _one_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out",
+    line = one_error_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out",
                               *(["--stream"] if stream else [])], cap / "002.tif")
     assert "negative" in line
     with pytest.raises(InputError) as err:
@@ -148,7 +138,7 @@ def test_streamed_coplanar_lights_name_the_light_file(request, tmp_path, capsys,
     coplanar = np.c_[0.5 * np.cos(a), np.zeros(8), 0.8 + 0.2 * np.sin(a)]  # all y = 0
     np.savetxt(cap / light_file, coplanar)
     for stream in ([], ["--stream"]):  # before: --stream named the capture folder
-        line = _one_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out",
+        line = one_error_line(capsys, ["ps", cap, "--method", "ls", "--out", tmp_path / "out",
                                   *stream], cap / light_file)
         assert "coplanar" in line
 
@@ -163,7 +153,7 @@ def test_integrate_albedo_of_other_than_1_or_3_channels_is_refused(synth, tmp_pa
     albedo = tmp_path / "albedo.npy"
     np.save(albedo, np.ones((*synth.normals.shape[:2], channels), np.float32))
     # before: 5 channels accepted (the first three taken as RGB); 2 a traceback
-    line = _one_line(capsys, ["integrate", normals, "--albedo", albedo, "--out",
+    line = one_error_line(capsys, ["integrate", normals, "--albedo", albedo, "--out",
                               tmp_path / "out"], albedo)
     assert f"{channels} channels" in line
     assert not (tmp_path / "out").exists()
@@ -177,6 +167,6 @@ def test_bench_on_a_folder_without_captures_is_refused(tmp_path, capsys, suite):
     empty.mkdir()
     out = tmp_path / "bench.md"
     # before: "(no rows)" written to bench.md, exit 0
-    line = _one_line(capsys, ["bench", "--suite", suite, "--data", empty, "--out", out], empty)
+    line = one_error_line(capsys, ["bench", "--suite", suite, "--data", empty, "--out", out], empty)
     assert "no captures found" in line
     assert not out.exists() and not out.with_suffix(".json").exists()

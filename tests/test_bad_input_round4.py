@@ -26,6 +26,7 @@ from lambertian.core.errors import InputError
 from lambertian.core.light import DirectionalLight, LightSet
 from lambertian.io import read_capture
 from lambertian.synth.capture import make_capture, write_capture
+from tests.conftest import one_error_line
 
 # Angle within which two runs on the same data count as the same answer.
 SAME_DEG = 0.05
@@ -45,16 +46,6 @@ def world(tmp_path_factory, synth) -> dict:
             "normals": root / "normals.npy"}
 
 
-def _one_line(capsys, argv: list, culprit: Path | str) -> str:
-    """Run ``lambertian ARGV``: exit 2 and exactly one stderr line naming ``culprit``
-    (progress bars aside)."""
-    capsys.readouterr()
-    rc = main([str(a) for a in argv])
-    lines = [ln for ln in capsys.readouterr().err.replace("\r", "\n").splitlines()
-             if ln.strip() and "%|" not in ln]
-    assert rc == 2 and len(lines) == 1 and str(culprit) in lines[0], (rc, lines)
-    assert "unexpected" not in lines[0] and "Traceback" not in lines[0]
-    return lines[0]
 
 
 def _angle(a, b) -> float:
@@ -68,18 +59,18 @@ def _angle(a, b) -> float:
 def test_a_file_output_with_a_trailing_slash_is_refused(world, tmp_path, capsys):
     # before: "--out new/" wrote a light JSON file named "new", exit 0
     out = f"{tmp_path / 'new'}/"
-    line = _one_line(capsys, ["light", world["image"], "--normals", world["normals"],
+    line = one_error_line(capsys, ["light", world["image"], "--normals", world["normals"],
                               "--out", out], out)
     assert "slash" in line
     assert not (tmp_path / "new").exists()
     ptm = f"{tmp_path / 'model'}/"
-    line = _one_line(capsys, ["relight", world["cap"], "--out", tmp_path / "viewer",
+    line = one_error_line(capsys, ["relight", world["cap"], "--out", tmp_path / "viewer",
                               "--ptm", ptm], ptm)
     assert not (tmp_path / "model").exists() and not (tmp_path / "viewer").exists()
 
 
 @pytest.mark.parametrize("command", ["ps", "integrate", "light"])
-def test_an_output_name_too_long_for_the_file_system_is_one_line(world, tmp_path, capsys,
+def test_an_output_name_too_long_for_the_file_system_isone_error_line(world, tmp_path, capsys,
                                                                  command):
     # before: "unexpected OSError: [Errno 36] File name too long"
     long = "x" * 300
@@ -87,7 +78,7 @@ def test_an_output_name_too_long_for_the_file_system_is_one_line(world, tmp_path
             "integrate": ["integrate", world["normals"], "--out", tmp_path / long / "depth"],
             "light": ["light", world["image"], "--normals", world["normals"], "--out",
                       tmp_path / f"{long}.json"]}[command]
-    line = _one_line(capsys, argv, "too long for the file system")
+    line = one_error_line(capsys, argv, "too long for the file system")
     assert str(tmp_path) in line
     assert list(tmp_path.iterdir()) == []
 
@@ -96,7 +87,7 @@ def test_a_name_that_only_its_temporary_sibling_would_overflow_is_refused(world,
                                                                            capsys):
     # 250 bytes fit a name, not ".<name>.tmp-12345678" beside it: refused, writing nothing
     out = tmp_path / ("y" * 250)
-    _one_line(capsys, ["ps", world["cap"], "--method", "ls", "--out", out], out)
+    one_error_line(capsys, ["ps", world["cap"], "--method", "ls", "--out", out], out)
     assert list(tmp_path.iterdir()) == []
     ok = tmp_path / ("z" * 200)  # a long name that fits is written
     assert main(["ps", str(world["cap"]), "--method", "ls", "--out", str(ok)]) == 0
@@ -113,17 +104,17 @@ def test_demo_options_it_cannot_run_are_refused_before_any_work(tmp_path, capsys
     # before: --lights 3 passed the check, rendered, solved with ls, robust, shadow_aware,
     # then failed at the network ("3 lights: the network needs at least 6")
     out = tmp_path / "demo"
-    line = _one_line(capsys, ["demo", "--out", out, *argv], culprit)
+    line = one_error_line(capsys, ["demo", "--out", out, *argv], culprit)
     assert line.startswith(f"lambertian demo: error: {culprit}: must be at least")
     assert not out.exists()
 
 
 @pytest.mark.parametrize("argv", [["--resolution", "100000", "--n-spheres", "2"],
                                   ["--n-spheres", "100000000"]])
-def test_spheres_larger_than_memory_are_one_line(tmp_path, capsys, argv):
+def test_spheres_larger_than_memory_areone_error_line(tmp_path, capsys, argv):
     # before: "unexpected MemoryError: Unable to allocate 149. GiB ..."
     out = tmp_path / "r.json"
-    line = _one_line(capsys, ["spheres", "train", "--n-epochs", "1", "--results-json", out,
+    line = one_error_line(capsys, ["spheres", "train", "--n-epochs", "1", "--results-json", out,
                               *argv], "--n-spheres/--resolution")
     assert "GB are available" in line
     assert not out.exists()
@@ -140,7 +131,7 @@ def test_lambertian_data_that_is_not_a_folder_is_named(world, tmp_path, capsys, 
     monkeypatch.setenv("LAMBERTIAN_DATA", str(target))
     out = tmp_path / "bench.md"
     # before: silently ignored, and the bench ran on ../shared/data instead, exit 0
-    line = _one_line(capsys, ["bench", "--suite", "integrate", "--out", out],
+    line = one_error_line(capsys, ["bench", "--suite", "integrate", "--out", out],
                      "$LAMBERTIAN_DATA")
     assert str(target) in line and "not a folder" in line
     assert not out.exists()
@@ -179,7 +170,7 @@ def test_a_chrome_image_with_two_highlights_is_refused_naming_it(tmp_path, capsy
     two[2] = [(38, 26), (22, 40)]  # a second lamp (or a window) as bright as the light
     bad = _chrome_folder(tmp_path / "b", two)
     # before: the first blob found was taken as the light, exit 0
-    line = _one_line(capsys, ["calibrate", bad, "--out", tmp_path / "out"], bad / "002.png")
+    line = one_error_line(capsys, ["calibrate", bad, "--out", tmp_path / "out"], bad / "002.png")
     assert "2 separate highlights" in line
     assert not (tmp_path / "out").exists()
 
@@ -208,7 +199,7 @@ def test_a_psm_object_without_the_sets_light_file_has_unknown_lights(synth, tmp_
     assert (out / "lights.json").is_file()
     assert np.isnan(read_capture(obj).lights).all()
     # ps needs them, and says so naming the folder
-    line = _one_line(capsys, ["ps", obj, "--out", tmp_path / "ps"], obj)
+    line = one_error_line(capsys, ["ps", obj, "--out", tmp_path / "ps"], obj)
     assert "lights of these images are unknown" in line
     # a psm set's own lights.txt is still read and checked
     lights_txt = tmp_path / "psm" / "lights.txt"
@@ -327,7 +318,7 @@ def test_light_reads_the_normal_png_that_ps_writes(world, tmp_path):
 def test_lights_method_without_ps_is_refused(world, tmp_path, capsys):
     # before: --method was silently unused without --ps
     out = tmp_path / "lights"
-    _one_line(capsys, ["lights", world["cap"], "--method", "net", "--out", out], "--method")
+    one_error_line(capsys, ["lights", world["cap"], "--method", "net", "--out", out], "--method")
     assert not out.exists()
 
 
@@ -335,14 +326,14 @@ def test_lights_method_without_ps_is_refused(world, tmp_path, capsys):
 def test_train_light_faces_options_with_objects_are_refused(world, tmp_path, capsys, option):
     # before: silently unused, and the objects model trained for minutes
     out = tmp_path / "objects.pt"
-    _one_line(capsys, ["train-light", "--model", "objects", option, world["cap"], "--out",
+    one_error_line(capsys, ["train-light", "--model", "objects", option, world["cap"], "--out",
                        out], option)
     assert not out.exists()
 
 
 def test_train_light_cache_that_is_a_file_is_refused(world, tmp_path, capsys):
     out = tmp_path / "faces.pt"
-    _one_line(capsys, ["train-light", "--model", "faces", "--cache", world["normals"],
+    one_error_line(capsys, ["train-light", "--model", "faces", "--cache", world["normals"],
                        "--out", out], world["normals"])
     assert not out.exists()
 
@@ -353,7 +344,7 @@ def test_spheres_gif_options_are_checked_before_training(tmp_path, capsys, optio
     # before: after the training, "unexpected ZeroDivisionError" (--fps 0), OverflowError
     # (--fps -1), IndexError (--dpi 0 or 100000); a negative --snapshot-every ran
     out = tmp_path / "train.gif"
-    line = _one_line(capsys, ["spheres", "gif", "--model", "perpixel", "--n-spheres", "2",
+    line = one_error_line(capsys, ["spheres", "gif", "--model", "perpixel", "--n-spheres", "2",
                               "--n-test-spheres", "2", "--n-epochs", "1", "--resolution", "8",
                               option, value, "--out", out], option)
     assert "must be" in line

@@ -15,7 +15,6 @@ import pytest
 import lambertian
 from lambertian.app.photometric_stereo import photometric_stereo
 from lambertian.app.relight import relight_file
-from lambertian.cli.main import main
 from lambertian.core.errors import InputError
 from lambertian.core.light import DirectionalLight, LightSet
 from lambertian.fit.inputs import read_mask as fit_read_mask
@@ -23,6 +22,7 @@ from lambertian.io import images as io_images
 from lambertian.io.light_json import read_light_json, write_light_json
 from lambertian.scale.batch import run_batch
 from lambertian.synth.capture import make_capture, write_capture
+from tests.conftest import one_error_line
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +37,6 @@ def world(tmp_path_factory, synth) -> dict:
     return {"root": root, "cap": cap, "mask": cap / "mask.png", "image": cap / "001.png"}
 
 
-def _one_line(capsys, argv: list, culprit: Path | str) -> str:
-    """Run ``lambertian ARGV``: exit 2 and exactly one stderr line naming ``culprit``
-    (progress bars aside)."""
-    capsys.readouterr()
-    rc = main([str(a) for a in argv])
-    lines = [ln for ln in capsys.readouterr().err.replace("\r", "\n").splitlines()
-             if ln.strip() and "%|" not in ln]
-    assert rc == 2 and len(lines) == 1 and str(culprit) in lines[0], (rc, lines)
-    assert "unexpected" not in lines[0] and "Traceback" not in lines[0]
-    return lines[0]
 
 
 # ------------------------------------------------------------- None where a path is wanted
@@ -196,7 +186,7 @@ def test_batch_out_inside_root_is_refused(batch_root, capsys, where):
     # OUT/<capture> passed for a finished one and was skipped
     before = _tree(batch_root)
     out = batch_root / where
-    line = _one_line(capsys, ["batch", "ps", batch_root, "--out", out], out)
+    line = one_error_line(capsys, ["batch", "ps", batch_root, "--out", out], out)
     assert "--out" in line and "inside the batch root" in line
     assert _tree(batch_root) == before
     with pytest.raises(InputError, match="inside the batch root"):
@@ -209,6 +199,6 @@ def test_batch_of_one_capture_into_its_parent_is_refused(batch_root, capsys):
     # exists, so it was reported "skipped" with exit 0 and no output
     cap = batch_root / "a"
     before = _tree(batch_root)
-    line = _one_line(capsys, ["batch", "ps", cap, "--out", batch_root], batch_root)
+    line = one_error_line(capsys, ["batch", "ps", cap, "--out", batch_root], batch_root)
     assert "--out" in line and "the capture itself" in line
     assert _tree(batch_root) == before
