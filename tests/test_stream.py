@@ -46,7 +46,7 @@ def test_streamed_outputs_equal_the_in_memory_solve(capture_dir, tmp_path):
 def test_capture_files_lists_without_decoding(capture_dir):
     from lambertian.io import capture_files
 
-    files, lights, intensities, mask, note = capture_files(capture_dir)
+    files, lights, intensities, mask, note, _ = capture_files(capture_dir)
     cap = read_capture(capture_dir)
     assert [f.name for f in files] == cap.files
     np.testing.assert_array_equal(lights, cap.lights)
@@ -70,7 +70,7 @@ def test_stream_without_a_mask_file_computes_the_in_memory_mask(capture_dir, tmp
     shutil.copy(capture_dir / "light_intensities.txt", folder / "intensities.txt")
     cap = read_capture(folder)
     assert "mask_note" in cap.meta and 0 < cap.mask.mean() < 1
-    files, lights, intensities, mask, note = capture_files(folder)
+    files, lights, intensities, mask, note, _ = capture_files(folder)
     np.testing.assert_array_equal(mask, cap.mask)
     assert note == cap.meta["mask_note"]
     stream_ps(files, lights, intensities, mask, tmp_path / "out")

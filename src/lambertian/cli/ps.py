@@ -158,6 +158,7 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
     from lambertian.cli.common import write_json
     from lambertian.core.errors import InputError
     from lambertian.io import capture_files
+    from lambertian.ps.inputs import check_capture_lights
     from lambertian.scale.stream import stream_ps
 
     if args.band_mb < 1:
@@ -165,7 +166,10 @@ def run_streamed(args: argparse.Namespace, out: Path) -> int:
     if args.depth or args.figure or args.lights:
         raise InputError(args.dir, "--depth, --figure and --lights need the whole capture in "
                                    "memory; run them without --stream")
-    files, lights, intensities, mask, mask_note = capture_files(args.dir)
+    files, lights, intensities, mask, mask_note, lights_file = capture_files(args.dir)
+    # the in-memory path's checks: unknown lights said as such, unusable ones (coplanar,
+    # all behind) naming the light file
+    check_capture_lights(lights, len(files), lights_file, str(args.dir))
     if mask_note is not None:
         print(mask_note)
     print(f"streaming {len(files)} images with {args.method} ...", flush=True)

@@ -78,28 +78,22 @@ STREAMABLE = ("diligent", "folder")
 
 
 def capture_files(path: str | os.PathLike[str]
-                  ) -> tuple[list[Path], Any, Any, Any, str | None]:
+                  ) -> tuple[list[Path], Any, Any, Any, str | None, str | None]:
     """Image files, lights (K, 3), intensities (K, C) and mask (H, W) of a capture,
     decoding only its first image: the input of streaming photometric stereo. A generic
     folder without a mask file gets the mask the in-memory reader computes
     (:func:`lambertian.io.mask_from_images.mask_from_images`), from one pass over the
     images that holds one image at a time; the fifth value is then its note (else None).
+    The sixth is the light file the lights were read from (None when they are unknown),
+    for the solver's checks to name (:func:`lambertian.ps.inputs.check_capture_lights`).
 
     Only the DiLiGenT layout and generic folders are supported (the layouts large
-    captures come in); others raise InputError, and so do lights from a light file that
-    cannot give normals (naming that file).
+    captures come in); others raise InputError.
     """
     layout, cap = _listed(path)
     if cap is None:
         raise InputError(path, f"streaming reads DiLiGenT-layout or generic folders, not "
                                f"{layout}; run without --stream")
-    if "lights_file" in cap.meta:
-        # lights that cannot give normals (coplanar, all behind): the light file is at
-        # fault and is named, as the in-memory path does (stream_ps's check names the
-        # capture)
-        from lambertian.ps.inputs import check_lights
-
-        check_lights(cap.lights, cap.num_images, cap.meta["lights_file"])
     files = [Path(cap.root) / f for f in cap.files]
     mask, note = cap.mask, None
     if cap.meta.get("mask_from_images"):
@@ -111,7 +105,7 @@ def capture_files(path: str | os.PathLike[str]
             grey = read_image(f, "auto")[0].mean(axis=-1)
             peak = grey if peak is None else np.maximum(peak, grey)
         mask, note = mask_from_peak(peak)
-    return files, cap.lights, cap.intensities, mask, note
+    return files, cap.lights, cap.intensities, mask, note, cap.meta.get("lights_file")
 
 
 def capture_shape(path: str | os.PathLike[str]) -> tuple[int, int, int, int] | None:
