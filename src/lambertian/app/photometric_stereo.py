@@ -88,10 +88,8 @@ def photometric_stereo(images: Capture | np.ndarray, lights: np.ndarray | LightS
             raise InputError(source, f"{len(lights.known)} lights for {len(imgs)} images")
         from lambertian.io.intensity import check_intensity_range
 
-        e = lights.intensities[lights.known]
-        if not (np.isfinite(e).all() and (e > 0).all()):
-            raise InputError(source, "light intensities must be finite and positive")
-        check_intensity_range(e, source)  # the images are divided by them
+        # the images are divided by them: finite, positive, within range
+        check_intensity_range(lights.intensities[lights.known], source)
         keep = lights.known
         if keep.sum() < 3:
             raise InputError(source, f"only {int(keep.sum())} known lights; 3 are needed")

@@ -310,9 +310,7 @@ def check_intensities(intensities: np.ndarray, num_images: int, channels: int,
     if e.ndim != 2 or e.shape[0] != num_images or e.shape[1] not in (1, channels):
         raise InputError(source, f"intensities must be {num_images} x 1 or {num_images} x "
                                  f"{channels}, got shape {e.shape}")
-    if not np.isfinite(e).all() or (e <= 0).any():
-        raise InputError(source, "intensities must be finite and positive")
-    check_intensity_range(e, source)
+    check_intensity_range(e, source)  # finite, positive, within range
     return np.ascontiguousarray(np.broadcast_to(e, (num_images, channels)), dtype=np.float64)
 
 

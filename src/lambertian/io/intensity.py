@@ -29,11 +29,14 @@ MAX_INTENSITY_RATIO = 1e6
 def check_intensity_range(intensities: Sequence[float] | np.ndarray,
                           source: str | os.PathLike[str] | None,
                           what: str = "intensity") -> None:
-    """InputError naming ``source`` for finite positive intensities outside
-    :data:`INTENSITY_RANGE`, or spread by more than :data:`MAX_INTENSITY_RATIO`."""
+    """InputError naming ``source`` for intensities that are not finite and positive,
+    lie outside :data:`INTENSITY_RANGE`, or are spread by more than
+    :data:`MAX_INTENSITY_RATIO`."""
     e = np.asarray(intensities, dtype=np.float64).ravel()
     if e.size == 0:
         return
+    if not np.isfinite(e).all() or (e <= 0).any():
+        raise InputError(source, "intensities must be finite and positive")
     lo, hi = float(e.min()), float(e.max())
     if lo < INTENSITY_RANGE[0] or hi > INTENSITY_RANGE[1]:
         bad = lo if lo < INTENSITY_RANGE[0] else hi
