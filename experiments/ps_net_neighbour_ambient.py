@@ -29,15 +29,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lambertian.core.metrics import angular_error_deg
 from lambertian.learn.ps_net_recipe import INTERFACE_STAGE, RECIPE
 from lambertian.learn.ps_net_training import train_interface_stage, train_ps_net
-from lambertian.ps import get_solver
 from lambertian.ps.net import load_ps_net, save_ps_net
 from lambertian.synth.pixel_observations import observation_batch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ps_net_width import real_sets, selection_root  # noqa: E402
+from ps_net_width import net_table, real_sets, selection_root  # noqa: E402
 
 # every parameter but the interface weight (retrained after)
 TRAINED = ("embed.", "blocks.", "norm.", "query", "head.", "weigh.")
@@ -119,12 +117,7 @@ def main() -> int:
         if not files[name].is_file():
             variant(files[name], args.steps, ambient)
     cols = {"shipped": None, **{k: str(v) for k, v in files.items()}}
-    print("| data | " + " | ".join(cols) + " |")
-    print("|---|" + "---|" * len(cols))
-    for name, img, L, m, gt in sets(root):
-        errs = [float(np.mean(angular_error_deg(
-            get_solver("net")(img, L, m, weights=w).normals[m], gt[m]))) for w in cols.values()]
-        print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
+    net_table(sets(root), cols)
     return 0
 
 

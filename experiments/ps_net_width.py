@@ -69,6 +69,18 @@ def _sets(root):
     yield from real_sets(root)
 
 
+def net_table(sets, cols: dict) -> None:
+    """Print one Markdown row per set of ``sets`` (name, images, lights, mask, true
+    normals): the learned solver's mean angular error with each weights file of ``cols``
+    (column name -> file, None for the shipped one)."""
+    print("| data | " + " | ".join(cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for name, img, L, m, gt in sets:
+        errs = [float(np.mean(angular_error_deg(
+            get_solver("net")(img, L, m, weights=w).normals[m], gt[m]))) for w in cols.values()]
+        print(f"| {name} | " + " | ".join(f"{e:.2f}" for e in errs) + " |", flush=True)
+
+
 def compare(weights: list[str]) -> None:
     """Print the table: robust, each network, and robust + each network."""
     names = list(weights)
