@@ -112,6 +112,7 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
 
     from lambertian.fit.light import LightParams, pool_samples
     from lambertian.fit.pose import fit_pose as _fit_pose
+    from lambertian.fit.scene import camera_depths
     from lambertian.render.camera import Camera
     from lambertian.render.mesh import check_faces, load_mesh
     from lambertian.render.rasterize import rasterize
@@ -123,8 +124,7 @@ def fit_mesh_light(mesh: Mesh | str | os.PathLike[str], photo: np.ndarray, mask:
         check_faces(mesh.faces.cpu().numpy(), int(mesh.vertices.shape[0]), "mesh")
     # a pose that puts the whole mesh behind the camera is the pose's fault: without this
     # the empty render is reported as "covers fewer than 10 mask pixels", naming the mask
-    z = (mesh.vertices.detach().double().numpy() @ np.asarray(R, np.float64)[2]
-         + float(np.asarray(t, np.float64).ravel()[2]))
+    z = camera_depths(mesh, R, t)
     if z.max() <= 0:
         raise InputError(pose_source, f"the mesh is behind the camera at this pose (its "
                                       f"nearest point has z = {z.max():.3g})")

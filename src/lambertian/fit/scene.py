@@ -39,11 +39,17 @@ class SceneObject:
         return self.source or self.name
 
 
+def camera_depths(mesh: Mesh, R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(V,) depth z of each vertex of ``mesh`` in the camera frame at the pose (R, t)
+    (OpenCV: z forward; ``t`` as (3,) or (3, 1))."""
+    v = mesh.vertices.detach().double().numpy()
+    return v @ np.asarray(R, np.float64)[2] + float(np.asarray(t, np.float64).ravel()[2])
+
+
 def check_in_front(obj: SceneObject) -> None:
     """InputError when any of the object's vertices is not in front of the camera (the
     rasterizer drops such faces, which would make the fit silently wrong)."""
-    v = obj.mesh.vertices.detach().double().numpy()
-    z = v @ np.asarray(obj.R, np.float64)[2] + float(np.asarray(obj.t, np.float64)[2])
+    z = camera_depths(obj.mesh, obj.R, obj.t)
     if z.max() <= 0:
         raise InputError(obj.who, f"the object is behind the camera (its nearest point has "
                                    f"z = {z.max():.3g})")
